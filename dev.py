@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Set up glassnet's virtual environment and run its tasks, with nothing but python3.
+
+    python3 dev.py demo      # create .venv, install glassnet, run `glassnet demo --input 1,0,0`
+    python3 dev.py test      # create .venv, install glassnet[dev], run pytest, ruff and mypy
+    python3 dev.py bench     # run the side-by-side benchmarks, writing bench/RESULTS.md
+    python3 dev.py lint      # ruff check, ruff format --check, mypy
+
+The environment is reused while pyproject.toml is unchanged (a stamp file records its hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _run(*cmd: str | os.PathLike[str], check: bool = True) -> int:
+    print("+", " ".join(str(c) for c in cmd), file=sys.stderr, flush=True)
+    code = subprocess.call([str(c) for c in cmd], cwd=ROOT)
+    if check and code != 0:
+        sys.exit(code)
+    return code
+
+
+def _create_venv() -> None:
+    if PY.exists():
+        return
+    if _run(sys.executable, "-m", "venv", VENV, check=False) == 0 and PY.exists():
+        return
+    # Debian's python3 ships venv separately; install it when we may (root with apt-get).
+    shutil.rmtree(VENV, ignore_errors=True)
+    apt = shutil.which("apt-get")
+    if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
+        minor = f"{sys.version_info.major}.{sys.version_info.minor}"
+        _run(apt, "update", "-q", check=False)
+        _run(apt, "install", "-y", "-q", "python3-venv", f"python{minor}-venv", check=False)
+        if _run(sys.executable, "-m", "venv", VENV, check=False) == 0 and PY.exists():
+            return
+    sys.exit("dev.py: could not create a virtual environment; install python3-venv and retry")
+
+
+def ensure_env(extra: str) -> None:
+    """Create .venv and install glassnet with `extra`, unless already done for this pyproject."""
+    _create_venv()
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    stamp = VENV / f".installed-{extra or 'core'}-{digest}"
+    if stamp.exists():
+        return
+    target = f".[{extra}]" if extra else "."
+    _run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    _run(PY, "-m", "pip", "install", "--quiet", "-e", target)
+    stamp.touch()
+
+
+def lint() -> None:
+    _run(PY, "-m", "ruff", "check", "src", "tests", "bench", "examples", "dev.py")
+    _run(PY, "-m", "ruff", "format", "--check", "src", "tests", "bench", "examples", "dev.py")
+    _run(PY, "-m", "mypy")
+
+
+def main(argv: list[str]) -> int:
+    task = argv[0] if argv else "help"
+    rest = argv[1:]
+    if task == "demo":
+        ensure_env("")
+        return _run(BIN / "glassnet", "demo", *(rest or ["--input", "1,0,0"]), check=False)
+    if task == "test":
+        ensure_env("dev")
+        workers = [] if "-n" in rest else ["-n", "2"]
+        _run(PY, "-m", "pytest", *workers, *rest)
+        lint()
+        return 0
+    if task == "lint":
+        ensure_env("dev")
+        lint()
+        return 0
+    if task == "bench":
+        ensure_env("dev")
+        return _run(PY, "bench/run.py", *rest, check=False)
+    print(__doc__)
+    return 0 if task in ("help", "-h", "--help") else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,78 @@
+"""glassnet: a neural network library you can see through, from one neuron to fast MLPs.
+
+    >>> import glassnet as gn
+    >>> net = gn.Sequential([gn.Dense(2, 4), gn.Sigmoid(), gn.Dense(4, 1), gn.Sigmoid()])
+"""
+
+from __future__ import annotations
+
+from . import datasets, initializers
+from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .errors import DataError, GlassnetError, ModelFileError, TrainingDivergedError
+from .gradcheck import GradcheckReport, gradcheck
+from .io import load, save
+from .layers import Dense, Dropout, Layer
+from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError, SumSquaredError
+from .network import Sequential
+from .optimizers import (
+    SGD,
+    Adam,
+    ExponentialDecay,
+    InverseScaling,
+    Optimizer,
+    RMSprop,
+    StepDecay,
+)
+from .training import Callback, EarlyStopping, History
+from .tutorial import NeuralNetwork
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SGD",
+    "Adam",
+    "BinaryCrossEntropy",
+    "Callback",
+    "CrossEntropy",
+    "DataError",
+    "Dense",
+    "Dropout",
+    "EarlyStopping",
+    "ExponentialDecay",
+    "GlassnetError",
+    "GradcheckReport",
+    "History",
+    "Identity",
+    "InverseScaling",
+    "Layer",
+    "LeakyReLU",
+    "Loss",
+    "MeanSquaredError",
+    "ModelFileError",
+    "NeuralNetwork",
+    "Optimizer",
+    "RMSprop",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "StepDecay",
+    "SumSquaredError",
+    "Tanh",
+    "TrainingDivergedError",
+    "__version__",
+    "datasets",
+    "gradcheck",
+    "initializers",
+    "load",
+    "save",
+]
+
+
+def __getattr__(name: str) -> object:
+    # the scikit-learn estimators need the optional extra: import them only when asked for
+    if name in ("NeuralNetClassifier", "NeuralNetRegressor"):
+        from . import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")

@@ -1,0 +1,5 @@
+"""`python -m glassnet.cli`."""
+
+from . import run
+
+run()

@@ -1,0 +1,219 @@
+"""The layer contract, and the layers that hold weights or shape the data: `Dense`, `Dropout`.
+
+Every layer has ``params`` and ``grads`` (dicts of arrays with the same keys and shapes),
+``forward(x, training=False)`` and ``backward(grad)``. ``backward`` fills ``grads`` and returns
+d loss / d input. Arrays returned by ``forward(..., training=True)`` and by ``backward`` live in
+buffers the layer reuses: they stay valid until the layer's next call of the same kind. That is
+what lets a training step run without allocating (``forward`` with ``training=False``, the
+inference path, always returns a fresh array).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from . import initializers
+from ._typing import Array
+from .errors import GlassnetError
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_float_dtype(dtype: Any) -> np.dtype:
+    """Check that `dtype` is float32 or float64 and return it as a NumPy dtype."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in _FLOAT_DTYPES:
+        raise GlassnetError(f"dtype must be float32 or float64, got {dtype!r}")
+    return dt
+
+
+def positive_int(value: Any, name: str) -> int:
+    """Check that `value` is a positive integer (not a bool) and return it as an int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise GlassnetError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Layer:
+    """Base class: the contract every layer follows.
+
+    Attributes
+    ----------
+    params : dict of str to ndarray
+        Trainable arrays, updated in place by optimizers. Empty for activations.
+    grads : dict of str to ndarray
+        d loss / d param, same keys and shapes as `params`, written by `backward`.
+    """
+
+    #: the name this layer is saved under in model files
+    kind: ClassVar[str] = "Layer"
+
+    def __init__(self) -> None:
+        self.params: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+        self._buffers: dict[tuple[str, tuple[int, ...], np.dtype], Array] = {}
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        """Compute the layer's output for a batch `x` of shape (n_samples, n_in)."""
+        raise NotImplementedError
+
+    def backward(self, grad: Array) -> Array:
+        """Given d loss / d output, fill `grads` and return d loss / d input."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this layer (saved in model files)."""
+        return {}
+
+    def output_width(self, n_in: int | None) -> int | None:
+        """Number of output features given `n_in` input features (None: unknown)."""
+        return n_in
+
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> Array:
+        """A scratch array owned by this layer, reused while shape and dtype stay the same."""
+        key = (name, shape, dtype)
+        buf = self._buffers.get(key)
+        if buf is None:
+            if len(self._buffers) > 32:  # many batch shapes came and went: start afresh
+                self._buffers.clear()
+            buf = self._buffers[key] = np.empty(shape, dtype=dtype)
+        return buf
+
+    def _out(self, name: str, like: Array, training: bool) -> Array | None:
+        """The `out=` target: a reused buffer while training, None (a fresh array) otherwise."""
+        return self._buffer(name, like.shape, like.dtype) if training else None
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Dense(Layer):
+    """A fully connected layer: ``y = x @ W + b``.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output features; the weight matrix has shape (n_in, n_out).
+    bias : bool, default True
+        Whether to add a bias vector of shape (n_out,) (initialised to zero).
+    init : str or callable, default "glorot_uniform"
+        "uniform" (the tutorial's U(−1, 1)), "glorot_uniform", "glorot_normal",
+        "he_uniform", "he_normal", "zeros", or ``f(shape, rng, dtype) -> array``.
+    rng : numpy Generator or int seed, optional
+        Where the initial weights come from; never NumPy's global random state.
+    dtype : float32 or float64, default float64
+
+    Examples
+    --------
+    >>> layer = Dense(3, 1, bias=False, rng=0)
+    >>> layer.forward(np.ones((2, 3))).shape
+    (2, 1)
+    """
+
+    kind = "Dense"
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        *,
+        bias: bool = True,
+        init: str | initializers.Initializer = "glorot_uniform",
+        rng: np.random.Generator | int | None = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        super().__init__()
+        self.n_in = positive_int(n_in, "n_in")
+        self.n_out = positive_int(n_out, "n_out")
+        self.bias = bool(bias)
+        self.init = init
+        dt = as_float_dtype(dtype)
+        generator = initializers.as_generator(rng)
+        weight = initializers.get(init)((self.n_in, self.n_out), generator, dt)
+        self.params["weight"] = np.ascontiguousarray(weight, dtype=dt)
+        self.grads["weight"] = np.zeros_like(self.params["weight"])
+        if self.bias:
+            self.params["bias"] = np.zeros(self.n_out, dtype=dt)
+            self.grads["bias"] = np.zeros(self.n_out, dtype=dt)
+        self._x: Array | None = None
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.params["weight"].dtype
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self._x = x
+        w = self.params["weight"]
+        out = self._buffer("out", (x.shape[0], self.n_out), w.dtype) if training else None
+        out = np.matmul(x, w, out=out)
+        if self.bias:
+            out += self.params["bias"]
+        return out
+
+    def backward(self, grad: Array, *, input_grad: bool = True) -> Array:
+        """Fill dW = xᵀ·grad and db = Σ grad; return grad·Wᵀ (skipped when `input_grad` is False)."""
+        x = self._x
+        if x is None:
+            raise GlassnetError("Dense.backward called before forward")
+        np.matmul(x.T, grad, out=self.grads["weight"])
+        if self.bias:
+            np.sum(grad, axis=0, out=self.grads["bias"])
+        if not input_grad:
+            return grad
+        w = self.params["weight"]
+        return np.matmul(grad, w.T, out=self._buffer("dx", (grad.shape[0], self.n_in), w.dtype))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n_in": self.n_in, "n_out": self.n_out, "bias": self.bias}
+
+    def output_width(self, n_in: int | None) -> int | None:
+        return self.n_out
+
+
+class Dropout(Layer):
+    """Inverted dropout: while training, zero each input with probability `rate` and scale the
+    rest by 1 / (1 − rate), so that inference needs no rescaling. The identity otherwise.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+        Probability of dropping each unit.
+    rng : numpy Generator or int seed, optional
+        Where the masks come from. `Sequential.fit(seed=...)` reseeds it for repeatable runs.
+    """
+
+    kind = "Dropout"
+
+    def __init__(self, rate: float, *, rng: np.random.Generator | int | None = None) -> None:
+        super().__init__()
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise GlassnetError(f"dropout rate must be a number in [0, 1), got {rate!r}")
+        self.rate = float(rate)
+        self.rng = initializers.as_generator(rng)
+        self._mask: Array | None = None
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        mask = self._buffer("mask", x.shape, x.dtype)
+        # keep with probability 1 − rate, scaled so that E[output] = x
+        self.rng.random(out=mask, dtype=mask.dtype)
+        np.greater_equal(mask, self.rate, out=mask)
+        mask *= 1.0 / (1.0 - self.rate)
+        self._mask = mask
+        return np.multiply(x, mask, out=self._buffer("out", x.shape, x.dtype))
+
+    def backward(self, grad: Array) -> Array:
+        if self._mask is None:
+            return grad
+        return np.multiply(grad, self._mask, out=self._buffer("dx", grad.shape, grad.dtype))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"rate": self.rate}

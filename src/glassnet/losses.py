@@ -1,0 +1,183 @@
+"""Losses: `SumSquaredError`, `MeanSquaredError`, and the cross-entropies that take logits.
+
+Each loss has ``forward(y_pred, y_true) -> float`` and ``backward() -> d loss / d y_pred`` (for
+the last `forward`). The cross-entropies fuse the sigmoid or softmax into the loss, so their
+gradient is (p − y)/n, finite for any logits.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from ._typing import Array
+from .errors import GlassnetError
+
+
+class Loss:
+    """Base class. `reduction` says how per-batch values add up to an epoch's: "sum" or "mean"."""
+
+    kind: ClassVar[str] = "Loss"
+    reduction: ClassVar[str] = "mean"
+    #: True when targets may be integer class labels of shape (n_samples,)
+    takes_labels: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self._buffers: dict[tuple[str, tuple[int, ...], np.dtype], Array] = {}
+
+    def forward(self, y_pred: Array, y_true: Array) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> Array:
+        raise NotImplementedError
+
+    def __call__(self, y_pred: Array, y_true: Array) -> float:
+        return self.forward(y_pred, y_true)
+
+    def _buffer(self, name: str, like: Array) -> Array:
+        key = (name, like.shape, like.dtype)
+        buf = self._buffers.get(key)
+        if buf is None:
+            if len(self._buffers) > 16:
+                self._buffers.clear()
+            buf = self._buffers[key] = np.empty(like.shape, like.dtype)
+        return buf
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class SumSquaredError(Loss):
+    """½·Σ(y − ŷ)², summed over samples and outputs: the tutorial's loss.
+
+    Its gradient is ŷ − y. Through a sigmoid output, one SGD step with learning rate 1 is the
+    tutorial's update — see `glassnet.tutorial`.
+    """
+
+    kind = "SumSquaredError"
+    reduction = "sum"
+
+    def forward(self, y_pred: Array, y_true: Array) -> float:
+        r = np.subtract(y_pred, y_true, out=self._buffer("r", y_pred))
+        self._r = r
+        flat = r.reshape(-1)
+        return 0.5 * float(np.dot(flat, flat))
+
+    def backward(self) -> Array:
+        # d/dŷ ½(y − ŷ)² = ŷ − y
+        return self._r
+
+
+class MeanSquaredError(Loss):
+    """mean((y − ŷ)²) over every element, as PyTorch's MSELoss and Keras define it."""
+
+    kind = "MeanSquaredError"
+
+    def forward(self, y_pred: Array, y_true: Array) -> float:
+        r = np.subtract(y_pred, y_true, out=self._buffer("r", y_pred))
+        self._r = r
+        flat = r.reshape(-1)
+        return float(np.dot(flat, flat)) / flat.size
+
+    def backward(self) -> Array:
+        g = self._buffer("g", self._r)
+        np.multiply(self._r, 2.0 / self._r.size, out=g)
+        return g
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy on logits z, with the sigmoid fused in (PyTorch's BCEWithLogitsLoss).
+
+    loss = mean over every element of  max(z, 0) − z·y + log(1 + e^(−|z|)),
+    gradient (σ(z) − y) / n_elements: finite with no warning for any finite logits.
+    """
+
+    kind = "BinaryCrossEntropy"
+
+    def forward(self, y_pred: Array, y_true: Array) -> float:
+        z = y_pred
+        t = self._buffer("t", z)
+        np.abs(z, out=t)
+        np.negative(t, out=t)
+        np.exp(t, out=t)  # e^(−|z|) ∈ (0, 1]
+        p = self._buffer("p", z)
+        # σ(z) = 1/(1 + e^(−|z|)) for z ≥ 0 and e^(−|z|)/(1 + e^(−|z|)) for z < 0
+        np.add(t, 1.0, out=p)
+        np.divide(1.0, p, out=p)
+        np.multiply(p, t, out=p, where=z < 0)
+        self._p, self._y = p, y_true
+        np.log1p(t, out=t)
+        total = float(t.sum()) + float(np.maximum(z, 0.0).sum()) - float(np.vdot(z, y_true))
+        return total / z.size
+
+    def backward(self) -> Array:
+        g = self._buffer("g", self._p)
+        np.subtract(self._p, self._y, out=g)
+        g *= 1.0 / g.size
+        return g
+
+
+class CrossEntropy(Loss):
+    """Softmax cross-entropy on logits (PyTorch's CrossEntropyLoss), mean over samples.
+
+    Targets are integer class labels of shape (n_samples,) or rows of shape
+    (n_samples, n_classes) (one-hot, or any probabilities).
+    loss = mean over samples of  logsumexp(z) − Σ y·z,  gradient (softmax(z) − y) / n.
+    """
+
+    kind = "CrossEntropy"
+    takes_labels = True
+
+    def forward(self, y_pred: Array, y_true: Array) -> float:
+        z = y_pred
+        n = z.shape[0]
+        p = self._buffer("p", z)
+        np.subtract(z, z.max(axis=1, keepdims=True), out=p)  # shift: e^(z − max) ≤ 1
+        shifted_true = _pick(p, y_true)  # Σ y·(z − max), before p is overwritten
+        np.exp(p, out=p)
+        sums = p.sum(axis=1)
+        p /= sums[:, None]
+        self._p, self._y = p, y_true
+        return float(np.log(sums).sum() - shifted_true) / n
+
+    def backward(self) -> Array:
+        p, y = self._p, self._y
+        g = self._buffer("g", p)
+        if y.ndim == 1:
+            np.copyto(g, p)
+            g[np.arange(len(y)), y] -= 1.0
+        else:
+            np.subtract(p, y, out=g)
+        g *= 1.0 / len(g)
+        return g
+
+
+def _pick(values: Array, y_true: Array) -> float:
+    """Σ over rows of the value at each row's label (labels), or of y·values (rows of weights)."""
+    if y_true.ndim == 1:
+        return float(values[np.arange(len(y_true)), y_true].sum())
+    return float(np.vdot(values, y_true))
+
+
+LOSSES: dict[str, type[Loss]] = {
+    "sse": SumSquaredError,
+    "sum_squared_error": SumSquaredError,
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "bce": BinaryCrossEntropy,
+    "binary_cross_entropy": BinaryCrossEntropy,
+    "cross_entropy": CrossEntropy,
+}
+BY_KIND: dict[str, type[Loss]] = {cls.kind: cls for cls in LOSSES.values()}
+
+
+def get(loss: str | Loss) -> Loss:
+    """A loss from its name ("mse", "cross_entropy", ...) or an instance."""
+    if isinstance(loss, Loss):
+        return loss
+    cls = LOSSES.get(str(loss).lower()) or BY_KIND.get(str(loss))
+    if cls is None:
+        known = ", ".join(LOSSES)
+        raise GlassnetError(f"unknown loss {loss!r}; expected one of {known}")
+    return cls()

@@ -1,0 +1,275 @@
+"""`Sequential`: layers applied in order — forward, backward, parameters, and the public API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from os import PathLike
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import losses as _losses
+from ._typing import Array
+from .activations import Sigmoid, Softmax
+from .errors import GlassnetError
+from .layers import Dense, Layer
+from .validation import check_X, check_y
+
+if TYPE_CHECKING:
+    from .optimizers import Optimizer
+    from .training import Callback, EarlyStopping, History
+
+
+class Sequential:
+    """A stack of layers: ``Sequential([Dense(2, 4), Sigmoid(), Dense(4, 1), Sigmoid()])``.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        Applied in order. Consecutive `Dense` sizes must chain (activations keep the width).
+    dtype : float32 or float64, optional
+        Convert every parameter to this dtype. By default the layers' own dtype (all equal).
+
+    Attributes
+    ----------
+    loss, optimizer : Loss and Optimizer or None
+        Those of the last `fit`, reused by the next `fit`, saved with the model.
+    metadata : dict
+        JSON-friendly facts saved in the model file (the CLI keeps preprocessing here).
+
+    Examples
+    --------
+    >>> from glassnet import Sequential, Dense, Sigmoid, SGD, SumSquaredError, datasets
+    >>> X, y = datasets.xor()
+    >>> net = Sequential([Dense(2, 4, rng=0), Sigmoid(), Dense(4, 1, rng=1), Sigmoid()])
+    >>> history = net.fit(X, y, loss=SumSquaredError(), optimizer=SGD(1.0), epochs=10)
+    >>> net.predict(X).shape
+    (4, 1)
+    """
+
+    def __init__(self, layers: Iterable[Layer], *, dtype: Any = None) -> None:
+        self.layers: list[Layer] = list(layers)
+        self._check_layers()
+        if dtype is not None:
+            self.astype(dtype)
+        self._check_dtypes()
+        self.loss: _losses.Loss | None = None
+        self.optimizer: Optimizer | None = None
+        self.metadata: dict[str, Any] = {}
+        self.extras: dict[str, Array] = {}
+
+    # ------------------------------------------------------------------ structure
+
+    def _check_layers(self) -> None:
+        if not self.layers:
+            raise GlassnetError("Sequential needs at least one layer, got none")
+        width: int | None = None
+        for i, layer in enumerate(self.layers, start=1):
+            if not isinstance(layer, Layer):
+                raise GlassnetError(f"layer {i} must be a glassnet Layer, got {layer!r}")
+            if isinstance(layer, Dense) and width is not None and layer.n_in != width:
+                raise GlassnetError(
+                    f"layer {i}, {layer!r}, expects {layer.n_in} inputs, but the layers before "
+                    f"it output {width}"
+                )
+            width = layer.output_width(width)
+        if not any(isinstance(layer, Dense) for layer in self.layers):
+            raise GlassnetError("Sequential needs at least one Dense layer to know its input size")
+
+    def _check_dtypes(self) -> None:
+        kinds = {p.dtype for p in self.parameters()}
+        if len(kinds) > 1:
+            raise GlassnetError(
+                f"all layers must share one dtype, got {sorted(str(k) for k in kinds)}; "
+                "pass Sequential(..., dtype=np.float32) to convert"
+            )
+
+    def astype(self, dtype: Any) -> Sequential:
+        """Convert every parameter to float32 or float64, in place; returns self."""
+        from .layers import as_float_dtype
+
+        dt = as_float_dtype(dtype)
+        for layer in self.layers:
+            for key in layer.params:
+                layer.params[key] = np.ascontiguousarray(layer.params[key], dtype=dt)
+                layer.grads[key] = np.zeros_like(layer.params[key])
+        if self.__dict__.get("optimizer") is not None:
+            self.optimizer = None  # its state referred to the old arrays
+        return self
+
+    @property
+    def dense_layers(self) -> list[Dense]:
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.dense_layers[0].dtype
+
+    @property
+    def n_features_in(self) -> int:
+        return self.dense_layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        width: int | None = None
+        for layer in self.layers:
+            width = layer.output_width(width)
+        assert width is not None
+        return width
+
+    def parameters(self) -> list[Array]:
+        """Every trainable array, layer by layer (weight before bias); optimizers update them."""
+        return [p for layer in self.layers for p in layer.params.values()]
+
+    def gradients(self) -> list[Array]:
+        """The gradient arrays matching `parameters()`, written by `backward`."""
+        return [g for layer in self.layers for g in layer.grads.values()]
+
+    def n_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    def get_weights(self) -> list[Array]:
+        """Copies of every parameter array."""
+        return [p.copy() for p in self.parameters()]
+
+    def set_weights(self, weights: Sequence[Array]) -> None:
+        """Copy `weights` (as from `get_weights`) into the parameters, in place."""
+        params = self.parameters()
+        if len(weights) != len(params):
+            raise GlassnetError(f"expected {len(params)} arrays, got {len(weights)}")
+        for i, (p, w) in enumerate(zip(params, weights)):
+            w = np.asarray(w)
+            if w.shape != p.shape:
+                raise GlassnetError(f"array {i} has shape {w.shape}, expected {p.shape}")
+            np.copyto(p, w)
+
+    # ------------------------------------------------------------------ computation
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        """The network's output for a batch `x` of shape (n_samples, n_features_in)."""
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad: Array) -> Array:
+        """Back-propagate d loss / d output; fills every layer's grads; returns d loss / d input."""
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+    # ------------------------------------------------------------------ public API
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        loss: str | _losses.Loss | None = None,
+        optimizer: str | Optimizer | None = None,
+        epochs: int = 1,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        validation_data: tuple[Any, Any] | None = None,
+        validation_split: float = 0.0,
+        early_stopping: EarlyStopping | int | None = None,
+        callbacks: Sequence[Callback] = (),
+        metrics: Sequence[str] = (),
+        seed: int | np.random.Generator | None = None,
+        verbose: int = 0,
+    ) -> History:
+        """Train the network; see `glassnet.training.fit` for every argument.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+        y : array-like of shape (n_samples, n_outputs), or (n_samples,) class labels
+        """
+        from .training import fit
+
+        return fit(
+            self,
+            X,
+            y,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_data=validation_data,
+            validation_split=validation_split,
+            early_stopping=early_stopping,
+            callbacks=callbacks,
+            metrics=metrics,
+            seed=seed,
+            verbose=verbose,
+        )
+
+    def predict(self, X: Any, *, batch_size: int = 4096) -> Array:
+        """The network's raw outputs, shape (n_samples, n_outputs), computed in chunks.
+
+        With a logits loss (`CrossEntropy`, `BinaryCrossEntropy`) these are logits; see
+        `predict_proba` for probabilities.
+        """
+        X = check_X(X, dtype=self.dtype, n_features=self.n_features_in)
+        return self._predict(X, batch_size)
+
+    def _predict(self, X: Array, batch_size: int = 4096) -> Array:
+        if len(X) <= batch_size:
+            return self.forward(X)
+        chunks = [self.forward(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+        return np.concatenate(chunks)
+
+    def predict_proba(self, X: Any) -> Array:
+        """Probabilities: softmax or sigmoid of the logits when trained with a logits loss."""
+        return to_probabilities(self.predict(X), self.loss)
+
+    def evaluate(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        loss: str | _losses.Loss | None = None,
+        metrics: Sequence[str] = ("accuracy",),
+    ) -> dict[str, float]:
+        """The loss (when known) and each metric on (X, y), as a dict."""
+        from .metrics import compute
+
+        loss_fn = _losses.get(loss) if loss is not None else self.loss
+        X = check_X(X, dtype=self.dtype, n_features=self.n_features_in)
+        labels = loss_fn is not None and loss_fn.takes_labels
+        y = check_y(y, n_samples=len(X), n_outputs=self.n_outputs, dtype=self.dtype, labels=labels)
+        out = self._predict(X)
+        result: dict[str, float] = {}
+        if loss_fn is not None:
+            result["loss"] = loss_fn.forward(out, y)
+        for name in metrics:
+            result[name] = compute(name, y, out, loss_fn)
+        return result
+
+    def save(self, path: str | PathLike[str], *, include_optimizer: bool = True) -> None:
+        """Write the model to one `.npz` file, atomically; see `glassnet.io.save`."""
+        from .io import save
+
+        save(self, path, include_optimizer=include_optimizer)
+
+    def summary(self) -> str:
+        """A table of the layers, their output widths and parameter counts."""
+        lines = [f"Sequential ({self.dtype}, {self.n_parameters():,} parameters)"]
+        width: int | None = None
+        for i, layer in enumerate(self.layers, start=1):
+            width = layer.output_width(width)
+            count = sum(p.size for p in layer.params.values())
+            lines.append(f"  {i:>2}. {layer!r:<40} -> {width} outputs, {count:,} parameters")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return "Sequential([" + ", ".join(repr(layer) for layer in self.layers) + "])"
+
+
+def to_probabilities(out: Array, loss: _losses.Loss | None) -> Array:
+    """Softmax of logits for CrossEntropy, sigmoid for BinaryCrossEntropy, else unchanged."""
+    if isinstance(loss, _losses.CrossEntropy):
+        return Softmax().forward(out)
+    if isinstance(loss, _losses.BinaryCrossEntropy):
+        return Sigmoid().forward(out)
+    return out

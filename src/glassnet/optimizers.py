@@ -1,0 +1,383 @@
+"""Optimizers — `SGD` (momentum, Nesterov), `Adam`, `RMSprop` — and learning-rate schedules.
+
+Ordered as: schedules; the general `Optimizer` (weight decay, clipping, state); then each rule as
+a small subclass that only says how one parameter moves. Every update is in place: the network
+and the optimizer share the same arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._typing import Array
+from .errors import GlassnetError
+
+# ---------------------------------------------------------------- learning-rate schedules
+
+
+class Schedule:
+    """A learning rate as a function of the epoch (0-based)."""
+
+    kind: ClassVar[str] = "constant"
+
+    def __init__(self, learning_rate: float) -> None:
+        self.learning_rate = _positive_float(learning_rate, "learning_rate")
+
+    def __call__(self, epoch: int) -> float:
+        return self.learning_rate
+
+    def get_config(self) -> dict[str, Any]:
+        return {"learning_rate": self.learning_rate}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Schedule):
+    """η(epoch) = η₀."""
+
+
+class StepDecay(Schedule):
+    """η(epoch) = η₀ · gamma^⌊epoch / step_size⌋."""
+
+    kind = "step"
+
+    def __init__(self, learning_rate: float, *, step_size: int = 10, gamma: float = 0.5) -> None:
+        super().__init__(learning_rate)
+        self.step_size = int(_positive_float(step_size, "step_size"))
+        self.gamma = _positive_float(gamma, "gamma")
+
+    def __call__(self, epoch: int) -> float:
+        return self.learning_rate * self.gamma ** (epoch // self.step_size)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "step_size": self.step_size, "gamma": self.gamma}
+
+
+class ExponentialDecay(Schedule):
+    """η(epoch) = η₀ · gamma^epoch."""
+
+    kind = "exponential"
+
+    def __init__(self, learning_rate: float, *, gamma: float = 0.95) -> None:
+        super().__init__(learning_rate)
+        self.gamma = _positive_float(gamma, "gamma")
+
+    def __call__(self, epoch: int) -> float:
+        return self.learning_rate * self.gamma**epoch
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "gamma": self.gamma}
+
+
+class InverseScaling(Schedule):
+    """η(epoch) = η₀ / (epoch + 1)^power (scikit-learn's "invscaling", per epoch)."""
+
+    kind = "inverse_scaling"
+
+    def __init__(self, learning_rate: float, *, power: float = 0.5) -> None:
+        super().__init__(learning_rate)
+        self.power = _positive_float(power, "power")
+
+    def __call__(self, epoch: int) -> float:
+        return self.learning_rate / (epoch + 1) ** self.power
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "power": self.power}
+
+
+SCHEDULES: dict[str, type[Schedule]] = {
+    cls.kind: cls for cls in (Constant, StepDecay, ExponentialDecay, InverseScaling)
+}
+
+
+def _positive_float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise GlassnetError(f"{name} must be a positive number, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise GlassnetError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _fraction(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        raise GlassnetError(f"{name} must be a number in [0, 1), got {value!r}")
+    if not 0.0 <= value < 1.0:
+        raise GlassnetError(f"{name} must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _non_negative(value: Any, name: str) -> float:
+    if value == 0:
+        return 0.0
+    return _positive_float(value, name)
+
+
+# ---------------------------------------------------------------- the general optimizer
+
+
+class Optimizer:
+    """One general step: decay, clip, then each parameter's rule (`_update`), in place.
+
+    Parameters
+    ----------
+    learning_rate : float or Schedule
+        A constant, or a schedule of the epoch (see `StepDecay`, `ExponentialDecay`, ...).
+    weight_decay : float, default 0
+        L2 penalty λ: adds λ·W to the gradient of every weight matrix (not biases), as
+        scikit-learn's `alpha` does.
+    clip_norm : float, optional
+        Rescale the gradients so that their global L2 norm is at most this.
+    """
+
+    kind: ClassVar[str] = "Optimizer"
+    #: names of the per-parameter state arrays (e.g. Adam's first and second moments)
+    slots: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        learning_rate: float | Schedule = 0.01,
+        *,
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
+    ) -> None:
+        self.schedule = (
+            learning_rate if isinstance(learning_rate, Schedule) else Constant(learning_rate)
+        )
+        self.learning_rate = self.schedule(0)
+        self.weight_decay = _non_negative(weight_decay, "weight_decay")
+        self.clip_norm = None if clip_norm is None else _positive_float(clip_norm, "clip_norm")
+        self.iterations = 0  # steps taken
+        self.epoch = 0
+        self.state: dict[str, list[Array]] = {}
+        self._scratch: list[Array] = []
+        self._decayed: list[Array] = []
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by the fit loop at the start of each epoch: apply the schedule."""
+        self.epoch = epoch
+        self.learning_rate = self.schedule(epoch)
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+        """Update every array of `params` in place from the matching array of `grads`."""
+        if not self._scratch:
+            self._init_state(params)
+        self.iterations += 1
+        if self.clip_norm is not None:
+            total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+            if total > self.clip_norm:
+                scale = self.clip_norm / (total + 1e-6)
+                for g in grads:
+                    g *= scale
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if self.weight_decay and p.ndim >= 2:
+                # d/dW ½λ‖W‖² = λW, added to a copy: the model's own grads stay pure
+                g = np.multiply(p, self.weight_decay, out=self._decayed[i])
+                g += grads[i]
+            self._update(i, p, g)
+
+    def _init_state(self, params: Sequence[Array]) -> None:
+        self._scratch = [np.empty_like(p) for p in params]
+        self._decayed = [np.empty_like(p) for p in params] if self.weight_decay else []
+        if not self.state:
+            self.state = {name: [np.zeros_like(p) for p in params] for name in self.slots}
+
+    def _update(self, i: int, p: Array, g: Array) -> None:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments, JSON-friendly (saved in model files)."""
+        return {
+            "schedule": {"kind": self.schedule.kind, **self.schedule.get_config()},
+            "weight_decay": self.weight_decay,
+            "clip_norm": self.clip_norm,
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """Counters and per-parameter state, so that training can resume exactly."""
+        return {
+            "iterations": self.iterations,
+            "epoch": self.epoch,
+            "slots": {k: [a.copy() for a in v] for k, v in self.state.items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.iterations = int(state["iterations"])
+        self.set_epoch(int(state["epoch"]))
+        self.state = {k: [np.array(a) for a in v] for k, v in state["slots"].items()}
+        self._scratch = []
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(learning_rate={self.schedule!r})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional (Nesterov) momentum, in PyTorch's form.
+
+    v ← μ·v + g;  p ← p − η·(g + μ·v) with Nesterov, p ← p − η·v without, p ← p − η·g when μ = 0.
+
+    Examples
+    --------
+    >>> SGD(learning_rate=1.0)  # the tutorial's update
+    SGD(learning_rate=Constant(learning_rate=1.0))
+    """
+
+    kind = "SGD"
+
+    def __init__(
+        self,
+        learning_rate: float | Schedule = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        *,
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, weight_decay=weight_decay, clip_norm=clip_norm)
+        self.momentum = _fraction(momentum, "momentum")
+        self.nesterov = bool(nesterov)
+        if self.nesterov and self.momentum == 0.0:
+            raise GlassnetError("nesterov=True needs a momentum > 0, got momentum=0")
+        self.slots = ("velocity",) if self.momentum else ()
+
+    def _update(self, i: int, p: Array, g: Array) -> None:
+        if not self.momentum:
+            step = np.multiply(g, self.learning_rate, out=self._scratch[i])
+            p -= step
+            return
+        v = self.state["velocity"][i]
+        v *= self.momentum
+        v += g
+        step = self._scratch[i]
+        if self.nesterov:
+            np.multiply(v, self.momentum, out=step)
+            step += g
+            step *= self.learning_rate
+        else:
+            np.multiply(v, self.learning_rate, out=step)
+        p -= step
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), in the form PyTorch uses.
+
+    m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;
+    p ← p − η · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε).
+    """
+
+    kind = "Adam"
+    slots = ("m", "v")
+    _step_size = 0.0
+    _root_correction = 1.0
+
+    def __init__(
+        self,
+        learning_rate: float | Schedule = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        *,
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, weight_decay=weight_decay, clip_norm=clip_norm)
+        self.beta_1 = _fraction(beta_1, "beta_1")
+        self.beta_2 = _fraction(beta_2, "beta_2")
+        self.epsilon = _positive_float(epsilon, "epsilon")
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+        t = self.iterations + 1
+        self._step_size = self.learning_rate / (1.0 - self.beta_1**t)
+        self._root_correction = 1.0 / math.sqrt(1.0 - self.beta_2**t)
+        super().step(params, grads)
+
+    def _update(self, i: int, p: Array, g: Array) -> None:
+        m, v, tmp = self.state["m"][i], self.state["v"][i], self._scratch[i]
+        b1, b2 = self.beta_1, self.beta_2
+        m *= b1
+        m += np.multiply(g, 1.0 - b1, out=tmp)
+        v *= b2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - b2
+        v += tmp
+        # tmp ← √v̂ + ε with v̂ = v / (1 − β₂ᵗ); then p ← p − (η / (1 − β₁ᵗ)) · m / tmp
+        np.sqrt(v, out=tmp)
+        tmp *= self._root_correction
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= self._step_size
+        p -= tmp
+
+    def get_config(self) -> dict[str, Any]:
+        extra = {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+        return {**super().get_config(), **extra}
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), in PyTorch's form: v ← ρv + (1 − ρ)g²;  p ← p − η·g / (√v + ε)."""
+
+    kind = "RMSprop"
+    slots = ("v",)
+
+    def __init__(
+        self,
+        learning_rate: float | Schedule = 0.001,
+        rho: float = 0.99,
+        epsilon: float = 1e-8,
+        *,
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, weight_decay=weight_decay, clip_norm=clip_norm)
+        self.rho = _fraction(rho, "rho")
+        self.epsilon = _positive_float(epsilon, "epsilon")
+
+    def _update(self, i: int, p: Array, g: Array) -> None:
+        v, tmp = self.state["v"][i], self._scratch[i]
+        v *= self.rho
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - self.rho
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        np.divide(g, tmp, out=tmp)
+        tmp *= self.learning_rate
+        p -= tmp
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
+
+
+def get(optimizer: str | Optimizer, learning_rate: float | None = None) -> Optimizer:
+    """An optimizer from its name ("sgd", "adam", "rmsprop") or an instance."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    cls = OPTIMIZERS.get(str(optimizer).lower())
+    if cls is None:
+        known = ", ".join(OPTIMIZERS)
+        raise GlassnetError(f"unknown optimizer {optimizer!r}; expected one of {known}")
+    return cls() if learning_rate is None else cls(learning_rate)
+
+
+def from_config(kind: str, config: dict[str, Any]) -> Optimizer:
+    """Rebuild an optimizer from `kind` and `get_config()` (used when loading model files)."""
+    cls = {c.kind: c for c in OPTIMIZERS.values()}.get(kind)
+    if cls is None:
+        raise GlassnetError(f"unknown optimizer kind {kind!r}")
+    config = dict(config)
+    sched = dict(config.pop("schedule"))
+    sched_cls = SCHEDULES.get(sched.pop("kind"))
+    if sched_cls is None:
+        raise GlassnetError(f"unknown learning-rate schedule in {config!r}")
+    return cls(sched_cls(**sched), **config)

@@ -1,0 +1,347 @@
+"""The fit loop: batching, shuffling, validation, early stopping, callbacks, and `History`.
+
+The hot path — `_train_step` over one batch — allocates nothing once the first batch of each
+size has run: batches are gathered with ``np.take(..., out=)`` into buffers made once, and every
+layer, loss and optimizer writes into arrays it owns.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import losses as _losses
+from . import metrics as _metrics
+from . import optimizers as _optimizers
+from ._typing import Array
+from .errors import GlassnetError, TrainingDivergedError
+from .layers import Dense, Dropout, positive_int
+from .validation import check_X, check_y
+
+if TYPE_CHECKING:
+    from .network import Sequential
+
+
+class Callback:
+    """Hooks into `fit`; override what you need. Only overridden hooks are called."""
+
+    def on_train_begin(self, model: Sequential) -> None:
+        """Before the first epoch."""
+
+    def on_batch_end(self, step: int, model: Sequential, loss: float) -> None:
+        """After each optimizer step; `step` counts from 1 over the whole fit."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> bool | None:
+        """After each epoch (0-based); return True to stop training."""
+        return None
+
+    def on_train_end(self, model: Sequential, history: History) -> None:
+        """After the last epoch (and after early stopping restored the best weights)."""
+
+
+@dataclass
+class EarlyStopping:
+    """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs.
+
+    Parameters
+    ----------
+    patience : int, default 10
+    min_delta : float, default 0.0
+    monitor : str, default "val_loss" (falls back to "loss" with no validation data)
+    restore_best_weights : bool, default True
+    """
+
+    patience: int = 10
+    min_delta: float = 0.0
+    monitor: str = "val_loss"
+    restore_best_weights: bool = True
+
+
+@dataclass
+class History:
+    """What happened during `fit`: one list per quantity, one entry per epoch.
+
+    ``history["loss"]``, ``history["val_loss"]``, ``history["accuracy"]``, ... and
+    ``history["learning_rate"]``, ``history["time"]`` (seconds per epoch).
+    """
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+    epochs: int = 0
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def append(self, logs: dict[str, float]) -> None:
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        self.epochs += 1
+
+    @property
+    def loss(self) -> list[float]:
+        return self.history.get("loss", [])
+
+    @property
+    def val_loss(self) -> list[float]:
+        return self.history.get("val_loss", [])
+
+    def summary(self) -> dict[str, Any]:
+        """The last value of each quantity, and the epoch counts (JSON-friendly)."""
+        last = {k: v[-1] for k, v in self.history.items() if v and k != "time"}
+        return {"epochs": self.epochs, "best_epoch": self.best_epoch, **last}
+
+
+def _train_step(
+    model: Sequential,
+    loss: _losses.Loss,
+    optimizer: _optimizers.Optimizer,
+    params: list[Array],
+    grads: list[Array],
+    xb: Array,
+    yb: Array,
+) -> tuple[float, Array]:
+    """One forward pass, one backward pass, one optimizer step. Returns (loss, outputs)."""
+    layers = model.layers
+    out = xb
+    for layer in layers:
+        out = layer.forward(out, True)
+    value = loss.forward(out, yb)
+    grad = loss.backward()
+    for layer in layers[:0:-1]:
+        grad = layer.backward(grad)
+    first = layers[0]
+    if isinstance(first, Dense):
+        first.backward(grad, input_grad=False)  # nobody needs d loss / d X
+    else:
+        first.backward(grad)
+    optimizer.step(params, grads)
+    return value, out
+
+
+def _split(
+    X: Array, y: Array, fraction: float, rng: np.random.Generator
+) -> tuple[Array, Array, Array, Array]:
+    """A random `fraction` of the samples held out for validation."""
+    if not 0.0 < fraction < 1.0:
+        raise GlassnetError(f"validation_split must be in [0, 1), got {fraction!r}")
+    n_val = int(math.ceil(len(X) * fraction))
+    if n_val >= len(X):
+        raise GlassnetError(
+            f"validation_split={fraction} leaves no training samples out of {len(X)}"
+        )
+    order = rng.permutation(len(X))
+    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+    return X[train], y[train], X[val], y[val]
+
+
+def fit(
+    model: Sequential,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | _losses.Loss | None = None,
+    optimizer: str | _optimizers.Optimizer | None = None,
+    epochs: int = 1,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float = 0.0,
+    early_stopping: EarlyStopping | int | None = None,
+    callbacks: Sequence[Callback] = (),
+    metrics: Sequence[str] = (),
+    seed: int | np.random.Generator | None = None,
+    verbose: int = 0,
+) -> History:
+    """Train `model` on (X, y) with mini-batch gradient descent.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features_in)
+    y : array-like of shape (n_samples, n_outputs), or (n_samples,) integer class labels
+        for `CrossEntropy`.
+    loss : Loss or name, optional
+        Defaults to the loss of the model's previous `fit`.
+    optimizer : Optimizer or name, optional
+        Defaults to the optimizer of the previous `fit`, whose state carries on.
+    epochs : int
+        Passes over the data.
+    batch_size : int, optional
+        Samples per step; None (the default) means the full batch.
+    shuffle : bool, default True
+        Reshuffle the samples every epoch (mini-batches only).
+    validation_data : (X_val, y_val), optional
+    validation_split : float, default 0
+        Hold out this fraction of (X, y), chosen at random with `seed`, for validation.
+    early_stopping : EarlyStopping or int (patience), optional
+    callbacks : sequence of Callback
+    metrics : sequence of "accuracy", "mse", "r2"
+        Computed on the training batches and on the validation data each epoch.
+    seed : int or Generator, optional
+        Seeds shuffling, the validation split and dropout: equal seeds give bit-identical runs.
+    verbose : int, default 0
+        1 prints one line per epoch to stderr.
+
+    Returns
+    -------
+    History
+    """
+    loss_fn = _losses.get(loss) if loss is not None else model.loss
+    if loss_fn is None:
+        raise GlassnetError("fit needs a loss, e.g. loss='mse' or loss=CrossEntropy()")
+    if optimizer is not None:
+        opt = _optimizers.get(optimizer)
+    elif model.optimizer is not None:
+        opt = model.optimizer
+    else:
+        raise GlassnetError("fit needs an optimizer, e.g. optimizer='adam' or optimizer=SGD(0.1)")
+    epochs = int(positive_int(epochs, "epochs"))
+    dtype = model.dtype
+    X = check_X(X, dtype=dtype, n_features=model.n_features_in)
+    labels = loss_fn.takes_labels
+    y = check_y(y, n_samples=len(X), n_outputs=model.n_outputs, dtype=dtype, labels=labels)
+
+    seeds = np.random.SeedSequence(seed if not isinstance(seed, np.random.Generator) else None)
+    if isinstance(seed, np.random.Generator):
+        seeds = np.random.SeedSequence(int(seed.integers(2**63)))
+    dropouts = [layer for layer in model.layers if isinstance(layer, Dropout)]
+    children = seeds.spawn(1 + len(dropouts))
+    rng = np.random.default_rng(children[0])
+    for layer, child in zip(dropouts, children[1:]):
+        layer.rng = np.random.default_rng(child)
+
+    X_val = y_val = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise GlassnetError("validation_data must be a pair (X_val, y_val)")
+        X_val = check_X(validation_data[0], dtype=dtype, n_features=model.n_features_in,
+                        name="X_val")  # fmt: skip
+        y_val = check_y(validation_data[1], n_samples=len(X_val), n_outputs=model.n_outputs,
+                        dtype=dtype, labels=labels, name="y_val")  # fmt: skip
+    elif validation_split:
+        X, y, X_val, y_val = _split(X, y, float(validation_split), rng)
+
+    n = len(X)
+    if batch_size is None:
+        batch_size = n
+    batch_size = min(positive_int(batch_size, "batch_size"), n)
+    stopper = EarlyStopping(patience=early_stopping) if isinstance(early_stopping, int) else (
+        early_stopping
+    )
+    if stopper is not None:
+        positive_int(stopper.patience, "early_stopping patience")
+    for name in metrics:
+        _metrics.get(name, loss_fn)
+    monitor = None
+    if stopper is not None:
+        monitor = stopper.monitor if X_val is not None else stopper.monitor.removeprefix("val_")
+
+    model.loss, model.optimizer = loss_fn, opt
+    history = History()
+    params, grads = model.parameters(), model.gradients()
+    start_weights = model.get_weights()
+    best_value, best_weights, wait = math.inf, None, 0
+
+    batch_hooks = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
+    for cb in callbacks:
+        cb.on_train_begin(model)
+
+    full_batch = batch_size >= n
+    order = np.arange(n)
+    xbuf = np.empty((batch_size, X.shape[1]), dtype=dtype)
+    ybuf = np.empty((batch_size, *y.shape[1:]), dtype=y.dtype)
+    n_last = n % batch_size
+    xlast = np.empty((n_last, X.shape[1]), dtype=dtype) if n_last else xbuf
+    ylast = np.empty((n_last, *y.shape[1:]), dtype=y.dtype) if n_last else ybuf
+    train_metrics = [_metrics.get(name, loss_fn) for name in metrics]
+    step = 0
+
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        opt.set_epoch(opt.epoch)
+        for m in train_metrics:
+            m.reset()
+        total = 0.0
+        if full_batch:
+            total, out = _train_step(model, loss_fn, opt, params, grads, X, y)
+            for m in train_metrics:
+                m.update(y, out)
+            step += 1
+            for cb in batch_hooks:
+                cb.on_batch_end(step, model, total)
+        else:
+            if shuffle:
+                rng.shuffle(order)
+            for start in range(0, n, batch_size):
+                idx = order[start : start + batch_size]
+                xb, yb = (xbuf, ybuf) if len(idx) == batch_size else (xlast, ylast)
+                np.take(X, idx, axis=0, out=xb)
+                np.take(y, idx, axis=0, out=yb)
+                value, out = _train_step(model, loss_fn, opt, params, grads, xb, yb)
+                total += value * len(idx) if loss_fn.reduction == "mean" else value
+                for m in train_metrics:
+                    m.update(yb, out)
+                step += 1
+                for cb in batch_hooks:
+                    cb.on_batch_end(step, model, value)
+            if loss_fn.reduction == "mean":
+                total /= n
+        opt.epoch += 1
+
+        if not math.isfinite(total):
+            model.set_weights(start_weights)
+            raise TrainingDivergedError(
+                f"training diverged at epoch {epoch + 1}: the loss became {total}; the weights "
+                f"were restored to where fit started. Try a smaller learning rate "
+                f"(it was {opt.learning_rate:g})"
+            )
+        logs: dict[str, float] = {"loss": total}
+        for m in train_metrics:
+            logs[m.name] = m.result()
+        if X_val is not None and y_val is not None:
+            out_val = model._predict(X_val)
+            logs["val_loss"] = loss_fn.forward(out_val, y_val)
+            for name in metrics:
+                logs["val_" + name] = _metrics.compute(name, y_val, out_val, loss_fn)
+        logs["learning_rate"] = opt.learning_rate
+        logs["time"] = time.perf_counter() - t0
+        history.append(logs)
+        if verbose:
+            shown = "  ".join(f"{k} {v:.6g}" for k, v in logs.items() if k != "learning_rate")
+            print(f"epoch {epoch + 1}/{epochs}  {shown}", file=sys.stderr)
+
+        stop = False
+        if stopper is not None and monitor is not None:
+            value = logs.get(monitor)
+            if value is None:
+                raise GlassnetError(f"early stopping monitors {monitor!r}, which fit did not log")
+            if value < best_value - stopper.min_delta:
+                best_value, wait, history.best_epoch = value, 0, epoch
+                if stopper.restore_best_weights:
+                    best_weights = model.get_weights()
+            else:
+                wait += 1
+                stop = wait >= stopper.patience
+        for cb in callbacks:
+            if cb.on_epoch_end(epoch, logs, model):
+                stop = True
+        if stop:
+            history.stopped_early = epoch + 1 < epochs
+            break
+
+    if best_weights is not None:
+        model.set_weights(best_weights)
+    model.metadata["training"] = history.summary()
+    for cb in callbacks:
+        cb.on_train_end(model, history)
+    return history
+
+
+def _overrides(callback: Callback, hook: str) -> bool:
+    return getattr(type(callback), hook, None) is not getattr(Callback, hook)

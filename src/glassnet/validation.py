@@ -1,0 +1,116 @@
+"""Checks at the public boundary: every bad input becomes one GlassnetError naming what was wrong.
+
+Inside the engine, layers, losses and optimizers trust their inputs; they are only reached through
+these checks (`Sequential.fit`, `predict`, `evaluate`, the estimators, the CLI).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._typing import Array
+from .errors import DataError
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"a {type(value).__name__}"
+
+
+def _first_bad(a: Array) -> str:
+    """Where the first NaN or infinity of `a` sits, and what it is."""
+    pos = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+    where = f"row {pos[0]}" + (f", column {pos[1]}" if len(pos) > 1 else "")
+    return f"{a[pos]!r} at {where}"
+
+
+def as_numeric(value: Any, name: str) -> Array:
+    """`value` as a real-valued NumPy array, or a DataError naming what it was."""
+    if value is None:
+        raise DataError(f"{name} is None; expected an array of numbers")
+    try:
+        a = np.asarray(value)
+    except ValueError as exc:  # ragged nested lists
+        raise DataError(f"{name} could not be read as an array: {exc}") from None
+    if a.dtype == object or a.dtype.kind in "USV":
+        raise DataError(f"{name} must be numeric, got {_describe(a)}; convert strings to numbers")
+    if a.dtype.kind == "c":
+        raise DataError(f"{name} must be real, got complex values ({_describe(a)})")
+    if a.dtype.kind not in "biuf":
+        raise DataError(f"{name} must be numeric, got {_describe(a)}")
+    return a
+
+
+def check_X(
+    X: Any, *, dtype: np.dtype, n_features: int | None = None, name: str = "X"
+) -> Array:
+    """A C-contiguous 2-D array of `dtype` with finite values and the expected feature count."""
+    a = as_numeric(X, name)
+    if a.ndim != 2:
+        hint = "; use X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample"
+        raise DataError(
+            f"{name} must be 2-D (n_samples, n_features), got {a.ndim}-D shape {a.shape}"
+            + (hint if a.ndim == 1 else "")
+        )
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise DataError(f"{name} is empty: got shape {a.shape}, expected at least 1 sample")
+    if n_features is not None and a.shape[1] != n_features:
+        raise DataError(
+            f"{name} has {a.shape[1]} features per sample, but the network expects {n_features}"
+        )
+    a = np.ascontiguousarray(a, dtype=dtype)
+    if not np.isfinite(a).all():
+        raise DataError(f"{name} contains {_first_bad(a)}; expected finite numbers")
+    return a
+
+
+def check_y(
+    y: Any,
+    *,
+    n_samples: int,
+    n_outputs: int,
+    dtype: np.dtype,
+    labels: bool = False,
+    name: str = "y",
+) -> Array:
+    """Targets matching the network's output: shape (n, n_outputs), or (n,) class labels.
+
+    With `labels` (a loss like CrossEntropy), a 1-D integer `y` holds class indices in
+    [0, n_outputs); otherwise a 1-D `y` is taken as one column when the network has one output.
+    """
+    a = as_numeric(y, name)
+    if a.ndim == 0 or a.ndim > 2:
+        raise DataError(f"{name} must be 1-D or 2-D, got shape {a.shape}")
+    if len(a) != n_samples:
+        raise DataError(f"X and {name} have different lengths: {n_samples} and {len(a)} samples")
+    if labels and a.ndim == 1:
+        if a.dtype.kind == "f":
+            if not np.isfinite(a).all():
+                raise DataError(f"{name} contains {_first_bad(a)}; expected class labels")
+            if not np.array_equal(a, np.round(a)):
+                raise DataError(f"{name} holds class labels, so must be integers; got {a[:5]}")
+        ai = a.astype(np.intp)
+        if ai.min() < 0 or ai.max() >= n_outputs:
+            raise DataError(
+                f"{name} holds class labels in [{ai.min()}, {ai.max()}], but the network has "
+                f"{n_outputs} outputs, so expects labels in [0, {n_outputs - 1}]"
+            )
+        return ai
+    if a.ndim == 1:
+        if n_outputs != 1:
+            raise DataError(
+                f"{name} has shape {a.shape}, but the network has {n_outputs} outputs; "
+                f"expected shape ({n_samples}, {n_outputs})"
+            )
+        a = a.reshape(-1, 1)
+    if a.shape[1] != n_outputs:
+        raise DataError(
+            f"{name} has {a.shape[1]} columns, but the network has {n_outputs} outputs"
+        )
+    a = np.ascontiguousarray(a, dtype=dtype)
+    if not np.isfinite(a).all():
+        raise DataError(f"{name} contains {_first_bad(a)}; expected finite numbers")
+    return a
