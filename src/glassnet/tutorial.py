@@ -89,7 +89,8 @@ class NeuralNetwork:
 
     def sigmoid(self, x: Any) -> Array:
         """σ(x) = 1 / (1 + e^(−x)), computed by the engine's `Sigmoid` layer."""
-        return Sigmoid().forward(np.asarray(x, dtype=np.float64))
+        x = np.asarray(x, dtype=np.float64)
+        return Sigmoid().forward(x.reshape(-1)).reshape(x.shape)
 
     def sigmoid_derivative(self, x: Any) -> Array:
         """σ'(z) written in terms of the output x = σ(z): x·(1 − x)."""
