@@ -1,4 +1,4 @@
-"""`glassnet demo` through a subprocess: the tutorial's printout, and one-line errors for bad input."""
+"""`glassnet demo` in a subprocess: the tutorial's printout, one-line errors for bad input."""
 
 from __future__ import annotations
 
@@ -86,7 +86,11 @@ def test_demo_interrupted_is_one_line_and_exit_code_2():
 
     env = {**os.environ, "PYTHONWARNINGS": "error"}
     proc = subprocess.Popen(
-        DEMO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        DEMO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=env,
     )
     assert proc.stdout is not None

@@ -20,7 +20,14 @@ def test_a_single_neuron_cannot_learn_xor():
 
 def test_one_hidden_layer_learns_xor():
     X, y = datasets.xor()
-    net = Sequential([Dense(2, 4, rng=1, init="uniform"), Sigmoid(), Dense(4, 1, rng=2, init="uniform"), Sigmoid()])
+    net = Sequential(
+        [
+            Dense(2, 4, rng=1, init="uniform"),
+            Sigmoid(),
+            Dense(4, 1, rng=2, init="uniform"),
+            Sigmoid(),
+        ]
+    )
     net.fit(X, y, loss=SumSquaredError(), optimizer=SGD(1.0), epochs=10000)
     out = net.predict(X).ravel()
     assert np.all(np.abs(out - y.ravel()) < 0.1), out

@@ -1,7 +1,7 @@
 """glassnet: a neural network library you can see through, from one neuron to fast MLPs.
 
-    >>> import glassnet as gn
-    >>> net = gn.Sequential([gn.Dense(2, 4), gn.Sigmoid(), gn.Dense(4, 1), gn.Sigmoid()])
+>>> import glassnet as gn
+>>> net = gn.Sequential([gn.Dense(2, 4), gn.Sigmoid(), gn.Dense(4, 1), gn.Sigmoid()])
 """
 
 from __future__ import annotations

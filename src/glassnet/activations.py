@@ -6,7 +6,7 @@ the classic form (σ' = σ(1 − σ), tanh' = 1 − tanh²).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,7 +38,10 @@ class Sigmoid(Activation):
 
     kind = "Sigmoid"
     #: clip points: e^(−z) stays finite, and σ there is 1e−304 (float64) or 1e−38 (float32)
-    _LOW = {np.dtype(np.float64): -700.0, np.dtype(np.float32): -87.0}
+    _LOW: ClassVar[dict[np.dtype, float]] = {
+        np.dtype(np.float64): -700.0,
+        np.dtype(np.float32): -87.0,
+    }
 
     def forward(self, x: Array, training: bool = False) -> Array:
         out = self._out("out", x, training)

@@ -42,7 +42,9 @@ class GradcheckReport:
     def __str__(self) -> str:
         rows = [f"{name:<28} {err:.2e}" for name, err in self.errors.items()]
         verdict = "ok" if self.ok else "FAILED"
-        return "\n".join([*rows, f"worst {self.worst:.2e} (tolerance {self.tolerance:g}): {verdict}"])
+        return "\n".join(
+            [*rows, f"worst {self.worst:.2e} (tolerance {self.tolerance:g}): {verdict}"]
+        )
 
 
 def _relative_error(analytic: Array, numeric: Array) -> float:
@@ -71,7 +73,7 @@ def _frozen_randomness(layers: list[Layer]) -> Callable[[], None]:
 
     def rewind() -> None:
         for layer, state in saved:
-            layer.rng.bit_generator.state = state  # type: ignore[attr-defined]
+            layer.rng.bit_generator.state = state
 
     return rewind
 
@@ -144,7 +146,9 @@ def gradcheck(
         named = [(f"{target.kind}.{k}", p, target.grads[k]) for k, p in target.params.items()]
     elif isinstance(target, Sequential):
         if loss is None:
-            raise GlassnetError("gradcheck of a Sequential needs its loss, e.g. loss=MeanSquaredError()")
+            raise GlassnetError(
+                "gradcheck of a Sequential needs its loss, e.g. loss=MeanSquaredError()"
+            )
         layers = target.layers
         named = [
             (f"layer{i}.{layer.kind}.{k}", p, layer.grads[k])

@@ -51,9 +51,7 @@ def _array_bytes(a: Array) -> bytes:
     return buf.getvalue()
 
 
-def save(
-    model: Sequential, path: str | PathLike[str], *, include_optimizer: bool = True
-) -> None:
+def save(model: Sequential, path: str | PathLike[str], *, include_optimizer: bool = True) -> None:
     """Write `model` to `path` atomically (a temporary file, then a rename).
 
     Parameters
@@ -164,7 +162,9 @@ class _Reader:
         except PermissionError:
             raise self.fail("permission denied") from None
         except zipfile.BadZipFile:
-            raise self.fail("not a glassnet model (not an .npz/zip archive, or truncated)") from None
+            raise self.fail(
+                "not a glassnet model (not an .npz/zip archive, or truncated)"
+            ) from None
         except OSError as exc:
             raise self.fail(exc.strerror or str(exc)) from None
 

@@ -157,7 +157,7 @@ class Dense(Layer):
         return out
 
     def backward(self, grad: Array, *, input_grad: bool = True) -> Array:
-        """Fill dW = xᵀ·grad and db = Σ grad; return grad·Wᵀ (skipped when `input_grad` is False)."""
+        """Fill dW = xᵀ·grad and db = Σ grad; return grad·Wᵀ (unless `input_grad` is False)."""
         x = self._x
         if x is None:
             raise GlassnetError("Dense.backward called before forward")

@@ -131,7 +131,7 @@ def _split(
     """A random `fraction` of the samples held out for validation."""
     if not 0.0 < fraction < 1.0:
         raise GlassnetError(f"validation_split must be in [0, 1), got {fraction!r}")
-    n_val = int(math.ceil(len(X) * fraction))
+    n_val = math.ceil(len(X) * fraction)
     if n_val >= len(X):
         raise GlassnetError(
             f"validation_split={fraction} leaves no training samples out of {len(X)}"
@@ -201,7 +201,7 @@ def fit(
         opt = model.optimizer
     else:
         raise GlassnetError("fit needs an optimizer, e.g. optimizer='adam' or optimizer=SGD(0.1)")
-    epochs = int(positive_int(epochs, "epochs"))
+    epochs = positive_int(epochs, "epochs")
     dtype = model.dtype
     X = check_X(X, dtype=dtype, n_features=model.n_features_in)
     labels = loss_fn.takes_labels
@@ -318,11 +318,11 @@ def fit(
 
         stop = False
         if stopper is not None and monitor is not None:
-            value = logs.get(monitor)
-            if value is None:
+            watched = logs.get(monitor)
+            if watched is None:
                 raise GlassnetError(f"early stopping monitors {monitor!r}, which fit did not log")
-            if value < best_value - stopper.min_delta:
-                best_value, wait, history.best_epoch = value, 0, epoch
+            if watched < best_value - stopper.min_delta:
+                best_value, wait, history.best_epoch = watched, 0, epoch
                 if stopper.restore_best_weights:
                     best_weights = model.get_weights()
             else:

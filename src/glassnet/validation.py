@@ -44,9 +44,7 @@ def as_numeric(value: Any, name: str) -> Array:
     return a
 
 
-def check_X(
-    X: Any, *, dtype: np.dtype, n_features: int | None = None, name: str = "X"
-) -> Array:
+def check_X(X: Any, *, dtype: np.dtype, n_features: int | None = None, name: str = "X") -> Array:
     """A C-contiguous 2-D array of `dtype` with finite values and the expected feature count."""
     a = as_numeric(X, name)
     if a.ndim != 2:
@@ -107,9 +105,7 @@ def check_y(
             )
         a = a.reshape(-1, 1)
     if a.shape[1] != n_outputs:
-        raise DataError(
-            f"{name} has {a.shape[1]} columns, but the network has {n_outputs} outputs"
-        )
+        raise DataError(f"{name} has {a.shape[1]} columns, but the network has {n_outputs} outputs")
     a = np.ascontiguousarray(a, dtype=dtype)
     if not np.isfinite(a).all():
         raise DataError(f"{name} contains {_first_bad(a)}; expected finite numbers")

@@ -75,7 +75,7 @@ def fraction(text: str) -> float:
 
 def add_command(sub: Any, name: str, *, help: str, example: str) -> Parser:
     """Add a subcommand whose --help ends with an example."""
-    return sub.add_parser(  # type: ignore[no-any-return]
+    return sub.add_parser(
         name,
         help=help,
         description=help,
