@@ -1,0 +1,226 @@
+"""Figures of training (the ``plot`` extra, matplotlib): learning curves and decision boundaries.
+
+Each function draws on its own ``matplotlib.figure.Figure`` with the Agg canvas — never pyplot,
+so no global backend is switched and no window opens — and saves a PNG atomically: a temporary
+file beside the target, then a rename, so a failure never leaves half an image or clobbers an
+old one. Add a plot kind as one more function here that ends with `_save`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._typing import Array
+from .errors import DataError, GlassnetError
+
+__all__ = ["plot_boundary", "plot_curves"]
+
+MISSING_MATPLOTLIB = "plotting needs matplotlib: pip install 'glassnet[plot]'"
+
+
+def _figure(width: float, height: float) -> Any:
+    """A new Figure on the Agg canvas, or a GlassnetError when matplotlib is missing."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise GlassnetError(MISSING_MATPLOTLIB) from None
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``fig`` as a PNG to ``path`` atomically (temporary file + rename)."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(temporary, "xb") as f:
+            fig.savefig(f, format="png")
+        os.replace(temporary, path)
+    except OSError as exc:
+        _remove(temporary)
+        reason = "no such directory" if isinstance(exc, FileNotFoundError) else exc.strerror
+        raise GlassnetError(f"cannot write plot {path}: {reason or exc}") from None
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
+
+
+def plot_curves(
+    history: Mapping[str, Sequence[float]],
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+) -> None:
+    """Draw the loss (and the metric, if any) per epoch, training and validation, to a PNG.
+
+    Parameters
+    ----------
+    history : mapping of str to sequence of float
+        ``History.history``: ``"loss"`` and optionally ``"val_loss"``, a metric such as
+        ``"accuracy"`` and its ``"val_accuracy"``; one value per epoch.
+    path : str or path-like
+        The PNG file to write (replaced atomically).
+    title : str, optional
+
+    Examples
+    --------
+    >>> plot_curves({"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.7, 0.6]}, "curves.png")
+    ... # doctest: +SKIP
+    """
+    loss = list(history.get("loss", []))
+    if not loss:
+        raise DataError("plot_curves needs a history with at least one 'loss' value")
+    metrics = [
+        k
+        for k in history
+        if k not in ("loss", "learning_rate", "time") and not k.startswith("val_")
+    ]
+    panels = 1 + bool(metrics)
+    fig = _figure(5.0 * panels + 1.0, 4.0)
+    axes = fig.subplots(1, panels, squeeze=False)[0]
+    _curve_panel(axes[0], history, "loss", "loss")
+    if metrics:
+        _curve_panel(axes[1], history, metrics[0], metrics[0].replace("_", " "))
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+
+
+def _curve_panel(ax: Any, history: Mapping[str, Sequence[float]], key: str, label: str) -> None:
+    """One quantity, training and validation, against the epoch (counted from 1)."""
+    for name, style in ((key, "-"), ("val_" + key, "--")):
+        values = np.asarray(history.get(name, []), dtype=np.float64)
+        if values.size:
+            epochs = np.arange(1, values.size + 1)
+            shown = "validation" if name.startswith("val_") else "training"
+            ax.plot(epochs, values, style, marker="o" if values.size < 30 else None, label=shown)
+    values = np.asarray(history.get(key, []), dtype=np.float64)
+    # losses that fall by orders of magnitude are only readable on a log scale
+    if key == "loss" and values.size and values.min() > 0 and values.max() / values.min() > 50:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(label)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+
+
+def plot_boundary(
+    model: Any,
+    X: Any,
+    y: Any,
+    path: str | os.PathLike[str],
+    *,
+    classes: Sequence[str] | None = None,
+    feature_names: Sequence[str] | None = None,
+    title: str | None = None,
+    resolution: int = 200,
+) -> None:
+    """Draw a model's decision regions over two features, with the data points on top, to a PNG.
+
+    Parameters
+    ----------
+    model : object with ``predict(X)``
+        ``predict`` takes an array of shape (n, 2) and returns shape (n,) class indices (a
+        `glassnet.preprocessing.Predictor`, a scikit-learn classifier) or, for a network, raw
+        outputs of shape (n, k): argmax over k > 1 columns, a threshold of 0.5 for one column.
+    X : array-like of shape (n_samples, 2)
+    y : array-like of shape (n_samples,) or None
+        Class indices of the points (None: colour them by the model's own prediction).
+    path : str or path-like
+        The PNG file to write (replaced atomically).
+    classes : sequence of str, optional
+        Label of each class index, for the legend.
+    feature_names : sequence of 2 str, optional
+        Axis labels.
+    title : str, optional
+    resolution : int, default 200
+        Grid points along each axis.
+
+    Examples
+    --------
+    >>> from glassnet.preprocessing import Predictor
+    >>> plot_boundary(predictor, X, y, "boundary.png", classes=["a", "b"])  # doctest: +SKIP
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise DataError(
+            f"a decision boundary is drawn over 2 features, got data of shape {X.shape}"
+        )
+    if len(X) == 0 or not np.isfinite(X).all():
+        raise DataError("plot_boundary needs at least one point and finite features")
+    # the grid covers the data with a 10% margin, so points never sit on the frame
+    low, high = X.min(axis=0), X.max(axis=0)
+    margin = np.maximum(0.1 * (high - low), 0.5 * (high - low == 0))
+    low, high = low - margin, high + margin
+    g0, g1 = np.meshgrid(
+        np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
+    )
+    grid = np.column_stack([g0.ravel(), g1.ravel()])
+    regions = _as_classes(model.predict(grid)).reshape(g0.shape)
+    points = _as_classes(model.predict(X)) if y is None else np.asarray(y).astype(np.int64)
+    n_classes = int(max(regions.max(), points.max(), len(classes or ()) - 1)) + 1
+
+    from matplotlib.colors import ListedColormap
+
+    fig = _figure(6.5, 5.5)
+    ax = fig.subplots()
+    colours = _palette(n_classes)
+    cmap = ListedColormap(colours)
+    ax.contourf(g0, g1, regions, levels=np.arange(n_classes + 1) - 0.5, cmap=cmap, alpha=0.35)
+    for k in range(n_classes):
+        mask = points == k
+        if mask.any():
+            label = classes[k] if classes is not None and k < len(classes) else str(k)
+            ax.scatter(
+                X[mask, 0],
+                X[mask, 1],
+                color=colours[k],
+                edgecolors="black",
+                linewidths=0.5,
+                s=24,
+                label=label,
+            )
+    names = list(feature_names) if feature_names is not None else ["feature 1", "feature 2"]
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_xlim(low[0], high[0])
+    ax.set_ylim(low[1], high[1])
+    ax.legend(title="class", loc="best", fontsize="small")
+    ax.set_title(title or "decision regions")
+    _save(fig, path)
+
+
+def _as_classes(predicted: Any) -> Array:
+    """Class indices from predictions: 1-D labels as given, argmax of columns, or p ≥ 0.5."""
+    a = np.asarray(predicted)
+    if a.ndim == 2 and a.shape[1] > 1:
+        return a.argmax(axis=1)
+    a = a.reshape(-1)
+    if a.dtype.kind == "f" and not np.array_equal(a, np.round(a)):
+        return (a >= 0.5).astype(np.int64)
+    return a.astype(np.int64)
+
+
+def _palette(n: int) -> list[Any]:
+    """n distinct colours: tab10, then tab20, then evenly spaced hues."""
+    from matplotlib import colormaps
+
+    name = "tab10" if n <= 10 else "tab20"
+    if n <= 20:
+        return [colormaps[name](k) for k in range(n)]
+    cmap = colormaps["hsv"]
+    return [cmap(k / n) for k in range(n)]

@@ -1,0 +1,115 @@
+"""Training progress for people: a tqdm bar on a terminal, or one line per epoch, or nothing.
+
+`progress_callback` picks one: nothing when asked to be quiet; one line per epoch on stderr with
+``verbose``; a progress bar when stderr is a terminal (tqdm, the ``progress`` extra — without it,
+a one-line note and no bar); otherwise nothing, so logs and pipes stay clean.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import IO, TYPE_CHECKING, Any
+
+from .training import Callback
+
+if TYPE_CHECKING:
+    from .network import Sequential
+    from .training import History
+
+__all__ = ["EpochLines", "ProgressBar", "progress_callback"]
+
+MISSING_TQDM = (
+    "glassnet: note: no progress bar, tqdm is not installed (pip install 'glassnet[progress]')"
+)
+
+
+def _shown(logs: dict[str, float]) -> dict[str, str]:
+    """The numbers worth watching: loss, the validation loss and the validation metric."""
+    keys = [k for k in logs if k not in ("learning_rate", "time")]
+    return {k: f"{logs[k]:.4g}" for k in keys}
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over epochs, showing loss, validation metric and time left.
+
+    Parameters
+    ----------
+    epochs : int
+        The bar's length; early stopping closes it early.
+    stream : text file, default sys.stderr
+    """
+
+    def __init__(self, epochs: int, *, stream: IO[str] | None = None) -> None:
+        from tqdm import tqdm  # the progress extra; checked by `progress_callback`
+
+        self._bar: Any = tqdm(
+            total=epochs,
+            desc="training",
+            unit="epoch",
+            file=stream if stream is not None else sys.stderr,
+            dynamic_ncols=True,
+            leave=True,
+        )
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> None:
+        self._bar.set_postfix(_shown(logs), refresh=False)
+        self._bar.update(1)
+
+    def on_train_end(self, model: Sequential, history: History) -> None:
+        self._bar.close()
+
+    def close(self) -> None:
+        """Close the bar (also when training failed), so the terminal line is finished."""
+        self._bar.close()
+
+
+class EpochLines(Callback):
+    """One line per epoch: ``epoch 3/100  loss 0.412  val_loss 0.398  val_accuracy 0.87  0.01s``."""
+
+    def __init__(self, epochs: int, *, stream: IO[str] | None = None) -> None:
+        self.epochs = epochs
+        self.stream = stream
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> None:
+        shown = "  ".join(f"{k} {v}" for k, v in _shown(logs).items())
+        seconds = logs.get("time", 0.0)
+        stream = self.stream if self.stream is not None else sys.stderr
+        print(f"epoch {epoch + 1}/{self.epochs}  {shown}  {seconds:.3f}s", file=stream)
+
+    def close(self) -> None:
+        """Nothing to finish."""
+
+
+def progress_callback(
+    epochs: int, *, verbose: bool = False, quiet: bool = False, stream: IO[str] | None = None
+) -> ProgressBar | EpochLines | None:
+    """The progress display that suits where ``stream`` (default stderr) goes.
+
+    Parameters
+    ----------
+    epochs : int
+    verbose : bool
+        One line per epoch, terminal or not.
+    quiet : bool
+        Nothing at all (wins over ``verbose``).
+    stream : text file, optional
+        Defaults to ``sys.stderr``.
+
+    Returns
+    -------
+    ProgressBar, EpochLines or None
+    """
+    stream = stream if stream is not None else sys.stderr
+    if quiet or stream is None:
+        return None
+    if verbose:
+        return EpochLines(epochs, stream=stream)
+    isatty = getattr(stream, "isatty", None)
+    if not (callable(isatty) and isatty()):
+        return None
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        print(MISSING_TQDM, file=stream)
+        return None
+    return ProgressBar(epochs, stream=stream)
