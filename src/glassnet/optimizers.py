@@ -170,8 +170,9 @@ class Optimizer:
         self.iterations += 1
         if self.clip_norm is not None:
             total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
-            if total > self.clip_norm:
-                scale = self.clip_norm / (total + 1e-6)
+            # PyTorch's clip_grad_norm_: scale by clip / (norm + 1e-6) whenever that is below 1
+            scale = self.clip_norm / (total + 1e-6)
+            if scale < 1.0:
                 for g in grads:
                     g *= scale
         for i, (p, g) in enumerate(zip(params, grads)):
