@@ -49,14 +49,14 @@ class Sequential:
 
     def __init__(self, layers: Iterable[Layer], *, dtype: Any = None) -> None:
         self.layers: list[Layer] = list(layers)
-        self._check_layers()
-        if dtype is not None:
-            self.astype(dtype)
-        self._check_dtypes()
         self.loss: _losses.Loss | None = None
         self.optimizer: Optimizer | None = None
         self.metadata: dict[str, Any] = {}
         self.extras: dict[str, Array] = {}
+        self._check_layers()
+        if dtype is not None:
+            self.astype(dtype)
+        self._check_dtypes()
 
     # ------------------------------------------------------------------ structure
 
@@ -93,8 +93,7 @@ class Sequential:
             for key in layer.params:
                 layer.params[key] = np.ascontiguousarray(layer.params[key], dtype=dt)
                 layer.grads[key] = np.zeros_like(layer.params[key])
-        if self.__dict__.get("optimizer") is not None:
-            self.optimizer = None  # its state referred to the old arrays
+        self.optimizer = None  # any optimizer state referred to the old arrays
         return self
 
     @property
@@ -229,12 +228,19 @@ class Sequential:
         y: Any,
         *,
         loss: str | _losses.Loss | None = None,
-        metrics: Sequence[str] = ("accuracy",),
+        metrics: Sequence[str] | None = None,
     ) -> dict[str, float]:
-        """The loss (when known) and each metric on (X, y), as a dict."""
+        """The loss (when known) and each metric on (X, y), as a dict.
+
+        By default the metrics are accuracy after a cross-entropy loss, MSE and R² after
+        `MeanSquaredError`, and accuracy after `SumSquaredError` (the tutorial's classifier).
+        """
         from .metrics import compute
 
         loss_fn = _losses.get(loss) if loss is not None else self.loss
+        if metrics is None:
+            regression = isinstance(loss_fn, _losses.MeanSquaredError)
+            metrics = ("mse", "r2") if regression else ("accuracy",)
         X = check_X(X, dtype=self.dtype, n_features=self.n_features_in)
         labels = loss_fn is not None and loss_fn.takes_labels
         y = check_y(y, n_samples=len(X), n_outputs=self.n_outputs, dtype=self.dtype, labels=labels)

@@ -97,6 +97,14 @@ def check_y(
                 f"{n_outputs} outputs, so expects labels in [0, {n_outputs - 1}]"
             )
         return ai
+    if labels and a.ndim == 2 and a.shape[1] == n_outputs and np.isfinite(a).all():
+        sums = a.sum(axis=1)
+        if (a < 0).any() or not np.allclose(sums, 1.0, atol=1e-6):
+            row = int(np.argmax((a < 0).any(axis=1) | ~np.isclose(sums, 1.0, atol=1e-6)))
+            raise DataError(
+                f"{name} rows must be one-hot or probabilities summing to 1; row {row} is "
+                f"{a[row].tolist()}"
+            )
     if a.ndim == 1:
         if n_outputs != 1:
             raise DataError(
