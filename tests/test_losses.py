@@ -1,0 +1,143 @@
+"""Losses: the definitions (as PyTorch states them), stability for huge logits, dtypes, names."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import glassnet as gn
+from glassnet import losses
+from glassnet.errors import GlassnetError
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))
+
+
+def test_sum_squared_error_is_half_the_sum_and_its_gradient_is_the_residual(
+    rng: np.random.Generator,
+) -> None:
+    pred, y = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
+    loss = gn.SumSquaredError()
+    assert loss.forward(pred, y) == pytest.approx(0.5 * np.sum((y - pred) ** 2), rel=1e-14)
+    np.testing.assert_allclose(loss.backward(), pred - y, rtol=1e-15)
+    assert loss.reduction == "sum"
+
+
+def test_mean_squared_error_averages_over_every_element(rng: np.random.Generator) -> None:
+    pred, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    loss = gn.MeanSquaredError()
+    assert loss.forward(pred, y) == pytest.approx(np.mean((y - pred) ** 2), rel=1e-14)
+    np.testing.assert_allclose(loss.backward(), 2 * (pred - y) / 15, rtol=1e-14)
+    assert loss.reduction == "mean"
+
+
+def test_binary_cross_entropy_takes_logits_and_averages_over_elements(
+    rng: np.random.Generator,
+) -> None:
+    z, y = rng.standard_normal((6, 3)) * 3, rng.random((6, 3))
+    p = _sigmoid(z)
+    loss = gn.BinaryCrossEntropy()
+    expected = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    assert loss.forward(z, y) == pytest.approx(expected, rel=1e-13)
+    np.testing.assert_allclose(loss.backward(), (p - y) / 18, rtol=1e-12)
+
+
+def test_cross_entropy_with_labels_one_hot_and_soft_targets(rng: np.random.Generator) -> None:
+    z = rng.standard_normal((5, 4)) * 3
+    labels = rng.integers(0, 4, size=5)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    expected = -np.mean(np.log(p[np.arange(5), labels]))
+    loss = gn.CrossEntropy()
+    assert loss.forward(z, labels) == pytest.approx(expected, rel=1e-13)
+    np.testing.assert_allclose(loss.backward(), (p - np.eye(4)[labels]) / 5, atol=1e-15)
+    assert loss.forward(z, np.eye(4)[labels]) == pytest.approx(expected, rel=1e-13)
+    soft = rng.random((5, 4))
+    soft /= soft.sum(axis=1, keepdims=True)
+    assert loss.forward(z, soft) == pytest.approx(-np.mean((soft * np.log(p)).sum(1)), rel=1e-13)
+    np.testing.assert_allclose(loss.backward(), (p - soft) / 5, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [1e4, 1e30])
+def test_cross_entropies_are_finite_without_warnings_for_huge_logits(
+    dtype: type, scale: float
+) -> None:
+    z = np.array([[scale, -scale, 0.0], [-scale, scale, 1.0], [0.0, 0.0, scale]], dtype=dtype)
+    labels = np.array([0, 0, 1])  # confident and right, confident and wrong
+    y = np.eye(3, dtype=dtype)[labels]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            ce = gn.CrossEntropy()
+            ce_value, ce_grad = ce.forward(z, labels), ce.backward()
+            bce = gn.BinaryCrossEntropy()
+            bce_value, bce_grad = bce.forward(z, y), bce.backward()
+    assert np.isfinite(ce_value) and np.isfinite(bce_value)
+    assert np.isfinite(ce_grad).all() and np.isfinite(bce_grad).all()
+    assert ce_grad.dtype == dtype and bce_grad.dtype == dtype
+    # a confident wrong answer costs about the logit gap: row 1 misses by 2·scale, row 2 by scale
+    assert ce_value == pytest.approx((2 * scale + scale) / 3, rel=1e-5)
+    np.testing.assert_allclose(ce_grad.sum(axis=1), 0.0, atol=1e-6)
+
+
+def test_binary_cross_entropy_of_huge_logits_is_exact() -> None:
+    z = np.array([[1e4, -1e4]])
+    loss = gn.BinaryCrossEntropy()
+    assert loss.forward(z, np.array([[1.0, 0.0]])) == 0.0
+    assert loss.forward(z, np.array([[0.0, 1.0]])) == pytest.approx(1e4)
+    np.testing.assert_array_equal(loss.backward(), [[0.5, -0.5]])
+
+
+@pytest.mark.parametrize("cls", [gn.SumSquaredError, gn.MeanSquaredError, gn.BinaryCrossEntropy])
+def test_float32_in_float32_gradient_out(cls: type[gn.Loss], rng: np.random.Generator) -> None:
+    pred = rng.standard_normal((4, 2)).astype(np.float32)
+    y = rng.random((4, 2)).astype(np.float32)
+    loss = cls()
+    assert isinstance(loss.forward(pred, y), float)
+    assert loss.backward().dtype == np.float32
+
+
+def test_loss_lookup_by_name_and_kind() -> None:
+    assert isinstance(losses.get("mse"), gn.MeanSquaredError)
+    assert isinstance(losses.get("CrossEntropy"), gn.CrossEntropy)
+    assert isinstance(losses.get("BCE"), gn.BinaryCrossEntropy)
+    loss = gn.SumSquaredError()
+    assert losses.get(loss) is loss
+    with pytest.raises(GlassnetError, match="unknown loss 'hinge'"):
+        losses.get("hinge")
+
+
+finite = st.floats(-50, 50, allow_nan=False, width=64)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(2, 5)), elements=finite))
+def test_cross_entropy_is_non_negative_and_shift_invariant(z: np.ndarray) -> None:
+    labels = np.arange(len(z)) % z.shape[1]
+    loss = gn.CrossEntropy()
+    value = loss.forward(z, labels)
+    grad = loss.backward().copy()
+    assert value >= 0
+    assert loss.forward(z + 7.0, labels) == pytest.approx(value, abs=1e-9)
+    np.testing.assert_allclose(grad.sum(axis=1), 0, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 3)), elements=finite),
+    st.data(),
+)
+def test_binary_cross_entropy_is_at_least_the_entropy_of_the_targets(
+    z: np.ndarray, data: st.DataObject
+) -> None:
+    y = data.draw(hnp.arrays(np.float64, z.shape, elements=st.floats(0, 1)))
+    value = gn.BinaryCrossEntropy().forward(z, y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.nan_to_num(y * np.log(y)) - np.nan_to_num((1 - y) * np.log1p(-y))
+    assert value >= h.mean() - 1e-12
