@@ -1,0 +1,208 @@
+"""Optimizers and schedules: hand-computed updates, decay and clipping rules, state, config."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import optimizers
+from glassnet.errors import GlassnetError
+
+
+def _pair(rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A weight matrix and a bias, with gradients."""
+    params = [rng.standard_normal((3, 2)), rng.standard_normal(2)]
+    grads = [rng.standard_normal((3, 2)), rng.standard_normal(2)]
+    return params, grads
+
+
+def test_sgd_step_is_p_minus_lr_times_g_in_place(rng: np.random.Generator) -> None:
+    params, grads = _pair(rng)
+    arrays = [p for p in params]
+    expected = [p - 0.1 * g for p, g in zip(params, grads)]
+    gn.SGD(0.1).step(params, grads)
+    for p, a, e in zip(params, arrays, expected):
+        assert p is a  # updated in place: the network keeps sharing the array
+        np.testing.assert_allclose(p, e, rtol=1e-15)
+
+
+def test_sgd_momentum_and_nesterov_follow_pytorch_recurrences(rng: np.random.Generator) -> None:
+    for nesterov in (False, True):
+        p = rng.standard_normal(4)
+        ref, v = p.copy(), np.zeros(4)
+        opt = gn.SGD(0.05, momentum=0.9, nesterov=nesterov)
+        for _ in range(4):
+            g = rng.standard_normal(4)
+            v = 0.9 * v + g
+            ref -= 0.05 * (g + 0.9 * v if nesterov else v)
+            opt.step([p], [g])
+        np.testing.assert_allclose(p, ref, rtol=1e-14)
+
+
+def test_adam_matches_kingma_and_ba_with_epsilon_outside_the_root(
+    rng: np.random.Generator,
+) -> None:
+    p = rng.standard_normal(5)
+    ref, m, v = p.copy(), np.zeros(5), np.zeros(5)
+    opt = gn.Adam(0.01, beta_1=0.8, beta_2=0.95, epsilon=1e-3)
+    for t in range(1, 6):
+        g = rng.standard_normal(5)
+        m = 0.8 * m + 0.2 * g
+        v = 0.95 * v + 0.05 * g * g
+        ref -= 0.01 * (m / (1 - 0.8**t)) / (np.sqrt(v / (1 - 0.95**t)) + 1e-3)
+        opt.step([p], [g])
+    np.testing.assert_allclose(p, ref, rtol=1e-13)
+    assert opt.iterations == 5
+
+
+def test_rmsprop_matches_its_recurrence(rng: np.random.Generator) -> None:
+    p = rng.standard_normal(5)
+    ref, v = p.copy(), np.zeros(5)
+    opt = gn.RMSprop(0.01, rho=0.9, epsilon=1e-3)
+    for _ in range(5):
+        g = rng.standard_normal(5)
+        v = 0.9 * v + 0.1 * g * g
+        ref -= 0.01 * g / (np.sqrt(v) + 1e-3)
+        opt.step([p], [g])
+    np.testing.assert_allclose(p, ref, rtol=1e-13)
+
+
+def test_weight_decay_applies_to_weight_matrices_only_and_leaves_grads_pure(
+    rng: np.random.Generator,
+) -> None:
+    params, grads = _pair(rng)
+    before = [p.copy() for p in params]
+    grads_before = [g.copy() for g in grads]
+    gn.SGD(0.1, weight_decay=0.5).step(params, grads)
+    np.testing.assert_allclose(params[0], before[0] - 0.1 * (grads[0] + 0.5 * before[0]))
+    np.testing.assert_allclose(params[1], before[1] - 0.1 * grads[1])  # bias: no decay
+    for g, g0 in zip(grads, grads_before):
+        np.testing.assert_array_equal(g, g0)
+
+
+def test_clip_norm_rescales_the_global_gradient_norm(rng: np.random.Generator) -> None:
+    params, grads = _pair(rng)
+    norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+    before = [p.copy() for p in params]
+    gn.SGD(1.0, clip_norm=norm / 4).step(params, grads)
+    step = [b - p for b, p in zip(before, params)]
+    step_norm = math.sqrt(sum(float(np.sum(s * s)) for s in step))
+    assert step_norm == pytest.approx(norm / 4, rel=1e-5)
+    # direction unchanged
+    np.testing.assert_allclose(step[0] / step_norm, grads[0] / np.linalg.norm(
+        np.concatenate([g.ravel() for g in grads])), rtol=1e-9)  # fmt: skip
+
+
+def test_clip_norm_leaves_small_gradients_alone(rng: np.random.Generator) -> None:
+    params, grads = _pair(rng)
+    expected = [p - g for p, g in zip(params, grads)]
+    gn.SGD(1.0, clip_norm=1e6).step(params, grads)
+    for p, e in zip(params, expected):
+        np.testing.assert_allclose(p, e, rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: gn.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.1, clip_norm=1.0),
+        lambda: gn.Adam(0.1, weight_decay=0.1, clip_norm=1.0),
+        lambda: gn.RMSprop(0.1, weight_decay=0.1),
+    ],
+)
+def test_updates_keep_the_parameter_dtype(make: object, dtype: type) -> None:
+    params = [np.ones((3, 2), dtype=dtype), np.ones(2, dtype=dtype)]
+    grads = [np.full((3, 2), 0.5, dtype=dtype), np.full(2, 0.5, dtype=dtype)]
+    opt = make()  # type: ignore[operator]
+    opt.step(params, grads)
+    opt.step(params, grads)
+    assert all(p.dtype == dtype for p in params)
+    assert all(a.dtype == dtype for slot in opt.state.values() for a in slot)
+
+
+# ------------------------------------------------------------------ schedules
+
+
+def test_step_decay_halves_every_step_size_epochs() -> None:
+    s = gn.StepDecay(0.1, step_size=3, gamma=0.5)
+    assert [s(e) for e in range(7)] == pytest.approx([0.1] * 3 + [0.05] * 3 + [0.025])
+
+
+def test_exponential_decay_multiplies_by_gamma_each_epoch() -> None:
+    s = gn.ExponentialDecay(0.2, gamma=0.9)
+    assert [s(e) for e in range(4)] == pytest.approx([0.2, 0.18, 0.162, 0.1458])
+
+
+def test_inverse_scaling_divides_by_a_power_of_the_epoch() -> None:
+    s = gn.InverseScaling(1.0, power=0.5)
+    assert [s(e) for e in range(4)] == pytest.approx([1, 1 / math.sqrt(2), 1 / math.sqrt(3), 0.5])
+
+
+def test_optimizer_learning_rate_follows_its_schedule_per_epoch() -> None:
+    opt = gn.SGD(gn.StepDecay(1.0, step_size=2, gamma=0.1))
+    seen = []
+    for epoch in range(5):
+        opt.set_epoch(epoch)
+        seen.append(opt.learning_rate)
+    assert seen == pytest.approx([1.0, 1.0, 0.1, 0.1, 0.01])
+
+
+# ------------------------------------------------------------------ checks, state, config
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: gn.SGD(0.0), "learning_rate must be a positive number, got 0.0"),
+        (lambda: gn.SGD(-1), "learning_rate must be a positive number, got -1"),
+        (lambda: gn.SGD(float("nan")), "learning_rate must be a positive number, got nan"),
+        (lambda: gn.SGD(0.1, momentum=1.0), r"momentum must be a number in \[0, 1\), got 1.0"),
+        (lambda: gn.SGD(0.1, nesterov=True), "nesterov=True needs a momentum > 0"),
+        (lambda: gn.Adam(beta_1=1.2), "beta_1"),
+        (lambda: gn.Adam(epsilon=0), "epsilon"),
+        (lambda: gn.RMSprop(rho=-0.5), "rho"),
+        (lambda: gn.SGD(0.1, weight_decay=-1.0), "weight_decay"),
+        (lambda: gn.SGD(0.1, clip_norm=0.0), "clip_norm"),
+        (lambda: gn.StepDecay(0.1, gamma=0), "gamma"),
+        (lambda: optimizers.get("adagrad"), "unknown optimizer 'adagrad'"),
+    ],
+)
+def test_bad_hyper_parameters_raise_naming_the_value(make: object, match: str) -> None:
+    with pytest.raises(GlassnetError, match=match):
+        make()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "opt",
+    [
+        gn.SGD(gn.ExponentialDecay(0.1, gamma=0.9), momentum=0.5, weight_decay=0.01),
+        gn.Adam(gn.StepDecay(0.01, step_size=2), clip_norm=2.0),
+        gn.RMSprop(gn.InverseScaling(0.01, power=0.25), rho=0.8),
+    ],
+)
+def test_config_and_state_rebuild_an_optimizer_that_steps_identically(
+    opt: gn.Optimizer, rng: np.random.Generator
+) -> None:
+    params, grads = _pair(rng)
+    opt.set_epoch(3)
+    opt.step(params, grads)
+    clone = optimizers.from_config(opt.kind, opt.get_config())
+    clone.load_state_dict(opt.state_dict())
+    assert clone.learning_rate == opt.learning_rate and clone.iterations == opt.iterations
+    p1, p2 = [p.copy() for p in params], [p.copy() for p in params]
+    opt.step(p1, [g.copy() for g in grads])
+    clone.step(p2, [g.copy() for g in grads])
+    for a, b in zip(p1, p2):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_state_dict_is_a_copy(rng: np.random.Generator) -> None:
+    params, grads = _pair(rng)
+    opt = gn.Adam(0.1)
+    opt.step(params, grads)
+    state = opt.state_dict()
+    state["slots"]["m"][0][...] = 99.0
+    assert not np.any(opt.state["m"][0] == 99.0)
