@@ -1,0 +1,141 @@
+"""`glassnet info` (what a model file holds) and `glassnet datasets` (the built-in data sets)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+from typing import Any
+
+from .. import datasets
+from ..preprocessing import Predictor
+from ._common import add_command
+from .predict import load_predictor
+
+
+def register(sub: Any) -> None:
+    p = add_command(
+        sub,
+        "info",
+        help="show a model file's architecture, parameter count, dtype, data and training summary",
+        example="glassnet info model.npz --json",
+    )
+    p.add_argument("model", metavar="MODEL", help="a model file ('-': stdin)")
+    p.add_argument("--json", action="store_true", help="print the facts as JSON")
+    p.set_defaults(handler=run_info)
+
+    d = add_command(
+        sub,
+        "datasets",
+        help="list the built-in data sets that 'glassnet train --dataset NAME' accepts",
+        example="glassnet datasets",
+    )
+    d.add_argument("--json", action="store_true", help="print the list as JSON")
+    d.set_defaults(handler=run_datasets)
+
+
+def model_facts(predictor: Predictor, path: str) -> dict[str, Any]:
+    """Everything `info` reports, JSON-friendly."""
+    model, prep = predictor.model, predictor.preprocessing
+    layers = []
+    for layer in model.layers:
+        layers.append(
+            {
+                "kind": layer.kind,
+                "config": layer.get_config(),
+                "n_parameters": int(sum(p.size for p in layer.params.values())),
+            }
+        )
+    optimizer = None
+    if model.optimizer is not None:
+        optimizer = {
+            "kind": model.optimizer.kind,
+            "learning_rate": model.optimizer.schedule(0),
+            "steps": model.optimizer.iterations,
+        }
+    return {
+        "model": path,
+        "dtype": str(model.dtype),
+        "n_features": model.n_features_in,
+        "n_outputs": model.n_outputs,
+        "n_parameters": model.n_parameters(),
+        "layers": layers,
+        "loss": None if model.loss is None else model.loss.kind,
+        "optimizer": optimizer,
+        "task": prep.task,
+        "features": prep.features,
+        "target": prep.target,
+        "classes": prep.classes,
+        "training": model.metadata.get("training"),
+    }
+
+
+def format_facts(facts: dict[str, Any], summary: str) -> str:
+    """The facts as a short text report; ``summary`` is `Sequential.summary()`."""
+    lines = [f"{facts['model']}: glassnet model", summary]
+    loss, opt = facts["loss"], facts["optimizer"]
+    if loss or opt:
+        trained = f"loss {loss}" if loss else "no loss"
+        if opt:
+            trained += (
+                f", optimizer {opt['kind']} (learning rate {opt['learning_rate']:g}, "
+                f"{opt['steps']} steps)"
+            )
+        lines.append(trained)
+    features = facts["features"]
+    shown = ", ".join(features) if features else f"{facts['n_features']} unnamed columns"
+    target = facts["target"] or "the target"
+    if facts["task"] == "classification":
+        classes = facts["classes"]
+        lines.append(f"task: classification of {target!r} into {len(classes)} classes: "
+                     + ", ".join(classes))  # fmt: skip
+    else:
+        lines.append(f"task: regression of {target!r}")
+    lines.append(f"features: {shown}")
+    training = facts["training"]
+    if isinstance(training, dict):
+        parts = []
+        if "data" in training:
+            parts.append(f"on {training['data']} ({training.get('n_samples', '?')} rows)")
+        if "epochs" in training:
+            parts.append(f"{training['epochs']} epochs")
+        for key in ("loss", "val_loss", "accuracy", "val_accuracy", "r2", "val_r2"):
+            value = training.get(key)
+            if isinstance(value, (int, float)):
+                parts.append(f"{key} {value:.4g}")
+        if training.get("stopped_early"):
+            best = training.get("best_epoch")
+            parts.append("stopped early" + (f", best epoch {best + 1}" if best is not None else ""))
+        if parts:
+            lines.append("training: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    predictor = load_predictor(args.model)
+    name = "<stdin>" if args.model == "-" else args.model
+    facts = model_facts(predictor, name)
+    if args.json:
+        print(json.dumps(facts, indent=2))
+    else:
+        print(format_facts(facts, predictor.model.summary()))
+    return 0
+
+
+def run_datasets(args: argparse.Namespace) -> int:
+    has_sklearn = importlib.util.find_spec("sklearn") is not None
+    rows = []
+    for name in datasets.names():
+        description = datasets.describe(name)
+        needs = "scikit-learn" in description
+        rows.append(
+            {"name": name, "description": description, "available": has_sklearn or not needs}
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    width = max(len(name) for name in datasets.names())
+    for r in rows:
+        missing = "" if r["available"] else "  [needs: pip install 'glassnet[sklearn]']"
+        print(f"{r['name']:<{width}}  {r['description']}{missing}")
+    return 0

@@ -1,0 +1,307 @@
+"""`glassnet predict` and `glassnet evaluate`: use a trained model on a CSV file.
+
+Also home of what every model-using command shares (`plot` and `train` import these): loading a
+model (from a path or ``-``) with its preprocessing, reading a CSV against it, and checking an
+output path before any work is done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from typing import IO, Any
+
+import numpy as np
+
+from .. import io as model_io
+from ..datasets import Table, read_csv, write_csv_atomic
+from ..errors import DataError, GlassnetError, ModelFileError
+from ..network import Sequential
+from ..preprocessing import Predictor, Preprocessing
+from ._common import CLIError, add_command
+
+# --- shared by the commands that use a model ------------------------------------------------------
+
+
+def check_output(path: str, option: str, *, stdout_ok: bool = True) -> None:
+    """Fail fast, before any work, if ``path`` cannot be written (``-`` is standard output)."""
+    if path == "-":
+        if not stdout_ok:
+            raise CLIError(f"argument {option}: '-' (standard output) is not supported here")
+        return
+    if not path:
+        raise CLIError(f"argument {option}: expected a file name, got ''")
+    if os.path.isdir(path):
+        raise GlassnetError(f"cannot write {path}: it is a directory")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise GlassnetError(f"cannot write {path}: no such directory {directory}")
+    if not os.access(directory, os.W_OK):
+        raise GlassnetError(f"cannot write {path}: permission denied")
+
+
+def load_model(path: str) -> Sequential:
+    """A model from a file, or from standard input when ``path`` is ``-``."""
+    source = _rereadable(path)
+    if isinstance(source, str):
+        return model_io.load(source)
+    # a zip archive needs seeking: copy the stream into a temporary file and load that
+    fd, temporary = tempfile.mkstemp(suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(source.read())
+        return model_io.load(temporary)
+    except ModelFileError as exc:
+        name = "<stdin>" if path == "-" else path
+        raise ModelFileError(str(exc).replace(temporary, name)) from None
+    finally:
+        os.remove(temporary)
+
+
+def load_predictor(path: str) -> Predictor:
+    """A model and the preprocessing stored with it."""
+    model = load_model(path)
+    name = "<stdin>" if path == "-" else path
+    return Predictor(model, Preprocessing.from_model(model, source=name))
+
+
+def read_data(path: str, predictor: Predictor, *, target: str | None, need_target: bool) -> Table:
+    """Read a CSV whose feature columns must be the model's; the target column is optional.
+
+    With ``need_target`` the target column must be there (evaluate, plot); otherwise it is
+    ignored when present (predict). A model without stored column names takes every column but
+    the target, in order, and checks only their number.
+    """
+    prep = predictor.preprocessing
+    name = "<stdin>" if path == "-" else path
+    source = _rereadable(path)
+    if target is None and need_target:
+        raise CLIError("this model does not name its target column; give it with --target")
+    present = target is not None and (need_target or _has_column(source, target))
+    table = read_csv(
+        source, target=target if present else None, feature_columns=prep.features,
+        source_name=name,
+    )  # fmt: skip
+    if table.X.shape[1] != prep.n_features:
+        raise DataError(
+            f"{name}: {table.X.shape[1]} feature columns ({', '.join(table.columns)}), but the "
+            f"model expects {prep.n_features}"
+        )
+    return table
+
+
+def _rereadable(path: str) -> str | IO[bytes]:
+    """``path`` itself for a regular file; the bytes of stdin or of a pipe, read once."""
+    if path == "-":
+        return io.BytesIO(sys.stdin.buffer.read())
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        try:
+            with open(path, "rb") as f:
+                return io.BytesIO(f.read())
+        except OSError:
+            pass  # read_csv will open it again and say what is wrong
+    return path
+
+
+def _has_column(source: str | IO[bytes], column: str) -> bool:
+    """Whether the CSV's header names ``column`` (False if unreadable: read_csv will say why)."""
+    try:
+        if isinstance(source, str):
+            with open(source, encoding="utf-8-sig", newline="") as f:
+                first = f.readline()
+        else:
+            first = source.readline().decode("utf-8-sig")
+            source.seek(0)
+        header = next(csv.reader([first]), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return column in [h.strip() for h in header]
+
+
+def add_target_option(p: Any) -> None:
+    p.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="the target column (default: the one the model was trained on)",
+    )
+
+
+# --- predict --------------------------------------------------------------------------------
+
+
+def register(sub: Any) -> None:
+    p = add_command(
+        sub,
+        "predict",
+        help="predict the target of every row of a CSV file (a target column is ignored)",
+        example="glassnet predict model.npz new.csv -o predictions.csv",
+    )
+    p.add_argument("model", metavar="MODEL", help="a model file from 'glassnet train' ('-': stdin)")
+    p.add_argument("data", metavar="DATA", help="a CSV file with the model's columns ('-': stdin)")
+    p.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        metavar="FILE",
+        help="where to write the predictions as CSV (default: standard output)",
+    )
+    p.add_argument(
+        "--proba",
+        action="store_true",
+        help="write each class's probability, one column per class, instead of the label",
+    )
+    add_target_option(p)
+    p.set_defaults(handler=run_predict)
+
+    e = add_command(
+        sub,
+        "evaluate",
+        help="score a model on a CSV file with the target column: accuracy, precision, recall, "
+        "confusion matrix; or MSE, MAE, R²",
+        example="glassnet evaluate model.npz test.csv --json",
+    )
+    e.add_argument("model", metavar="MODEL", help="a model file from 'glassnet train' ('-': stdin)")
+    e.add_argument("data", metavar="DATA", help="a CSV file with the target column ('-': stdin)")
+    e.add_argument("--json", action="store_true", help="print the scores as JSON")
+    add_target_option(e)
+    e.set_defaults(handler=run_evaluate)
+
+
+def _one_stdin(args: argparse.Namespace, prog: str) -> None:
+    if args.model == "-" and args.data == "-":
+        raise CLIError("MODEL and DATA cannot both be '-' (standard input)", prog)
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    _one_stdin(args, "glassnet predict")
+    check_output(args.output, "-o/--output")
+    predictor = load_predictor(args.model)
+    prep = predictor.preprocessing
+    if args.proba and predictor.task != "classification":
+        raise CLIError("--proba needs a classification model; this one does regression",
+                       "glassnet predict")  # fmt: skip
+    target = args.target or prep.target
+    table = read_data(args.data, predictor, target=target, need_target=False)
+    column = target or "prediction"
+    rows: Any
+    if args.proba:
+        header = list(prep.classes or [])
+        rows = predictor.predict_proba(table.X)
+    elif predictor.task == "classification":
+        header = [column]
+        rows = ([label] for label in predictor.labels(predictor.predict(table.X)))
+    else:
+        header = [column]
+        rows = predictor.predict(table.X).reshape(-1, 1)
+    write_csv_atomic(args.output, header, rows)
+    return 0
+
+
+# --- evaluate --------------------------------------------------------------------------------
+
+
+def classification_scores(y: Any, predicted: Any, classes: list[str]) -> dict[str, Any]:
+    """Accuracy, per-class precision and recall (0 when undefined), and the confusion matrix.
+
+    ``confusion_matrix[i][j]`` counts samples of true class i predicted as class j.
+    """
+    k = len(classes)
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (np.asarray(y), np.asarray(predicted)), 1)
+    hits = np.diag(confusion)
+    predicted_count, true_count = confusion.sum(axis=0), confusion.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted_count > 0, hits / np.maximum(predicted_count, 1), 0.0)
+        recall = np.where(true_count > 0, hits / np.maximum(true_count, 1), 0.0)
+    return {
+        "task": "classification",
+        "n_samples": int(confusion.sum()),
+        "accuracy": float(hits.sum() / max(confusion.sum(), 1)),
+        "classes": classes,
+        "precision": {c: float(v) for c, v in zip(classes, precision)},
+        "recall": {c: float(v) for c, v in zip(classes, recall)},
+        "support": {c: int(v) for c, v in zip(classes, true_count)},
+        "confusion_matrix": confusion.tolist(),
+    }
+
+
+def regression_scores(y: Any, predicted: Any) -> dict[str, Any]:
+    """MSE, MAE and R² (1 − SS_res/SS_tot; 0 when the target is constant), in the data's units."""
+    y, predicted = np.asarray(y, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
+    residual = y - predicted
+    ss_res = float(residual @ residual)
+    ss_tot = float(((y - y.mean()) ** 2).sum())
+    return {
+        "task": "regression",
+        "n_samples": len(y),
+        "mse": ss_res / len(y),
+        "mae": float(np.abs(residual).mean()),
+        "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0,
+    }
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    _one_stdin(args, "glassnet evaluate")
+    predictor = load_predictor(args.model)
+    prep = predictor.preprocessing
+    target = args.target or prep.target
+    table = read_data(args.data, predictor, target=target, need_target=True)
+    assert table.y_raw is not None
+    predicted = predictor.predict(table.X)
+    if predictor.task == "classification":
+        y = prep.class_indices(table.y_raw, source=table.source, lines=table.lines)
+        scores = classification_scores(y, predicted, list(prep.classes or []))
+    else:
+        y = np.array([_value(v, table, i) for i, v in enumerate(table.y_raw)])
+        scores = regression_scores(y, predicted)
+    if args.json:
+        print(json.dumps({"model": args.model, "data": table.source, **scores}, indent=2))
+    else:
+        print(format_scores(scores, model=args.model, data=table.source))
+    return 0
+
+
+def _value(text: str, table: Table, i: int) -> float:
+    """A regression target value, or a DataError naming the file, line and column."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not np.isfinite(value):
+        raise DataError(
+            f"{table.source} line {table.lines[i]}, column {table.target!r}: expected a finite "
+            f"number, got {text!r}"
+        )
+    return value
+
+
+def format_scores(scores: dict[str, Any], *, model: str, data: str) -> str:
+    """The scores as an aligned text report."""
+    lines = [f"{model} on {data}: {scores['n_samples']} rows, {scores['task']}"]
+    if scores["task"] == "regression":
+        lines += [f"  MSE  {scores['mse']:.6g}", f"  MAE  {scores['mae']:.6g}"]
+        lines.append(f"  R²   {scores['r2']:.4f}")
+        return "\n".join(lines)
+    classes = scores["classes"]
+    width = max(5, *(len(c) for c in classes))
+    lines.append(f"  accuracy  {scores['accuracy']:.4f}")
+    lines.append("")
+    lines.append(f"  {'class':<{width}}  precision  recall  support")
+    for c in classes:
+        lines.append(
+            f"  {c:<{width}}  {scores['precision'][c]:>9.4f}  {scores['recall'][c]:>6.4f}  "
+            f"{scores['support'][c]:>7d}"
+        )
+    lines.append("")
+    lines.append("  confusion matrix (rows: true class, columns: predicted class)")
+    cells = [[str(v) for v in row] for row in scores["confusion_matrix"]]
+    cell = max(width, *(len(v) for row in cells for v in row))
+    lines.append("  " + " " * width + "  " + "  ".join(f"{c:>{cell}}" for c in classes))
+    for c, row in zip(classes, cells):
+        lines.append(f"  {c:<{width}}  " + "  ".join(f"{v:>{cell}}" for v in row))
+    return "\n".join(lines)

@@ -1,0 +1,344 @@
+"""`glassnet train`: learn a network from a CSV file (or a built-in data set) and save it.
+
+Order of work: check every option and output path, read the data, learn the preprocessing,
+build and fit the network, then write the outputs — the plot to a temporary file first, then the
+model, then the plot renamed into place — so a run that fails leaves no output behind and never
+clobbers an existing file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import datasets
+from ..activations import ACTIVATIONS
+from ..activations import get as get_activation
+from ..datasets import Task
+from ..errors import DataError
+from ..layers import Dense, Layer
+from ..losses import CrossEntropy, MeanSquaredError
+from ..network import Sequential
+from ..optimizers import OPTIMIZERS
+from ..optimizers import get as get_optimizer
+from ..preprocessing import Preprocessing
+from ..progress import progress_callback
+from ._common import CLIError, add_command, fraction, non_negative_int, positive_float, positive_int
+from .predict import check_output
+
+PROG = "glassnet train"
+HIDDEN_ACTIVATIONS = [name for name in ACTIVATIONS if name != "softmax"]
+
+
+def hidden_sizes(text: str) -> list[int]:
+    """argparse type: hidden layer widths like ``64,32`` (``none`` for no hidden layer)."""
+    if text.strip().lower() == "none":
+        return []
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        sizes = [int(p) for p in parts]
+    except ValueError:
+        sizes = []
+    if not sizes or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(
+            f"expected positive layer widths like 64,32 (or 'none'), got {text!r}"
+        )
+    return sizes
+
+
+def register(sub: Any) -> None:
+    p = add_command(
+        sub,
+        "train",
+        help="train a network on a CSV file (or a built-in data set) and save it",
+        example="glassnet train data.csv --target label -o model.npz --hidden 64,32 --epochs 50\n"
+        "  glassnet train --dataset moons -o moons.npz --plot curves.png",
+    )
+    data = p.add_argument_group("data")
+    data.add_argument(
+        "data", nargs="?", metavar="DATA", help="a CSV file with a header row ('-': stdin)"
+    )
+    data.add_argument("--target", metavar="COLUMN", help="the column to predict (with DATA)")
+    data.add_argument(
+        "--dataset",
+        metavar="NAME",
+        help="train on a built-in data set instead of a file (see 'glassnet datasets')",
+    )
+    data.add_argument(
+        "--task",
+        choices=["classification", "regression"],
+        help="default: classification for text or few distinct integer targets, else regression",
+    )
+    net = p.add_argument_group("network and training")
+    net.add_argument(
+        "--hidden",
+        type=hidden_sizes,
+        default=[64, 32],
+        metavar="SIZES",
+        help="hidden layer widths, comma-separated, or 'none' (default: 64,32)",
+    )
+    net.add_argument(
+        "--activation",
+        choices=HIDDEN_ACTIVATIONS,
+        default="relu",
+        help="hidden layer activation (default: relu)",
+    )
+    net.add_argument(
+        "--optimizer", choices=list(OPTIMIZERS), default="adam", help="(default: adam)"
+    )
+    net.add_argument(
+        "--learning-rate",
+        type=positive_float,
+        metavar="LR",
+        help="step size (default: 0.001 for adam and rmsprop, 0.01 for sgd)",
+    )
+    net.add_argument("--epochs", type=positive_int, default=100, metavar="N", help="(default: 100)")
+    net.add_argument(
+        "--batch-size", type=positive_int, default=32, metavar="N", help="(default: 32)"
+    )
+    net.add_argument(
+        "--validation-split",
+        type=fraction,
+        default=0.0,
+        metavar="F",
+        help="hold out this fraction of the rows to validate on, in [0, 1) (default: 0)",
+    )
+    net.add_argument(
+        "--early-stopping",
+        type=positive_int,
+        metavar="PATIENCE",
+        help="stop after PATIENCE epochs without improvement of the validation loss "
+        "(the training loss without --validation-split) and keep the best weights",
+    )
+    net.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="(default: 0)")
+    net.add_argument(
+        "--dtype", choices=["float32", "float64"], default="float64", help="(default: float64)"
+    )
+    out = p.add_argument_group("output")
+    out.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="the model file to write (.npz)"
+    )
+    out.add_argument(
+        "--plot", metavar="PNG", help="also draw the loss and validation curves to this PNG"
+    )
+    out.add_argument(
+        "--json", action="store_true", help="print a summary of the run as JSON on stdout"
+    )
+    talk = out.add_mutually_exclusive_group()
+    talk.add_argument("-v", "--verbose", action="store_true", help="one line per epoch on stderr")
+    talk.add_argument("-q", "--quiet", action="store_true", help="no progress at all")
+    p.set_defaults(handler=run)
+
+
+@dataclass
+class Data:
+    """Training data before preprocessing."""
+
+    X: Any
+    y: Any
+    features: list[str]
+    target: str
+    task: Task
+    classes: list[str] | None
+    source: str
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    if (args.data is None) == (args.dataset is None):
+        raise CLIError("give either a CSV file DATA or --dataset NAME (see --help)", PROG)
+    if args.data is not None and args.target is None:
+        raise CLIError("the target column is required with DATA: --target COLUMN", PROG)
+    if args.dataset is not None:
+        if args.dataset not in datasets.names():
+            raise CLIError(
+                f"argument --dataset: unknown data set {args.dataset!r}; expected one of "
+                f"{', '.join(datasets.names())}",
+                PROG,
+            )
+        if args.target is not None:
+            raise CLIError("--target is for a CSV file; a data set knows its target", PROG)
+    if args.output == "-" and args.json:
+        raise CLIError("-o - writes the model to stdout, so --json cannot print there", PROG)
+    check_output(args.output, "-o/--output")
+    if args.plot is not None:
+        check_output(args.plot, "--plot", stdout_ok=False)
+        if os.path.abspath(args.plot) == os.path.abspath(args.output):
+            raise CLIError("--plot and -o/--output name the same file", PROG)
+
+
+def read_data(args: argparse.Namespace) -> Data:
+    """The CSV file or the named data set, with the task decided and labels encoded."""
+    if args.dataset is not None:
+        d = datasets.load(args.dataset, seed=args.seed)
+        source = f"dataset {args.dataset}"
+        task, y, classes = d.task, d.y, d.target_names
+        if args.task == "regression" and d.task == "classification":
+            task, y, classes = "regression", d.y.astype(np.float64), None
+        elif args.task == "classification" and d.task == "regression":
+            raise CLIError(f"{source} is a regression data set; --task classification", PROG)
+        return Data(d.X, y, d.feature_names, d.target_name, task, classes, source)
+    table = datasets.read_csv(args.data, target=args.target)
+    assert table.y_raw is not None
+    task = args.task or datasets.infer_task(table.y_raw)
+    y, classes = datasets.encode_target(table, task)
+    if classes is not None and len(classes) < 2:
+        raise DataError(
+            f"{table.source}: the target column {args.target!r} holds a single class "
+            f"({classes[0]!r}); classification needs at least 2"
+        )
+    return Data(table.X, y, table.columns, args.target, task, classes, table.source)
+
+
+def build_network(
+    n_in: int, hidden: list[int], n_out: int, *, activation: str, dtype: str, seed: int
+) -> Sequential:
+    """Dense layers with ``activation`` between them and a linear output (logits or a value)."""
+    rng = np.random.default_rng(seed)
+    # He initialization keeps the variance of ReLU-family activations; Glorot suits the rest
+    init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
+    sizes = [n_in, *hidden, n_out]
+    layers: list[Layer] = []
+    for i in range(len(sizes) - 1):
+        last = i == len(sizes) - 2
+        layers.append(
+            Dense(sizes[i], sizes[i + 1], init="glorot_uniform" if last else init, rng=rng,
+                  dtype=dtype)
+        )  # fmt: skip
+        if not last:
+            layers.append(get_activation(activation))
+    return Sequential(layers)
+
+
+def run(args: argparse.Namespace) -> int:
+    _check_args(args)
+    data = read_data(args)
+    prep = Preprocessing.fit(
+        data.X, data.y, features=data.features, target=data.target, task=data.task,
+        classes=data.classes,
+    )  # fmt: skip
+    classification = data.task == "classification"
+    n_out = len(data.classes or ()) if classification else 1
+    model = build_network(
+        len(data.features), args.hidden, n_out, activation=args.activation, dtype=args.dtype,
+        seed=args.seed,
+    )  # fmt: skip
+    progress = progress_callback(args.epochs, verbose=args.verbose, quiet=args.quiet)
+    started = time.perf_counter()
+    try:
+        history = model.fit(
+            prep.transform(data.X),
+            prep.encode_target(data.y),
+            loss=CrossEntropy() if classification else MeanSquaredError(),
+            optimizer=get_optimizer(args.optimizer, args.learning_rate),
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            validation_split=args.validation_split,
+            early_stopping=args.early_stopping,
+            callbacks=[progress] if progress is not None else [],
+            metrics=["accuracy"] if classification else ["r2"],
+            seed=args.seed,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+    seconds = time.perf_counter() - started
+
+    prep.store(model)
+    model.metadata["training"].update(
+        {
+            "data": data.source,
+            "n_samples": len(data.X),
+            "stopped_early": history.stopped_early,
+            "seconds": round(seconds, 3),
+            "options": {
+                "hidden": args.hidden,
+                "activation": args.activation,
+                "optimizer": args.optimizer,
+                "learning_rate": model.optimizer.schedule(0) if model.optimizer else None,
+                "epochs": args.epochs,
+                "batch_size": args.batch_size,
+                "validation_split": args.validation_split,
+                "early_stopping": args.early_stopping,
+                "seed": args.seed,
+                "dtype": args.dtype,
+            },
+        }
+    )
+    write_outputs(model, history.history, args)
+
+    summary = {
+        "model": args.output,
+        "data": data.source,
+        "task": data.task,
+        "target": data.target,
+        "classes": data.classes,
+        "n_samples": len(data.X),
+        "n_features": len(data.features),
+        "n_parameters": model.n_parameters(),
+        "seconds": round(seconds, 3),
+        **history.summary(),
+        "stopped_early": history.stopped_early,
+        "plot": args.plot,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    if not args.quiet and (args.verbose or sys.stderr.isatty()):
+        print(describe_run(summary), file=sys.stderr)
+    return 0
+
+
+def write_outputs(
+    model: Sequential, history: dict[str, list[float]], args: argparse.Namespace
+) -> None:
+    """Plot to a temporary file, save the model, then rename the plot: all or nothing."""
+    staged = None
+    if args.plot is not None:
+        from ..plots import plot_curves
+
+        directory = os.path.dirname(os.path.abspath(args.plot))
+        staged = os.path.join(
+            directory, f".{os.path.basename(args.plot)}.{uuid.uuid4().hex[:8]}.png"
+        )
+        title = f"training on {args.dataset or os.path.basename(args.data)}"
+        plot_curves(history, staged, title=title)
+    try:
+        if args.output == "-":
+            _save_to_stdout(model)
+        else:
+            model.save(args.output)
+        if staged is not None:
+            os.replace(staged, args.plot)
+    finally:
+        if staged is not None and os.path.exists(staged):
+            os.remove(staged)
+
+
+def _save_to_stdout(model: Sequential) -> None:
+    """Write the model file's bytes to standard output (for pipes)."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "model.npz")
+        model.save(path)
+        with open(path, "rb") as f:
+            shutil.copyfileobj(f, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+
+
+def describe_run(summary: dict[str, Any]) -> str:
+    """One line saying what was trained and how it ended."""
+    shown = [f"{summary['epochs']} epochs"]
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy", "r2", "val_r2"):
+        if key in summary:
+            shown.append(f"{key} {summary[key]:.4g}")
+    early = ", stopped early" if summary["stopped_early"] else ""
+    where = "stdout" if summary["model"] == "-" else summary["model"]
+    return f"saved {where}: {', '.join(shown)}{early} ({summary['seconds']:.1f}s)"
