@@ -1,0 +1,929 @@
+"""scikit-learn estimators on the glassnet engine: `NeuralNetClassifier`, `NeuralNetRegressor`.
+
+They take scikit-learn's `MLPClassifier`/`MLPRegressor` parameter names and reproduce its training
+recipe — Glorot-uniform weights *and* biases, mini-batches of min(200, n), L2 penalty `alpha`, the
+tol/`n_iter_no_change` stopping rule — but every step runs through glassnet: the network is a
+`Sequential` (`network_`), each epoch is `Sequential.fit` with the estimator's stopping rule as a
+`Callback`, and the optimizer (with its state) is kept on the network, so `partial_fit` resumes
+exactly where the last call stopped. `fit_stream` and `iter_chunks` stream data larger than memory
+through `partial_fit`; `dask_ml.wrappers.Incremental` does the same across a Dask cluster.
+
+The L2 penalty follows scikit-learn: its objective adds α·‖W‖²/(2·n_batch), whose gradient is
+α·W/n_batch, so the optimizer's ``weight_decay`` is set to α·c/n_batch, where c is the ratio of
+glassnet's loss gradient to scikit-learn's (1 for the cross-entropies with one output per sample,
+1/k for k independent labels, 2/k for the mean squared error over k targets). ``loss_curve_``
+reports scikit-learn's objective, so that `tol` means the same thing in both libraries.
+
+scikit-learn is an optional extra: ``pip install 'glassnet[sklearn]'``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from os import PathLike
+from typing import Any
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target
+    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "glassnet.NeuralNetClassifier and NeuralNetRegressor need scikit-learn >= 1.6, which is "
+        "not installed; install it with: pip install 'glassnet[sklearn]'"
+    ) from exc
+
+from . import io as _io
+from ._typing import Array
+from .activations import Identity, ReLU, Sigmoid, Tanh
+from .errors import GlassnetError
+from .layers import Dense, Dropout, Layer
+from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
+from .network import Sequential, to_probabilities
+from .optimizers import SGD, Adam, Optimizer, RMSprop
+from .training import Callback
+
+__all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "fit_stream", "iter_chunks"]
+
+#: scikit-learn's activation names → glassnet layers
+ACTIVATIONS: dict[str, type[Layer]] = {
+    "identity": Identity,
+    "logistic": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+}
+SOLVERS = ("adam", "sgd", "rmsprop")
+_FORMAT = "glassnet-estimator"
+
+
+def _as_rng(random_state: Any) -> np.random.Generator:
+    """A Generator from scikit-learn's `random_state` (None, int, RandomState or Generator)."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        # draw a seed from the caller's own stream, as sklearn's check_random_state would use it
+        return np.random.default_rng(int(random_state.randint(2**31 - 1)))
+    if random_state is None or (
+        isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
+    ):
+        return np.random.default_rng(random_state)
+    raise GlassnetError(
+        f"random_state must be None, an int, a RandomState or a Generator, got {random_state!r}"
+    )
+
+
+class _SklearnStopping(Callback):
+    """scikit-learn's per-epoch bookkeeping and stopping rule, run inside `Sequential.fit`.
+
+    After each epoch: append scikit-learn's objective to ``loss_curve_``; then count epochs
+    without improvement by more than `tol` — of the training loss, or of the validation score
+    with `early_stopping` — and stop once the count exceeds `n_iter_no_change`.
+    """
+
+    def __init__(
+        self,
+        estimator: _BaseNeuralNet,
+        *,
+        n_batches_per_sample: float,
+        validation: tuple[Array, Array] | None,
+        can_stop: bool,
+    ) -> None:
+        self.est = estimator
+        self.n_batches_per_sample = n_batches_per_sample
+        self.validation = validation
+        self.can_stop = can_stop
+        self.stopped = False
+        self.best_weights: list[Array] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> bool:
+        est = self.est
+        # ½·α·‖W‖²/n_batch averaged over the epoch's batches, weighted by their sizes: the
+        # sizes cancel, leaving ½·α·‖W‖²·(number of batches)/n_samples
+        squares = sum(float(np.vdot(d.params["weight"], d.params["weight"]))
+                      for d in model.dense_layers)  # fmt: skip
+        penalty = 0.5 * est.alpha * squares * self.n_batches_per_sample
+        loss = logs["loss"] * est._loss_scale + penalty
+        est.loss_ = loss
+        est.loss_curve_.append(loss)
+        est.n_iter_ += 1
+        if est.verbose:
+            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}", file=sys.stderr)
+        tol = est.tol
+        if self.validation is not None:
+            score = est._score_encoded(*self.validation)
+            scores, best = est.validation_scores_, est.best_validation_score_
+            assert scores is not None and best is not None  # set by _initialize
+            scores.append(score)
+            if est.verbose:
+                print(f"Validation score: {score:.6f}", file=sys.stderr)
+            improved = score >= best + tol
+            if score > best:
+                est.best_validation_score_ = score
+                self.best_weights = model.get_weights()
+        else:
+            best_loss = est.best_loss_
+            assert best_loss is not None  # set by _initialize
+            improved = loss <= best_loss - tol
+            est.best_loss_ = min(best_loss, loss)
+        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        if self.can_stop and est._no_improvement_count > est.n_iter_no_change:
+            self.stopped = True
+            if est.verbose:
+                what = "Validation score" if self.validation is not None else "Training loss"
+                print(
+                    f"{what} did not improve more than tol={tol:f} for "
+                    f"{est.n_iter_no_change} consecutive epochs. Stopping.",
+                    file=sys.stderr,
+                )
+        return self.stopped
+
+
+class _BaseNeuralNet(BaseEstimator):
+    """What the classifier and the regressor share: parameters, the network, the fit loop."""
+
+    #: the loss the network trains on, and its gradient and value relative to scikit-learn's
+    _loss: Loss
+    _grad_ratio: float
+    _loss_scale: float
+
+    def __init__(
+        self,
+        hidden_layer_sizes: int | Sequence[int] = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 1e-4,
+        batch_size: int | str = "auto",
+        learning_rate_init: float = 1e-3,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
+        tol: float = 1e-4,
+        verbose: int | bool = 0,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        dropout: float = 0.0,
+        dtype: str | type = "float64",
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.dropout = dropout
+        self.dtype = dtype
+
+    # ------------------------------------------------------------------ parameters
+
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, (int, np.integer)) else list(sizes)
+        for s in sizes:
+            if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
+                got = self.hidden_layer_sizes
+                raise GlassnetError(f"hidden_layer_sizes must hold positive integers, got {got!r}")
+        return [int(s) for s in sizes]
+
+    def _np_dtype(self) -> np.dtype:
+        try:
+            dt = np.dtype(self.dtype)
+        except TypeError:
+            dt = None
+        if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise GlassnetError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        return dt
+
+    def _check_params(self) -> None:
+        """Validate every hyper-parameter; a bad one raises GlassnetError (a ValueError)."""
+        self._hidden_sizes()
+        self._np_dtype()
+        if self.activation not in ACTIVATIONS:
+            raise GlassnetError(
+                f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}"
+            )
+        if self.solver not in SOLVERS:
+            raise GlassnetError(f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}")
+
+        def number(
+            name: str, low: float, high: float = math.inf, *, open_low: bool = False
+        ) -> None:
+            value = getattr(self, name)
+            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+                value, bool
+            )
+            ok = ok and math.isfinite(value) and (value > low if open_low else value >= low)
+            if not ok or value >= high:
+                side = "(" if open_low else "["
+                raise GlassnetError(
+                    f"{name} must be a number in {side}{low:g}, {high:g}), got {value!r}"
+                )
+
+        number("alpha", 0.0)
+        number("tol", 0.0)
+        number("learning_rate_init", 0.0, open_low=True)
+        number("momentum", 0.0, 1.0)
+        number("beta_1", 0.0, 1.0)
+        number("beta_2", 0.0, 1.0)
+        number("epsilon", 0.0, open_low=True)
+        number("validation_fraction", 0.0, 1.0, open_low=True)
+        number("dropout", 0.0, 1.0)
+        for name in ("max_iter", "n_iter_no_change"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise GlassnetError(f"{name} must be a positive integer, got {value!r}")
+        bs = self.batch_size
+        positive = isinstance(bs, (int, np.integer)) and not isinstance(bs, bool) and bs >= 1
+        if not (bs == "auto" if isinstance(bs, str) else positive):
+            raise GlassnetError(f"batch_size must be 'auto' or a positive integer, got {bs!r}")
+
+    def _make_optimizer(self) -> Optimizer:
+        lr = float(self.learning_rate_init)
+        if self.solver == "sgd":
+            nesterov = bool(self.nesterovs_momentum) and self.momentum > 0
+            return SGD(lr, momentum=float(self.momentum), nesterov=nesterov)
+        if self.solver == "rmsprop":
+            return RMSprop(lr, epsilon=float(self.epsilon))
+        return Adam(lr, float(self.beta_1), float(self.beta_2), float(self.epsilon))
+
+    def _build_network(self, n_in: int, n_out: int) -> Sequential:
+        """Dense layers with scikit-learn's initialisation: W and b ~ U(−a, a),
+        a = √(f / (n_in + n_out)), f = 2 for the logistic activation and 6 otherwise."""
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        dtype = self._np_dtype()
+        widths = [n_in, *self._hidden_sizes(), n_out]
+        layers: list[Layer] = []
+        for i in range(len(widths) - 1):
+            fan_in, fan_out = widths[i], widths[i + 1]
+            bound = math.sqrt(factor / (fan_in + fan_out))
+            dense = Dense(fan_in, fan_out, init="zeros", dtype=dtype)
+            dense.params["weight"][...] = self._rng.uniform(-bound, bound, (fan_in, fan_out))
+            dense.params["bias"][...] = self._rng.uniform(-bound, bound, fan_out)
+            layers.append(dense)
+            if i < len(widths) - 2:
+                layers.append(ACTIVATIONS[self.activation]())
+                if self.dropout:
+                    layers.append(Dropout(float(self.dropout)))
+        return Sequential(layers)
+
+    # ------------------------------------------------------------------ training
+
+    def _validate_Xy(self, X: Any, y: Any, *, reset: bool) -> tuple[Array, Array]:
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=self._np_dtype(), multi_output=True,
+            y_numeric=isinstance(self, RegressorMixin),
+        )  # fmt: skip
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # scikit-learn's convention for a column vector
+        return X, y
+
+    def _fit(self, X: Any, y: Any, *, incremental: bool, classes: Any = None) -> Any:
+        self._check_params()
+        if incremental and self.early_stopping:
+            raise GlassnetError("partial_fit does not support early_stopping=True")
+        fitted = hasattr(self, "network_")
+        first = not fitted or not (self.warm_start or incremental)
+        X, y = self._validate_Xy(X, y, reset=first)
+        if first:
+            self._rng = _as_rng(self.random_state)
+            self._set_targets(y, classes=classes, incremental=incremental)
+        y_enc = self._encode(y, first=first)
+        if first:
+            self._initialize(X.shape[1])
+        network = self.network_
+        if network.optimizer is None or not incremental:
+            # fit starts a fresh optimizer (as scikit-learn does, even with warm_start);
+            # partial_fit keeps the network's, so its moments carry across calls
+            network.optimizer = self._make_optimizer()
+        optimizer = network.optimizer
+
+        validation = None
+        if self.early_stopping:
+            X, y_enc, validation = self._split_validation(X, y_enc)
+        n = len(X)
+        batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        n_batches = math.ceil(n / batch)
+        optimizer.weight_decay = float(self.alpha) * self._grad_ratio / batch
+        if optimizer.weight_decay and not optimizer._decayed and optimizer._scratch:
+            optimizer._scratch = []  # alpha became non-zero after the first step: rebuild buffers
+        stopping = _SklearnStopping(
+            self,
+            n_batches_per_sample=n_batches / n,
+            validation=validation,
+            can_stop=not incremental,
+        )
+        network.fit(
+            X,
+            y_enc,
+            loss=self._loss,
+            optimizer=optimizer,
+            epochs=1 if incremental else int(self.max_iter),
+            batch_size=batch,
+            shuffle=bool(self.shuffle),
+            callbacks=[stopping],
+            seed=int(self._rng.integers(2**63)),
+        )
+        if stopping.best_weights is not None:
+            network.set_weights(stopping.best_weights)  # early stopping keeps the best epoch
+        if not incremental and not stopping.stopped:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _initialize(self, n_features: int) -> None:
+        self.n_outputs_ = self._n_outputs
+        self.network_ = self._build_network(n_features, self._n_outputs)
+        self.n_iter_ = 0
+        self.loss_curve_: list[float] = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_: list[float] | None = []
+            self.best_validation_score_: float | None = -np.inf
+            self.best_loss_: float | None = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+
+    def _split_validation(self, X: Array, y: Array) -> tuple[Array, Array, tuple[Array, Array]]:
+        stratify = y if self._stratify else None
+        X_train, X_val, y_train, y_val = train_test_split(
+            X, y, test_size=self.validation_fraction, stratify=stratify,
+            random_state=int(self._rng.integers(2**31 - 1)),
+        )  # fmt: skip
+        if len(X_val) < 2:
+            raise GlassnetError(
+                f"the validation set has {len(X_val)} sample(s), too few to score; increase "
+                f"validation_fraction (it is {self.validation_fraction}) or the data"
+            )
+        return X_train, y_train, (X_val, y_val)
+
+    def partial_fit(self, X: Any, y: Any) -> Any:
+        """One epoch over (X, y), continuing from the current weights and optimizer state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, incremental=True)
+
+    def fit(self, X: Any, y: Any) -> Any:
+        """Train from scratch (or from the current weights with `warm_start`).
+
+        Runs up to `max_iter` epochs, stopping early when the training loss (or, with
+        `early_stopping`, the validation score) has not improved by `tol` for
+        `n_iter_no_change` epochs in a row; warns with `ConvergenceWarning` if it never stops.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, incremental=False)
+
+    def _raw_predict(self, X: Any) -> Array:
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False, dtype=self._np_dtype())
+        return self.network_.predict(X)
+
+    # ------------------------------------------------------------------ model files
+
+    def save(self, path: str | PathLike[str]) -> None:
+        """Write the fitted estimator to one safe `.npz` model file (no pickle inside).
+
+        The network, its optimizer state, the hyper-parameters and the fitted attributes are
+        all stored; `load` rebuilds an estimator with identical predictions, and
+        ``glassnet.load(path)`` reads the bare network (NumPy alone suffices for inference).
+        """
+        check_is_fitted(self, "network_")
+        params = {}
+        for key, value in self.get_params().items():
+            if key == "hidden_layer_sizes":
+                value = self._hidden_sizes()
+            elif key == "dtype":
+                value = str(self._np_dtype())
+            elif key == "random_state" and not isinstance(value, (int, type(None))):
+                value = None  # a random generator's state is not kept in model files
+            params[key] = value.item() if isinstance(value, np.generic) else value
+        state: dict[str, Any] = {
+            "format": _FORMAT,
+            "class": type(self).__name__,
+            "params": params,
+            "n_features_in": int(self.n_features_in_),
+            "n_iter": int(self.n_iter_),
+            "loss_curve": [float(v) for v in self.loss_curve_],
+            "best_loss": None if self.best_loss_ is None else float(self.best_loss_),
+            "validation_scores": None
+            if self.validation_scores_ is None
+            else [float(v) for v in self.validation_scores_],
+            "targets": self._targets_state(),
+        }
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            state["feature_names_in"] = [str(v) for v in names]
+        network = self.network_
+        extras = dict(network.extras)
+        metadata = dict(network.metadata)
+        try:
+            network.metadata = {**metadata, "estimator": state}
+            network.extras = {**extras, **self._targets_arrays()}
+            network.save(path)
+        finally:
+            network.metadata, network.extras = metadata, extras
+
+    @classmethod
+    def load(cls, path: str | PathLike[str]) -> Any:
+        """Read an estimator written by `save`.
+
+        Raises
+        ------
+        ModelFileError
+            The file is not a glassnet model, or was saved by another estimator class.
+        """
+        from .errors import ModelFileError
+
+        network = _io.load(path)
+        state = network.metadata.get("estimator")
+        if not isinstance(state, dict) or state.get("format") != _FORMAT:
+            raise ModelFileError(
+                f"cannot load '{path}' as {cls.__name__}: it holds a bare network, not an "
+                "estimator; use glassnet.load for it"
+            )
+        if state.get("class") != cls.__name__:
+            raise ModelFileError(
+                f"cannot load '{path}' as {cls.__name__}: it holds a {state.get('class')}"
+            )
+        try:
+            params = dict(state["params"])
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+            est = cls(**params)
+            est.network_ = network
+            est.n_features_in_ = int(state["n_features_in"])
+            if "feature_names_in" in state:
+                est.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
+            est.n_iter_ = int(state["n_iter"])
+            est.loss_curve_ = list(state["loss_curve"])
+            est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
+            est.best_loss_ = state["best_loss"]
+            est.validation_scores_ = state["validation_scores"]
+            est.best_validation_score_ = (
+                max(est.validation_scores_) if est.validation_scores_ else None
+            )
+            est._no_improvement_count = 0
+            est._rng = _as_rng(est.random_state)
+            est._restore_targets(state["targets"], network.extras)
+            est.n_outputs_ = est._n_outputs
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(
+                f"cannot load '{path}' as {cls.__name__}: its estimator state is malformed ({exc})"
+            ) from None
+        for key in [k for k in network.extras if k.startswith("estimator.")]:
+            del network.extras[key]
+        del network.metadata["estimator"]
+        return est
+
+    # the subclasses say how targets are encoded, scored, saved and restored
+    _n_outputs: int
+    _stratify: bool
+
+    def _set_targets(self, y: Array, *, classes: Any, incremental: bool) -> None:
+        raise NotImplementedError
+
+    def _encode(self, y: Array, *, first: bool) -> Array:
+        raise NotImplementedError
+
+    def _score_encoded(self, X: Array, y: Array) -> float:
+        raise NotImplementedError
+
+    def _targets_state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _targets_arrays(self) -> dict[str, Array]:
+        return {}
+
+    def _restore_targets(self, state: dict[str, Any], extras: dict[str, Array]) -> None:
+        raise NotImplementedError
+
+
+class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
+    """A multi-layer perceptron classifier with scikit-learn's API, trained by glassnet.
+
+    Binary targets get one sigmoid output trained with `BinaryCrossEntropy` (as scikit-learn's
+    `MLPClassifier`); three or more classes get a softmax output and `CrossEntropy`; a multilabel
+    indicator matrix gets one sigmoid output per label and `BinaryCrossEntropy`. Labels may be
+    any sortable values (strings included).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default (100,)
+        Width of each hidden layer.
+    activation : {"relu", "tanh", "logistic", "identity"}, default "relu"
+    solver : {"adam", "sgd", "rmsprop"}, default "adam"
+        "sgd" uses `momentum` (Nesterov when `nesterovs_momentum`), as scikit-learn does.
+    alpha : float, default 1e-4
+        L2 penalty, scaled exactly as in scikit-learn (see the module docstring).
+    batch_size : int or "auto", default "auto"
+        "auto" is min(200, n_samples); larger values are clipped to n_samples.
+    learning_rate_init : float, default 1e-3
+    max_iter : int, default 200
+        Epochs for `fit` (each `partial_fit` call is one epoch over its data).
+    shuffle : bool, default True
+    random_state : int, RandomState, Generator or None
+        Seeds the initial weights, the shuffling, the validation split and dropout.
+    tol : float, default 1e-4
+    verbose : int, default 0
+        1 prints the loss of each epoch to stderr.
+    warm_start : bool, default False
+    momentum : float, default 0.9
+    nesterovs_momentum : bool, default True
+    early_stopping : bool, default False
+        Hold out `validation_fraction` of the data (stratified), stop when its accuracy stops
+        improving by `tol` for `n_iter_no_change` epochs, and keep the best epoch's weights.
+    validation_fraction : float, default 0.1
+    beta_1, beta_2, epsilon : float, defaults 0.9, 0.999, 1e-8
+        Adam's parameters (`epsilon` is RMSprop's too).
+    n_iter_no_change : int, default 10
+    dropout : float, default 0.0
+        Dropout rate after each hidden activation (glassnet's addition).
+    dtype : {"float64", "float32"}, default "float64"
+        The precision of the network and of its computations.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when X had string column names (e.g. a pandas DataFrame).
+    n_outputs_ : int
+    n_iter_ : int
+        Epochs run by the last `fit` (plus later `partial_fit` calls).
+    loss_, loss_curve_ : float, list of float
+        scikit-learn's objective (log-loss + L2 penalty) after each epoch.
+    best_loss_ : float or None
+    validation_scores_ : list of float or None
+        Validation accuracy per epoch when `early_stopping`.
+    network_ : Sequential
+        The glassnet network; its optimizer keeps its state between `partial_fit` calls.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = NeuralNetClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0)
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    """
+
+    _stratify = True
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True  # indicator matrices: one sigmoid per label
+        tags.input_tags.sparse = False  # validate_data rejects sparse X with a clear TypeError
+        return tags
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> NeuralNetClassifier:
+        """One epoch over (X, y), continuing from the current weights and optimizer state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), or (n_samples, n_labels) indicator matrix
+        classes : array-like of shape (n_classes,)
+            Every class of the whole data set. Required on the first call (for multilabel y,
+            the labels are the columns of y); may be omitted afterwards.
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "classes_")
+        if first and classes is None:
+            raise GlassnetError("classes must be passed on the first call to partial_fit")
+        if not first and classes is not None:
+            given = np.unique(np.asarray(classes))
+            if not np.array_equal(given, self.classes_):
+                raise GlassnetError(
+                    f"classes={given!r} is not the same as on the first call to partial_fit "
+                    f"({self.classes_!r})"
+                )
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def _set_targets(self, y: Array, *, classes: Any, incremental: bool) -> None:
+        check_classification_targets(y)
+        kind = type_of_target(y)
+        if kind == "multilabel-indicator":
+            self.classes_ = np.arange(y.shape[1])
+            self._kind = "multilabel"
+        elif kind == "multiclass-multioutput":
+            raise GlassnetError(
+                f"y has {y.shape[1]} columns of multiclass labels; NeuralNetClassifier handles "
+                "one column of labels or a 0/1 multilabel indicator matrix"
+            )
+        else:
+            source = y if classes is None or not incremental else np.asarray(classes)
+            self.classes_ = np.unique(source)
+            if len(self.classes_) < 2:
+                raise GlassnetError(
+                    f"y has a single class, {self.classes_[0]!r}; a classifier needs samples of "
+                    "at least 2 classes"
+                )
+            self._kind = "binary" if len(self.classes_) == 2 else "multiclass"
+        self._configure_loss()
+
+    def _configure_loss(self) -> None:
+        k = len(self.classes_)
+        if self._kind == "multiclass":
+            self._n_outputs, self._loss = k, CrossEntropy()
+            self._grad_ratio, self._loss_scale = 1.0, 1.0
+        else:
+            n = 1 if self._kind == "binary" else k
+            # glassnet's BCE is the mean over n·k elements, scikit-learn's sums over the k labels
+            self._n_outputs, self._loss = n, BinaryCrossEntropy()
+            self._grad_ratio, self._loss_scale = 1.0 / n, float(n)
+        self._stratify = self._kind != "multilabel"
+
+    def _encode(self, y: Array, *, first: bool) -> Array:
+        if self._kind == "multilabel":
+            if y.ndim != 2 or y.shape[1] != len(self.classes_):
+                raise GlassnetError(
+                    f"y must be a {len(self.classes_)}-column multilabel indicator matrix like "
+                    f"the first one, got shape {y.shape}"
+                )
+            return np.asarray(y, dtype=self._np_dtype())
+        if not first:
+            check_classification_targets(y)
+        if y.ndim != 1:
+            raise GlassnetError(f"y must hold one label per sample, got shape {y.shape}")
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unknown):
+            raise GlassnetError(f"y has classes {unknown!r} not in classes_ {self.classes_!r}")
+        index = np.searchsorted(self.classes_, y)
+        if self._kind == "binary":
+            return index.astype(self._np_dtype()).reshape(-1, 1)
+        return index.astype(np.intp)
+
+    def _decode(self, out: Array) -> Array:
+        if self._kind == "multilabel":
+            return (out > 0).astype(int)  # logit > 0 ⇔ probability > ½
+        if self._kind == "binary":
+            return self.classes_[(out[:, 0] > 0).astype(np.intp)]
+        return self.classes_[out.argmax(axis=1)]
+
+    def _score_encoded(self, X: Array, y: Array) -> float:
+        out = self.network_.predict(X)
+        if self._kind == "multiclass":
+            return float(np.mean(out.argmax(axis=1) == y))
+        hit = (out > 0) == (y > 0.5)
+        return float(np.mean(hit.all(axis=1)))  # subset accuracy, as accuracy_score
+
+    def predict(self, X: Any) -> Array:
+        """Predicted labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or (n_samples, n_labels) for multilabel targets
+        """
+        return self._decode(self._raw_predict(X))
+
+    def predict_proba(self, X: Any) -> Array:
+        """Probability of each class (columns ordered as `classes_`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Rows sum to 1, except for multilabel targets, where column j is P(label j).
+        """
+        p = to_probabilities(self._raw_predict(X), self._loss)
+        if self._kind == "binary":
+            return np.column_stack([1.0 - p[:, 0], p[:, 0]])
+        return p
+
+    def predict_log_proba(self, X: Any) -> Array:
+        """The logarithm of `predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+    def _targets_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"kind": self._kind}
+        if self.classes_.dtype.kind in "OUS":
+            state["classes"] = [str(c) for c in self.classes_]
+            state["classes_dtype"] = "object" if self.classes_.dtype.kind == "O" else "str"
+        return state
+
+    def _targets_arrays(self) -> dict[str, Array]:
+        if self.classes_.dtype.kind in "OUS":
+            return {}
+        return {"estimator.classes": self.classes_}
+
+    def _restore_targets(self, state: dict[str, Any], extras: dict[str, Array]) -> None:
+        self._kind = str(state["kind"])
+        if "classes" in state:
+            dtype = object if state["classes_dtype"] == "object" else str
+            self.classes_ = np.asarray(state["classes"], dtype=dtype)
+        else:
+            self.classes_ = np.asarray(extras["estimator.classes"])
+        self._configure_loss()
+
+
+class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
+    """A multi-layer perceptron regressor with scikit-learn's API, trained by glassnet.
+
+    A linear output layer trained with `MeanSquaredError`; one output per target column.
+    Parameters and attributes are those of `NeuralNetClassifier` (without `classes_`);
+    ``loss_curve_`` holds scikit-learn's objective, ½·mean squared error + L2 penalty, and
+    with `early_stopping` the validation score is R².
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
+    >>> reg = NeuralNetRegressor(hidden_layer_sizes=(32,), max_iter=500, random_state=0)
+    >>> reg.fit(X, 2 * X[:, 0] + 1).score(X, 2 * X[:, 0] + 1) > 0.95
+    True
+    """
+
+    _stratify = False
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # one linear output per target column
+        tags.input_tags.sparse = False  # validate_data rejects sparse X with a clear TypeError
+        return tags
+
+    def _set_targets(self, y: Array, *, classes: Any, incremental: bool) -> None:
+        k = 1 if y.ndim == 1 else y.shape[1]
+        self._n_outputs, self._loss = k, MeanSquaredError()
+        # glassnet's MSE = mean((ŷ − y)²) has gradient 2(ŷ − y)/(n·k); scikit-learn's
+        # ½·mean((ŷ − y)²) is optimised with gradient (ŷ − y)/n
+        self._grad_ratio, self._loss_scale = 2.0 / k, 0.5
+
+    def _encode(self, y: Array, *, first: bool) -> Array:
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        if y2.shape[1] != self._n_outputs:
+            raise GlassnetError(
+                f"y has {y2.shape[1]} target columns, but the network has {self._n_outputs}"
+            )
+        return np.asarray(y2, dtype=self._np_dtype())
+
+    def _score_encoded(self, X: Array, y: Array) -> float:
+        return float(r2_score(y, self.network_.predict(X)))
+
+    def predict(self, X: Any) -> Array:
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for one target, else (n_samples, n_targets)
+        """
+        out = self._raw_predict(X)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def _targets_state(self) -> dict[str, Any]:
+        return {"n_outputs": self._n_outputs}
+
+    def _restore_targets(self, state: dict[str, Any], extras: dict[str, Array]) -> None:
+        k = int(state["n_outputs"])
+        self._set_targets(np.zeros((1, k)), classes=None, incremental=False)
+
+
+# ---------------------------------------------------------------------- streaming
+
+
+def iter_chunks(
+    X: Any, y: Any, *, chunk_size: int = 10_000, random_state: int | None = None
+) -> Iterator[tuple[Array, Array]]:
+    """Yield consecutive (X, y) slices of `chunk_size` rows, in order or in a seeded random order.
+
+    With a NumPy memmap (``np.load(path, mmap_mode="r")``) only one chunk is in memory at a
+    time. Rows inside a chunk keep their order; `partial_fit` shuffles them.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features), e.g. a memmap
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    chunk_size : int, default 10_000
+    random_state : int, optional
+        Visit the chunks in a random order drawn from this seed.
+    """
+    if (
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, (int, np.integer))
+        or chunk_size < 1
+    ):
+        raise GlassnetError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    n = len(X)
+    if len(y) != n:
+        raise GlassnetError(f"X and y have different lengths: {n} and {len(y)} samples")
+    starts = np.arange(0, n, chunk_size)
+    if random_state is not None:
+        starts = np.random.default_rng(random_state).permutation(starts)
+    for start in starts:
+        stop = min(int(start) + chunk_size, n)
+        yield np.asarray(X[start:stop]), np.asarray(y[start:stop])
+
+
+def fit_stream(
+    estimator: Any,
+    chunks: Iterable[tuple[Any, Any]] | Callable[[], Iterable[tuple[Any, Any]]],
+    *,
+    classes: Any = None,
+    epochs: int = 1,
+) -> Any:
+    """Train `estimator` on a stream of (X, y) chunks with `partial_fit`: data larger than memory.
+
+    Parameters
+    ----------
+    estimator : NeuralNetClassifier or NeuralNetRegressor (or any estimator with partial_fit)
+    chunks : iterable of (X, y), or a callable returning a fresh one
+        For more than one epoch pass a callable (e.g. ``lambda: iter_chunks(X, y)``): it is
+        called once per epoch, since an iterator can be read only once.
+    classes : array-like, optional
+        Every class of the whole stream; required for a classifier that was not fitted yet.
+    epochs : int, default 1
+        Passes over the stream.
+
+    Returns
+    -------
+    estimator
+
+    Examples
+    --------
+    >>> X = np.load("big_X.npy", mmap_mode="r")  # doctest: +SKIP
+    >>> y = np.load("big_y.npy", mmap_mode="r")  # doctest: +SKIP
+    >>> clf = NeuralNetClassifier(random_state=0)  # doctest: +SKIP
+    >>> fit_stream(clf, lambda: iter_chunks(X, y), classes=[0, 1], epochs=5)  # doctest: +SKIP
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise GlassnetError(f"epochs must be a positive integer, got {epochs!r}")
+    if epochs > 1 and not callable(chunks):
+        raise GlassnetError(
+            "epochs > 1 needs chunks as a callable returning a fresh iterable each epoch, "
+            "e.g. lambda: iter_chunks(X, y)"
+        )
+    is_classifier = isinstance(estimator, ClassifierMixin)
+    seen = 0
+    for _ in range(epochs):
+        stream = chunks() if callable(chunks) else chunks
+        for X, y in stream:
+            if is_classifier and classes is not None and not hasattr(estimator, "classes_"):
+                estimator.partial_fit(X, y, classes=classes)
+            else:
+                estimator.partial_fit(X, y)
+            seen += 1
+    if seen == 0:
+        raise GlassnetError("the stream of chunks was empty; expected at least one (X, y) pair")
+    return estimator
