@@ -280,7 +280,10 @@ class Predictor:
 
     def predict(self, X: Any) -> Array:
         """Class indices (int64) or regression values in the target's units; shape (n_samples,)."""
-        out = self.outputs(X)
+        return self.decide(self.outputs(X))
+
+    def decide(self, out: Array) -> Array:
+        """`predict` from the network's outputs (as returned by `outputs`)."""
         if self.task == "regression":
             return self.preprocessing.decode_target(out)
         if out.shape[1] == 1:  # one logit or probability: the positive class when past 0.5
@@ -290,9 +293,13 @@ class Predictor:
 
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1."""
+        return self.probabilities(self.outputs(X))
+
+    def probabilities(self, out: Array) -> Array:
+        """`predict_proba` from the network's outputs (as returned by `outputs`)."""
         if self.task != "classification":
             raise DataError("probabilities need a classification model; this one does regression")
-        p = np.asarray(to_probabilities(self.outputs(X), self.model.loss), dtype=np.float64)
+        p = np.asarray(to_probabilities(out, self.model.loss), dtype=np.float64)
         if p.shape[1] == 1:
             p = np.column_stack([1.0 - p[:, 0], p[:, 0]])
         return p

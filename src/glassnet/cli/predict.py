@@ -19,6 +19,7 @@ from typing import IO, Any
 import numpy as np
 
 from .. import io as model_io
+from .._typing import Array
 from ..datasets import Table, read_csv, write_csv_atomic
 from ..errors import DataError, GlassnetError, ModelFileError
 from ..network import Sequential
@@ -108,6 +109,20 @@ def _rereadable(path: str) -> str | IO[bytes]:
     return path
 
 
+def checked_outputs(predictor: Predictor, table: Table) -> Array:
+    """The network's outputs for the table, or a DataError naming the first row they overflow."""
+    with np.errstate(all="ignore"):  # overflow is reported below, as one line
+        out = predictor.outputs(table.X)
+    finite = np.isfinite(out).all(axis=1)
+    if not finite.all():
+        i = int(np.argmin(finite))
+        raise DataError(
+            f"{table.source} line {table.lines[i]}: the model's output is not finite; the "
+            "features are too far outside the range it was trained on"
+        )
+    return out
+
+
 def _has_column(source: str | IO[bytes], column: str) -> bool:
     """Whether the CSV's header names ``column`` (False if unreadable: read_csv will say why)."""
     try:
@@ -189,15 +204,16 @@ def run_predict(args: argparse.Namespace) -> int:
     table = read_data(args.data, predictor, target=target, need_target=False)
     column = target or "prediction"
     rows: Any
+    out = checked_outputs(predictor, table)
     if args.proba:
         header = list(prep.classes or [])
-        rows = predictor.predict_proba(table.X)
+        rows = predictor.probabilities(out)
     elif predictor.task == "classification":
         header = [column]
-        rows = ([label] for label in predictor.labels(predictor.predict(table.X)))
+        rows = ([label] for label in predictor.labels(predictor.decide(out)))
     else:
         header = [column]
-        rows = predictor.predict(table.X).reshape(-1, 1)
+        rows = predictor.decide(out).reshape(-1, 1)
     write_csv_atomic(args.output, header, rows)
     return 0
 
@@ -252,7 +268,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     target = args.target or prep.target
     table = read_data(args.data, predictor, target=target, need_target=True)
     assert table.y_raw is not None
-    predicted = predictor.predict(table.X)
+    predicted = predictor.decide(checked_outputs(predictor, table))
     if predictor.task == "classification":
         y = prep.class_indices(table.y_raw, source=table.source, lines=table.lines)
         scores = classification_scores(y, predicted, list(prep.classes or []))

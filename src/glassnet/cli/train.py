@@ -170,6 +170,8 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.output == "-" and args.json:
         raise CLIError("-o - writes the model to stdout, so --json cannot print there", PROG)
     check_output(args.output, "-o/--output")
+    if args.output == "-" and sys.stdout.isatty():
+        raise CLIError("-o - would write a binary model file to the terminal; pipe it", PROG)
     if args.plot is not None:
         check_output(args.plot, "--plot", stdout_ok=False)
         if os.path.abspath(args.plot) == os.path.abspath(args.output):
@@ -234,20 +236,23 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     progress = progress_callback(args.epochs, verbose=args.verbose, quiet=args.quiet)
     started = time.perf_counter()
+    # a diverging run overflows on its way to the NaN loss that fit reports as one clear error;
+    # NumPy's warnings about it would only bury that message in noise
     try:
-        history = model.fit(
-            prep.transform(data.X),
-            prep.encode_target(data.y),
-            loss=CrossEntropy() if classification else MeanSquaredError(),
-            optimizer=get_optimizer(args.optimizer, args.learning_rate),
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            validation_split=args.validation_split,
-            early_stopping=args.early_stopping,
-            callbacks=[progress] if progress is not None else [],
-            metrics=["accuracy"] if classification else ["r2"],
-            seed=args.seed,
-        )
+        with np.errstate(all="ignore"):
+            history = model.fit(
+                prep.transform(data.X),
+                prep.encode_target(data.y),
+                loss=CrossEntropy() if classification else MeanSquaredError(),
+                optimizer=get_optimizer(args.optimizer, args.learning_rate),
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                validation_split=args.validation_split,
+                early_stopping=args.early_stopping,
+                callbacks=[progress] if progress is not None else [],
+                metrics=["accuracy"] if classification else ["r2"],
+                seed=args.seed,
+            )
     finally:
         if progress is not None:
             progress.close()
