@@ -141,6 +141,8 @@ def _split(
     return X[train], y[train], X[val], y[val]
 
 
+# a diverging run overflows on its way to inf/NaN: stay quiet, detect it below and raise instead
+@np.errstate(over="ignore", invalid="ignore")
 def fit(
     model: Sequential,
     X: Any,
@@ -294,10 +296,12 @@ def fit(
                 total /= n
         opt.epoch += 1
 
-        if not math.isfinite(total):
+        finite_weights = all(np.isfinite(p).all() for p in params)
+        if not math.isfinite(total) or not finite_weights:
             model.set_weights(start_weights)
+            what = f"the loss became {total}" if finite_weights else "the weights became inf/NaN"
             raise TrainingDivergedError(
-                f"training diverged at epoch {epoch + 1}: the loss became {total}; the weights "
+                f"training diverged at epoch {epoch + 1}: {what}; the weights "
                 f"were restored to where fit started. Try a smaller learning rate "
                 f"(it was {opt.learning_rate:g})"
             )

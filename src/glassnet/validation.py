@@ -24,7 +24,7 @@ def _first_bad(a: Array) -> str:
     """Where the first NaN or infinity of `a` sits, and what it is."""
     pos = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
     where = f"row {pos[0]}" + (f", column {pos[1]}" if len(pos) > 1 else "")
-    return f"{a[pos]!r} at {where}"
+    return f"{a[pos].item()!r} at {where}"  # nan, inf, -inf: not np.float64(nan)
 
 
 def as_numeric(value: Any, name: str) -> Array:

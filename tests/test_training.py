@@ -1,0 +1,580 @@
+"""The fit loop: History, validation, early stopping, callbacks, seeds, dtypes, divergence, and
+every bad input at the public boundary."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.errors import DataError, GlassnetError, TrainingDivergedError
+
+MLP = Callable[..., gn.Sequential]
+
+
+def _regression(n: int = 24, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3))
+    y = np.sin(X[:, :1]) + 0.5 * X[:, 1:2] * X[:, 2:3]
+    return X, y
+
+
+def _classes(n: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3))
+    return X, (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)
+
+
+class Recorder(gn.Callback):
+    """Records every hook call and a copy of the weights at the end of each epoch."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.calls: list[str] = []
+        self.steps: list[int] = []
+        self.weights: list[list[np.ndarray]] = []
+        self.logs: list[dict[str, float]] = []
+        self.stop_after = stop_after
+
+    def on_train_begin(self, model: gn.Sequential) -> None:
+        self.calls.append("begin")
+
+    def on_batch_end(self, step: int, model: gn.Sequential, loss: float) -> None:
+        self.steps.append(step)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: gn.Sequential) -> bool:
+        self.calls.append(f"epoch{epoch}")
+        self.weights.append(model.get_weights())
+        self.logs.append(dict(logs))
+        return self.stop_after is not None and epoch + 1 >= self.stop_after
+
+    def on_train_end(self, model: gn.Sequential, history: gn.History) -> None:
+        self.calls.append("end")
+
+
+def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+# ------------------------------------------------------------------ History and validation
+
+
+def test_history_records_one_entry_per_epoch_for_each_quantity(mlp: MLP) -> None:
+    X, y = _classes()
+    model = mlp((3, 6, 3), "relu")
+    val = _classes(12, seed=1)
+    history = model.fit(
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=gn.Adam(0.01),
+        epochs=4,
+        batch_size=8,
+        validation_data=val,
+        metrics=["accuracy"],
+        seed=0,
+    )
+    assert isinstance(history, gn.History)
+    expected = {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "time"}
+    assert set(history.history) == expected
+    assert all(len(v) == 4 for v in history.history.values())
+    assert history.epochs == 4 and history.loss == history["loss"]
+    assert history.val_loss == history["val_loss"]
+    # the last val_loss and val_accuracy are those of the final model
+    final = model.evaluate(*val, metrics=["accuracy"])
+    assert history["val_loss"][-1] == pytest.approx(final["loss"], rel=1e-12)
+    assert history["val_accuracy"][-1] == final["accuracy"]
+    assert history["learning_rate"] == [0.01] * 4
+    assert model.metadata["training"]["epochs"] == 4
+
+
+def test_full_batch_history_loss_is_the_loss_before_each_step(mlp: MLP) -> None:
+    X, y = _regression()
+    model = mlp((3, 5, 1), "tanh")
+    before = model.evaluate(X, y, loss="mse")["loss"]
+    rec = Recorder()
+    history = model.fit(X, y, loss="mse", optimizer=gn.SGD(0.1), epochs=3, callbacks=[rec])
+    assert history["loss"][0] == pytest.approx(before, rel=1e-12)
+    model.set_weights(rec.weights[0])
+    assert history["loss"][1] == pytest.approx(model.evaluate(X, y)["loss"], rel=1e-12)
+    assert history["loss"][2] < history["loss"][0]
+
+
+def test_validation_split_holds_out_samples_that_are_not_trained_on(mlp: MLP) -> None:
+    X, y = _regression(8)
+    model = mlp((3, 4, 1), "tanh")
+    start = model.get_weights()
+    history = model.fit(
+        X, y, loss="mse", optimizer=gn.SGD(0.5), epochs=1, validation_split=0.25, seed=3
+    )
+    trained = model.get_weights()
+    matches = []
+    for held in itertools.combinations(range(8), 2):  # ceil(8 · 0.25) = 2 held out
+        rest = [i for i in range(8) if i not in held]
+        model.set_weights(start)
+        train_loss = model.evaluate(X[rest], y[rest])["loss"]
+        model.set_weights(trained)
+        val_loss = model.evaluate(X[list(held)], y[list(held)])["loss"]
+        if np.isclose(train_loss, history["loss"][0], rtol=1e-12) and np.isclose(
+            val_loss, history["val_loss"][0], rtol=1e-12
+        ):
+            matches.append(held)
+    assert len(matches) == 1
+
+
+@pytest.mark.parametrize("split", [1.0, -0.1, 1.5])
+def test_validation_split_outside_zero_to_one_is_rejected(mlp: MLP, split: float) -> None:
+    X, y = _regression(8)
+    with pytest.raises(GlassnetError, match="validation_split"):
+        mlp((3, 1)).fit(X, y, loss="mse", optimizer="sgd", validation_split=split)
+
+
+def test_validation_split_that_leaves_nothing_to_train_on_is_rejected(mlp: MLP) -> None:
+    X, y = _regression(2)
+    with pytest.raises(GlassnetError, match="leaves no training samples out of 2"):
+        mlp((3, 1)).fit(X, y, loss="mse", optimizer="sgd", validation_split=0.9)
+
+
+def test_validation_data_is_checked_like_training_data(mlp: MLP) -> None:
+    X, y = _regression(8)
+    with pytest.raises(
+        DataError, match="X_val has 2 features per sample, but the network expects 3"
+    ):
+        mlp((3, 1)).fit(X, y, loss="mse", optimizer="sgd", validation_data=(X[:, :2], y))
+    with pytest.raises(GlassnetError, match="pair"):
+        mlp((3, 1)).fit(X, y, loss="mse", optimizer="sgd", validation_data=(X, y, y))  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ early stopping
+
+
+def _overfitting_setup(mlp: MLP) -> tuple[gn.Sequential, tuple[Any, ...], tuple[Any, ...]]:
+    """Validation targets are the negated training targets: val_loss rises as training learns."""
+    X, y = _regression(20)
+    model = mlp((3, 8, 1), "tanh", seed=1)
+    # the network starts far from both, so val_loss first falls, then rises
+    model.dense_layers[-1].params["bias"][...] = 3.0
+    return model, (X, y), (X, -y)
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_epoch(mlp: MLP) -> None:
+    model, train, val = _overfitting_setup(mlp)
+    rec = Recorder()
+    stopper = gn.EarlyStopping(patience=3)
+    history = model.fit(
+        *train,
+        loss="mse",
+        optimizer=gn.Adam(0.05),
+        epochs=200,
+        validation_data=val,
+        early_stopping=stopper,
+        callbacks=[rec],
+    )
+    best = history.best_epoch
+    assert best is not None and best > 0
+    assert history.stopped_early
+    assert history.epochs == best + 1 + 3 < 200
+    assert int(np.argmin(history["val_loss"])) == best
+    assert _same(model.get_weights(), rec.weights[best])
+    assert not _same(model.get_weights(), rec.weights[-1])
+    assert model.evaluate(*val)["loss"] == pytest.approx(history["val_loss"][best], rel=1e-12)
+    assert rec.calls[-1] == "end"
+
+
+def test_early_stopping_without_restoring_keeps_the_last_weights(mlp: MLP) -> None:
+    model, train, val = _overfitting_setup(mlp)
+    rec = Recorder()
+    stopper = gn.EarlyStopping(patience=2, restore_best_weights=False)
+    model.fit(
+        *train,
+        loss="mse",
+        optimizer=gn.Adam(0.05),
+        epochs=200,
+        validation_data=val,
+        early_stopping=stopper,
+        callbacks=[rec],
+    )
+    assert _same(model.get_weights(), rec.weights[-1])
+
+
+def test_min_delta_counts_small_improvements_as_none(mlp: MLP) -> None:
+    X, y = _regression()
+    model = mlp((3, 6, 1), "tanh")
+    rec = Recorder()
+    stopper = gn.EarlyStopping(patience=4, min_delta=1e6, monitor="loss")
+    history = model.fit(
+        X, y, loss="mse", optimizer=gn.SGD(0.05), epochs=50, early_stopping=stopper, callbacks=[rec]
+    )
+    # the loss falls every epoch, but never by a million: epoch 0 stays the best
+    assert np.all(np.diff(history["loss"]) < 0)
+    assert history.best_epoch == 0 and history.epochs == 5
+    assert _same(model.get_weights(), rec.weights[0])
+    # with min_delta 0 the same run keeps improving and never stops
+    again = mlp((3, 6, 1), "tanh").fit(
+        X,
+        y,
+        loss="mse",
+        optimizer=gn.SGD(0.05),
+        epochs=50,
+        early_stopping=gn.EarlyStopping(patience=4, min_delta=0),
+    )
+    assert again.epochs == 50 and not again.stopped_early
+
+
+def test_integer_early_stopping_is_patience_and_falls_back_to_training_loss(mlp: MLP) -> None:
+    X, y = _regression()
+    model = mlp((3, 6, 1), "tanh")
+    history = model.fit(X, y, loss="mse", optimizer=gn.SGD(5.0), epochs=100, early_stopping=2)
+    # SGD with a too-large rate oscillates: training loss stops improving and the loop ends
+    assert history.best_epoch is not None
+    assert history.epochs <= 100
+
+
+# ------------------------------------------------------------------ callbacks
+
+
+def test_callbacks_see_every_step_and_on_epoch_end_returning_true_stops(mlp: MLP) -> None:
+    X, y = _regression(10)
+    rec = Recorder(stop_after=3)
+    history = mlp((3, 4, 1)).fit(
+        X, y, loss="mse", optimizer=gn.SGD(0.1), epochs=20, batch_size=4, callbacks=[rec]
+    )
+    assert history.epochs == 3 and history.stopped_early
+    assert rec.calls == ["begin", "epoch0", "epoch1", "epoch2", "end"]
+    assert rec.steps == list(range(1, 10))  # 3 epochs × 3 batches (4, 4, 2)
+    assert rec.logs[-1]["loss"] == history["loss"][-1]
+
+
+# ------------------------------------------------------------------ repeatability and dtypes
+
+
+def _dropout_model(dtype: Any = np.float64) -> gn.Sequential:
+    return gn.Sequential(
+        [
+            gn.Dense(3, 16, rng=0),
+            gn.ReLU(),
+            gn.Dropout(0.3),
+            gn.Dense(16, 8, rng=1),
+            gn.Tanh(),
+            gn.Dropout(0.2),
+            gn.Dense(8, 3, rng=2),
+        ],
+        dtype=dtype,
+    )
+
+
+def _fit_dropout(seed: int, dtype: Any = np.float64) -> tuple[gn.Sequential, gn.History]:
+    X, y = _classes(40)
+    model = _dropout_model(dtype)
+    history = model.fit(
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=gn.Adam(0.01),
+        epochs=5,
+        batch_size=7,
+        validation_split=0.2,
+        metrics=["accuracy"],
+        seed=seed,
+    )
+    return model, history
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_seed_makes_training_repeatable_bit_for_bit(dtype: Any) -> None:
+    a, ha = _fit_dropout(7, dtype)
+    b, hb = _fit_dropout(7, dtype)
+    c, _ = _fit_dropout(8, dtype)
+    assert _same(a.get_weights(), b.get_weights())
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        assert ha[key] == hb[key]
+    assert not _same(a.get_weights(), c.get_weights())
+
+
+class DtypeSpy(gn.Layer):
+    """A pass-through layer that records the dtypes flowing forward and backward."""
+
+    kind = "DtypeSpy"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self.seen.add(str(x.dtype))
+        return x
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        self.seen.add(str(grad.dtype))
+        return grad
+
+
+class GradDtypes(gn.Callback):
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def on_batch_end(self, step: int, model: gn.Sequential, loss: float) -> None:
+        self.seen |= {str(a.dtype) for a in model.parameters() + model.gradients()}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", ["mse", "sse", "bce", "cross_entropy"])
+@pytest.mark.parametrize("optimizer", ["sgd_nesterov", "adam", "rmsprop"])
+def test_training_stays_in_the_model_dtype_end_to_end(
+    dtype: Any, loss: str, optimizer: str
+) -> None:
+    X, labels = _classes(20)  # float64 data: converted once at the boundary
+    y: Any = labels if loss == "cross_entropy" else np.eye(3)[labels]
+    spies = [DtypeSpy() for _ in range(3)]
+    model = gn.Sequential(
+        [
+            spies[0],
+            gn.Dense(3, 5, rng=0),
+            gn.Sigmoid(),
+            gn.Dropout(0.1),
+            spies[1],
+            gn.Dense(5, 3, rng=1),
+            spies[2],
+        ],
+        dtype=dtype,
+    )
+    opt = {
+        "sgd_nesterov": gn.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01, clip_norm=1.0),
+        "adam": gn.Adam(gn.ExponentialDecay(0.01), weight_decay=0.01),
+        "rmsprop": gn.RMSprop(0.01, clip_norm=1.0),
+    }[optimizer]
+    grads = GradDtypes()
+    history = model.fit(
+        X,
+        y,
+        loss=loss,
+        optimizer=opt,
+        epochs=2,
+        batch_size=6,
+        validation_split=0.2,
+        callbacks=[grads],
+        seed=0,
+    )
+    name = np.dtype(dtype).name
+    assert grads.seen == {name}
+    for spy in spies:
+        assert spy.seen == {name}, spy.seen
+    assert {str(a.dtype) for slot in opt.state.values() for a in slot} <= {name}
+    assert model.predict(X).dtype == dtype and model.predict_proba(X).dtype == dtype
+    assert all(isinstance(v, float) and np.isfinite(v) for v in history["loss"])
+
+
+# ------------------------------------------------------------------ divergence
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 30])
+def test_divergence_raises_naming_the_epoch_and_leaves_finite_weights(
+    mlp: MLP, epochs: int
+) -> None:
+    X, y = _regression()
+    X, y = X * 10, y * 100
+    model = mlp((3, 8, 1), "relu")
+    start = model.get_weights()
+    with pytest.raises(TrainingDivergedError, match=r"diverged at epoch [12]\b") as info:
+        model.fit(X, y, loss="mse", optimizer=gn.SGD(1e308), epochs=epochs)
+    assert isinstance(info.value, ValueError)
+    assert "learning rate" in str(info.value)
+    assert all(np.isfinite(p).all() for p in model.parameters())
+    assert _same(model.get_weights(), start)
+
+
+def test_divergence_in_mini_batches_raises_too(mlp: MLP) -> None:
+    X, y = _regression(40)
+    model = mlp((3, 8, 1), "tanh")
+    with pytest.raises(TrainingDivergedError, match="epoch 1"):
+        model.fit(X * 1e3, y * 1e154, loss="mse", optimizer=gn.SGD(1e10), epochs=5, batch_size=8)
+    assert all(np.isfinite(p).all() for p in model.parameters())
+
+
+# ------------------------------------------------------------------ schedules in fit
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        gn.StepDecay(0.2, step_size=2, gamma=0.5),
+        gn.ExponentialDecay(0.2, gamma=0.7),
+        gn.InverseScaling(0.2, power=0.5),
+    ],
+)
+def test_schedules_set_the_learning_rate_of_each_epoch(mlp: MLP, schedule: Any) -> None:
+    X, y = _regression()
+    model = mlp((3, 4, 1), "tanh")
+    reference = mlp((3, 4, 1), "tanh")
+    history = model.fit(X, y, loss="mse", optimizer=gn.SGD(schedule), epochs=5)
+    assert history["learning_rate"] == pytest.approx([schedule(e) for e in range(5)])
+    # the steps really used those rates: redo them by hand
+    loss = gn.MeanSquaredError()
+    for epoch in range(5):
+        loss.forward(reference.forward(X, training=True), y)
+        reference.backward(loss.backward())
+        for p, g in zip(reference.parameters(), reference.gradients()):
+            p -= schedule(epoch) * g
+    for a, b in zip(model.parameters(), reference.parameters()):
+        np.testing.assert_allclose(a, b, rtol=1e-13)
+    # a second fit carries on the schedule where the first stopped
+    more = model.fit(X, y, epochs=2)
+    assert more["learning_rate"] == pytest.approx([schedule(5), schedule(6)])
+
+
+# ------------------------------------------------------------------ bad input at the boundary
+
+
+def _bad_calls(model: gn.Sequential) -> dict[str, Callable[[Any, Any], Any]]:
+    return {
+        "fit": lambda X, y: model.fit(X, y, loss="mse", optimizer="sgd"),
+        "evaluate": lambda X, y: model.evaluate(X, y, loss="mse"),
+    }
+
+
+X_OK = np.ones((4, 3))
+Y_OK = np.ones((4, 1))
+BAD_INPUTS: list[tuple[str, Any, Any, str]] = [
+    (
+        "nan_in_X",
+        np.where(np.eye(4, 3) > 0, np.nan, 1.0),
+        Y_OK,
+        r"X contains nan at row 0, column 0; expected finite numbers",
+    ),
+    (
+        "inf_in_X",
+        np.array([[1, 2, 3], [1, 2, np.inf], [0, 0, 0], [1, 1, 1]]),
+        Y_OK,
+        r"X contains inf at row 1, column 2; expected finite numbers",
+    ),
+    (
+        "nan_in_y",
+        X_OK,
+        np.array([[1.0], [np.nan], [0], [1]]),
+        r"y contains nan at row 1.*expected finite numbers",
+    ),
+    ("-inf_in_y", X_OK, np.array([1.0, 0, 0, -np.inf]), r"y contains -inf at row 3"),
+    ("features", np.ones((4, 2)), Y_OK, r"X has 2 features per sample, but the network expects 3"),
+    ("lengths", np.ones((5, 3)), Y_OK, r"X and y have different lengths: 5 and 4 samples"),
+    ("empty", np.ones((0, 3)), np.ones((0, 1)), r"X is empty: got shape \(0, 3\)"),
+    ("strings", [["a", "b", "c"]] * 4, Y_OK, r"X must be numeric, got an array of shape \(4, 3\)"),
+    (
+        "objects",
+        np.array([[{}, 1, 2]] * 4, dtype=object),
+        Y_OK,
+        r"X must be numeric, got an array of shape \(4, 3\) and dtype object",
+    ),
+    ("string_y", X_OK, np.array(["yes", "no", "yes", "no"]), r"y must be numeric"),
+    ("ragged", [[1, 2, 3], [1, 2]], Y_OK, r"X could not be read as an array"),
+    ("1d_X", np.ones(3), Y_OK, r"X must be 2-D \(n_samples, n_features\), got 1-D shape \(3,\)"),
+    ("complex", X_OK + 1j, Y_OK, r"X must be real, got complex"),
+    ("none", None, Y_OK, r"X is None; expected an array of numbers"),
+    ("y_columns", X_OK, np.ones((4, 2)), r"y has 2 columns, but the network has 1 outputs"),
+    ("3d_y", X_OK, np.ones((4, 1, 1)), r"y must be 1-D or 2-D, got shape \(4, 1, 1\)"),
+]
+
+
+@pytest.mark.parametrize("call", ["fit", "evaluate"])
+@pytest.mark.parametrize(("case", "X", "y", "match"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_data_raises_a_glassnet_error_naming_what_was_received(
+    mlp: MLP, call: str, case: str, X: Any, y: Any, match: str
+) -> None:
+    model = mlp((3, 2, 1))
+    before = model.get_weights()
+    with pytest.raises(DataError, match=match) as info:
+        _bad_calls(model)[call](X, y)
+    assert isinstance(info.value, GlassnetError) and isinstance(info.value, ValueError)
+    assert "\n" not in str(info.value)
+    assert _same(model.get_weights(), before)  # nothing was trained
+
+
+@pytest.mark.parametrize(
+    ("X", "match"),
+    [
+        (np.ones((2, 4)), r"X has 4 features per sample, but the network expects 3"),
+        (np.array([[0.0, np.nan, 1.0]]), r"X contains nan at row 0, column 1"),
+        (np.ones((0, 3)), r"X is empty"),
+        ([["1", "2", "x"]], r"X must be numeric"),
+        (np.ones(3), r"or X.reshape\(1, -1\) for one sample"),
+    ],
+)
+def test_predict_rejects_bad_input_naming_it(mlp: MLP, X: Any, match: str) -> None:
+    with pytest.raises(DataError, match=match):
+        mlp((3, 2, 1)).predict(X)
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        (
+            np.array([0, 1, 3, 1]),
+            r"class labels in \[0, 3\], but the network has 3 outputs, so "
+            r"expects labels in \[0, 2\]",
+        ),
+        (np.array([0, -1, 2, 1]), r"labels in \[-1, 2\]"),
+        (np.array([0.0, 0.5, 1.0, 2.0]), r"must be integers; got"),
+        (
+            np.array([[1.0, 0, 0], [0.5, 0.6, 0], [0, 0, 1], [0, 1, 0]]),
+            r"rows must be one-hot or probabilities summing to 1; row 1",
+        ),
+        (np.array([0, 1]), r"X and y have different lengths: 4 and 2"),
+    ],
+)
+def test_bad_class_labels_raise_naming_the_labels_and_the_expected_range(
+    mlp: MLP, y: Any, match: str
+) -> None:
+    with pytest.raises(DataError, match=match):
+        mlp((3, 3)).fit(np.ones((4, 3)), y, loss="cross_entropy", optimizer="sgd")
+
+
+def test_layers_that_do_not_chain_are_refused_naming_both_sizes() -> None:
+    with pytest.raises(
+        GlassnetError,
+        match=r"layer 2, Dense\(n_in=5.*expects 5 inputs, but the "
+        r"layers before it output 4",
+    ):
+        gn.Sequential([gn.Dense(3, 4), gn.Dense(5, 1)])
+    with pytest.raises(GlassnetError, match=r"layer 3.*expects 5 inputs.*output 4"):
+        gn.Sequential([gn.Dense(3, 4), gn.ReLU(), gn.Dense(5, 1)])
+
+
+@pytest.mark.parametrize(
+    ("layers", "match"),
+    [
+        ([], "at least one layer, got none"),
+        ([gn.ReLU()], "at least one Dense layer"),
+        (["dense"], "layer 1 must be a glassnet Layer, got 'dense'"),
+        ([gn.Dense(2, 2, dtype=np.float32), gn.Dense(2, 2)], "share one dtype"),
+    ],
+)
+def test_sequential_rejects_bad_layer_lists(layers: list[Any], match: str) -> None:
+    with pytest.raises(GlassnetError, match=match):
+        gn.Sequential(layers)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"epochs": 0}, "epochs must be a positive integer, got 0"),
+        ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+        ({"loss": "hinge"}, "unknown loss 'hinge'"),
+        ({"optimizer": "adagrad"}, "unknown optimizer 'adagrad'"),
+        ({"metrics": ["f1"]}, "unknown metric 'f1'"),
+        ({"loss": None}, "fit needs a loss"),
+        ({"optimizer": None}, "fit needs an optimizer"),
+    ],
+)
+def test_bad_fit_arguments_raise_naming_them(mlp: MLP, kwargs: dict[str, Any], match: str) -> None:
+    args: dict[str, Any] = {"loss": "mse", "optimizer": "sgd", **kwargs}
+    with pytest.raises(GlassnetError, match=match):
+        mlp((3, 1)).fit(X_OK, Y_OK, **args)
+
+
+def test_float32_model_accepts_float64_and_integer_data_and_predicts_float32(mlp: MLP) -> None:
+    model = mlp((3, 4, 1), "tanh", dtype=np.float32)
+    model.fit(np.arange(12).reshape(4, 3), [0, 1, 0, 1], loss="mse", optimizer="sgd", epochs=2)
+    assert model.predict(np.ones((2, 3))).dtype == np.float32
+    assert all(p.dtype == np.float32 for p in model.parameters())
