@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import datasets, initializers
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .diagnostics import TrainingWarning, Watchdog, diagnose
 from .errors import DataError, GlassnetError, ModelFileError, TrainingDivergedError
 from .gradcheck import GradcheckReport, gradcheck
 from .io import load, save
@@ -23,6 +24,7 @@ from .optimizers import (
     RMSprop,
     StepDecay,
 )
+from .trace import Trace, explain
 from .training import Callback, EarlyStopping, History
 from .tutorial import NeuralNetwork
 
@@ -59,9 +61,14 @@ __all__ = [
     "StepDecay",
     "SumSquaredError",
     "Tanh",
+    "Trace",
     "TrainingDivergedError",
+    "TrainingWarning",
+    "Watchdog",
     "__version__",
     "datasets",
+    "diagnose",
+    "explain",
     "gradcheck",
     "initializers",
     "load",

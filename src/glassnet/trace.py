@@ -381,10 +381,10 @@ def _subscript(k: int) -> str:
 
 
 _ACTIVATION_MATH = {
-    "Sigmoid": ("σ", "σ'(z) = σ(z)·(1 − σ(z))", "the sigmoid derivative"),
-    "Tanh": ("tanh", "tanh'(z) = 1 − tanh²(z)", "the tanh derivative"),
-    "ReLU": ("relu", "relu'(z) = 1 if z > 0 else 0", "the ReLU derivative"),
-    "LeakyReLU": ("leaky_relu", "leaky_relu'(z) = 1 if z > 0 else a", "the leaky ReLU derivative"),
+    "Sigmoid": ("σ", "σ'(z) = σ(z)·(1 − σ(z))"),
+    "Tanh": ("tanh", "tanh'(z) = 1 − tanh²(z)"),
+    "ReLU": ("relu", "relu'(z) = 1 if z > 0 else 0"),
+    "LeakyReLU": ("leaky_relu", "leaky_relu'(z) = 1 if z > 0 else a"),
 }
 
 _LOSS_MATH = {
@@ -469,9 +469,10 @@ def explain(
 
     Examples
     --------
-    >>> e = explain()
+    >>> e = explain()  # the tutorial neuron's first iteration
     >>> [round(float(w), 8) for w in e.new_weights[0].ravel()]
-    [0.0808..., ...]  # doctest: +SKIP
+    [0.12025406, 0.50456196, -0.85063774]
+    >>> print(e.render("markdown"))  # doctest: +SKIP
     """
     from .tutorial import TRAINING_INPUTS, TRAINING_OUTPUTS, NeuralNetwork
 
@@ -530,7 +531,7 @@ def _walk(
             title = "Weighted sums" + (" (the neuron's input to the sigmoid)" if tutorial else "")
             steps.append(Step("forward", f"{title} — {where}", equation, values))
         else:
-            symbol = _ACTIVATION_MATH.get(layer.kind, (layer.kind.lower(), "", ""))[0]
+            symbol = _ACTIVATION_MATH.get(layer.kind, (layer.kind.lower(), ""))[0]
             if isinstance(layer, Dropout):
                 equation = f"{name} = {previous} ⊙ mask / (1 − {layer.rate:g})"
             elif isinstance(layer, Identity):
@@ -583,11 +584,11 @@ def _walk(
             steps.append(Step("backward", f"Gradients — {where}", equation, values, note))
             k -= 1
         elif isinstance(layer, Activation) and layer.kind in _ACTIVATION_MATH:
-            _, derivative_eq, derivative_name = _ACTIVATION_MATH[layer.kind]
+            symbol, derivative_eq = _ACTIVATION_MATH[layer.kind]
             # the layer's own derivative: its backward pass applied to a gradient of ones
             derivative = layer.backward(np.ones_like(grad)).copy()
             grad = layer.backward(grad)
-            label = "sigmoid derivative" if tutorial else f"{derivative_name.split()[1]}'({below})"
+            label = "sigmoid derivative" if tutorial else f"{symbol}'({below})"
             values = {label: derivative, f"∂L/∂{below}": grad.copy()}
             equation = f"{derivative_eq};   ∂L/∂{below} = ∂L/∂{name} ⊙ {label}"
             note = "the tutorial's sigmoid_derivative(output)" if tutorial else ""

@@ -1,0 +1,181 @@
+"""diagnose and Watchdog: deliberately broken trainings get the right finding; healthy ones none."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import training
+from glassnet.diagnostics import TrainingWarning, Watchdog, diagnose, loss_findings
+from glassnet.errors import GlassnetError
+
+
+@pytest.fixture(scope="module")
+def spirals() -> tuple[np.ndarray, np.ndarray]:
+    return gn.datasets.make_spirals(200, seed=0)
+
+
+@pytest.fixture(scope="module")
+def regression() -> tuple[np.ndarray, np.ndarray]:
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    return X, X @ np.array([1.0, 2.0, 3.0])
+
+
+def _tanh_net(n_in: int, n_out: int) -> gn.Sequential:
+    return gn.Sequential([gn.Dense(n_in, 8, rng=0), gn.Tanh(), gn.Dense(8, n_out, rng=1)])
+
+
+def test_huge_learning_rate_is_found_as_divergence_with_a_learning_rate_hint(regression):
+    X, y = regression
+    net = _tanh_net(3, 1)
+    history = net.fit(X, y, loss="mse", optimizer=gn.SGD(3.0), epochs=12)
+    d = diagnose(net, X, y, history=history)
+    divergence = next(f for f in d.findings if f.code == "divergence")
+    assert "loss rose" in divergence.message and "in 3 epochs" in divergence.message
+    assert "learning rate is probably too high" in divergence.hint
+    assert "large_updates" in d.codes
+
+
+def test_a_non_finite_loss_is_divergence():
+    findings = loss_findings([1.0, 5.0, float("inf")])
+    assert [f.code for f in findings] == ["divergence"]
+    assert "inf at epoch 3" in findings[0].message
+
+
+def test_all_negative_bias_relu_is_found_as_dead_units(spirals):
+    X, y = spirals
+    net = gn.Sequential([gn.Dense(2, 16, rng=0), gn.ReLU(), gn.Dense(16, 2, rng=1)])
+    net.layers[0].params["bias"][:] = -10.0
+    history = net.fit(X, y, loss="cross_entropy", optimizer=gn.Adam(0.01), epochs=15)
+    d = diagnose(net, X, y, history=history)
+    dead = next(f for f in d.findings if f.code == "dead_relu")
+    assert dead.layer == 1 and dead.value == 1.0
+    assert "16 of 16 units" in dead.message and "LeakyReLU" in dead.hint
+    assert d.layers[1].dead == 1.0
+    assert d.layers[0].gradient_norm == 0.0
+
+
+def test_huge_weights_sigmoid_is_found_as_saturation(spirals):
+    X, y = spirals
+    net = gn.Sequential([gn.Dense(2, 16, rng=0), gn.Sigmoid(), gn.Dense(16, 2, rng=1)])
+    net.layers[0].params["weight"] *= 300.0
+    net.fit(X, y, loss="cross_entropy", optimizer=gn.Adam(0.01), epochs=5)
+    d = diagnose(net, X, y)
+    saturation = next(f for f in d.findings if f.code == "saturation")
+    assert saturation.layer == 1 and saturation.value > 0.8
+    assert "standardise the inputs" in saturation.hint
+
+
+def test_tiny_learning_rate_is_found_as_a_plateau_with_small_updates(spirals):
+    X, y = spirals
+    net = _tanh_net(2, 2)
+    history = net.fit(X, y, loss="cross_entropy", optimizer=gn.SGD(1e-6), epochs=20)
+    d = diagnose(net, X, y, history=history)
+    assert d.codes[0] == "plateau"
+    assert "learning rate is probably too low" in d.findings[0].hint
+    assert "small_updates" in d.codes
+    assert "divergence" not in d.codes
+
+
+@pytest.mark.parametrize("case", ["xor", "tutorial", "spirals"])
+def test_a_healthy_training_has_no_findings(case, spirals):
+    if case == "xor":
+        X, y = gn.datasets.xor()
+        net = gn.Sequential(
+            [gn.Dense(2, 4, rng=1, init="uniform"), gn.Sigmoid(),
+             gn.Dense(4, 1, rng=2, init="uniform"), gn.Sigmoid()]
+        )  # fmt: skip
+        fit = {"loss": gn.SumSquaredError(), "optimizer": gn.SGD(1.0), "epochs": 3000}
+    elif case == "tutorial":
+        nn = gn.NeuralNetwork()
+        net, (X, y) = nn.model, gn.datasets.tutorial()
+        fit = {"loss": nn.loss, "optimizer": nn.optimizer, "epochs": 3000}
+    else:
+        X, y = spirals
+        net = gn.Sequential(
+            [gn.Dense(2, 32, rng=0, init="he_uniform"), gn.ReLU(),
+             gn.Dense(32, 32, rng=1, init="he_uniform"), gn.ReLU(), gn.Dense(32, 2, rng=2)]
+        )  # fmt: skip
+        fit = {"loss": "cross_entropy", "optimizer": gn.Adam(0.01), "epochs": 60,
+               "batch_size": 32, "seed": 0}  # fmt: skip
+    watchdog = Watchdog()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any TrainingWarning fails the test
+        history = net.fit(X, y, callbacks=[watchdog], **fit)
+    d = diagnose(net, X, y, history=history)
+    assert d.findings == [], str(d)
+    assert watchdog.warned == []
+    assert d.ok and "no problems found" in str(d)
+
+
+def test_diagnose_leaves_the_model_and_its_optimizer_untouched(spirals):
+    X, y = spirals
+    net = _tanh_net(2, 2)
+    net.fit(X, y, loss="cross_entropy", optimizer="adam", epochs=2)
+    weights, iterations = net.get_weights(), net.optimizer.iterations
+    d = diagnose(net, X, y)
+    for a, b in zip(net.get_weights(), weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert net.optimizer.iterations == iterations
+    assert d.n_samples == 200 and np.isfinite(d.loss)
+    assert [r.kind for r in d.layers] == ["Dense", "Tanh", "Dense"]
+    assert d.layers[0].update_ratio > 0
+
+
+def test_diagnose_uses_a_random_subset_of_large_data(spirals):
+    X, y = spirals
+    net = _tanh_net(2, 2)
+    net.fit(X, y, loss="cross_entropy", optimizer="adam", epochs=1)
+    assert diagnose(net, X, y, max_samples=50).n_samples == 50
+
+
+def test_diagnosis_to_dict_is_json_ready(spirals):
+    X, y = spirals
+    net = gn.Sequential([gn.Dense(2, 4, rng=0), gn.ReLU(), gn.Dense(4, 2, rng=1)])
+    net.layers[0].params["bias"][:] = -10.0
+    net.fit(X, y, loss="cross_entropy", optimizer="adam", epochs=1)
+    data = json.loads(json.dumps(diagnose(net, X, y).to_dict(), allow_nan=False))
+    assert data["ok"] is False
+    assert data["findings"][0]["code"] == "dead_relu"
+    assert data["layers"][0]["mean"] is None  # Dense layers have no activation statistics
+
+
+def test_diagnose_needs_a_loss():
+    net = gn.Sequential([gn.Dense(2, 1)])
+    with pytest.raises(GlassnetError, match="diagnose needs a loss"):
+        diagnose(net, np.zeros((2, 2)), np.zeros(2))
+
+
+def test_watchdog_warns_once_during_fit_when_the_learning_rate_is_too_high(regression):
+    X, y = regression
+    net = _tanh_net(3, 1)
+    watchdog = Watchdog()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        net.fit(X, y, loss="mse", optimizer=gn.SGD(3.0), epochs=12, callbacks=[watchdog])
+    assert all(w.category is TrainingWarning for w in record)
+    divergence = [w for w in record if "loss rose" in str(w.message)]
+    assert "learning rate is probably too high" in str(divergence[0].message)
+    assert len(divergence) == 1  # once per fit, not every epoch
+    assert str(divergence[0].message).startswith("epoch ")
+    assert any(f.code == "divergence" for f in watchdog.warned)
+
+
+def test_watchdog_warns_about_dead_relus_at_the_first_epoch(spirals):
+    X, y = spirals
+    net = gn.Sequential([gn.Dense(2, 8, rng=0), gn.ReLU(), gn.Dense(8, 2, rng=1)])
+    net.layers[0].params["bias"][:] = -10.0
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        net.fit(X, y, loss="cross_entropy", optimizer="adam", epochs=3, callbacks=[Watchdog()])
+    messages = [str(w.message) for w in record if w.category is TrainingWarning]
+    assert messages[0].startswith("epoch 1: 8 of 8 units of layer 2 (ReLU) output 0")
+
+
+def test_watchdog_costs_nothing_per_batch():
+    # it only overrides on_epoch_end, so the fit loop never calls it inside the batch loop
+    assert not training._overrides(Watchdog(), "on_batch_end")
