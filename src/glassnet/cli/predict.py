@@ -198,7 +198,7 @@ def run_predict(args: argparse.Namespace) -> int:
     predictor = load_predictor(args.model)
     prep = predictor.preprocessing
     if args.proba and predictor.task != "classification":
-        raise CLIError("--proba needs a classification model; this one does regression",
+        raise CLIError(f"--proba needs a classification model; {args.model} does regression",
                        "glassnet predict")  # fmt: skip
     target = args.target or prep.target
     table = read_data(args.data, predictor, target=target, need_target=False)
