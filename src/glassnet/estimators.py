@@ -269,6 +269,9 @@ class _BaseNeuralNet(BaseEstimator):
     def _make_optimizer(self) -> Optimizer:
         lr = float(self.learning_rate_init)
         if self.solver == "sgd":
+            # plain SGD is not scale-invariant: divide by the gradient ratio c so that each step
+            # is the one scikit-learn takes (Adam and RMSprop normalise the scale away)
+            lr /= self._grad_ratio
             nesterov = bool(self.nesterovs_momentum) and self.momentum > 0
             return SGD(lr, momentum=float(self.momentum), nesterov=nesterov)
         if self.solver == "rmsprop":
@@ -667,7 +670,7 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
             self.classes_ = np.unique(source)
             if len(self.classes_) < 2:
                 raise GlassnetError(
-                    f"y has a single class, {self.classes_[0]!r}; a classifier needs samples of "
+                    f"y has one class only ({self.classes_[0]}); a classifier needs samples of "
                     "at least 2 classes"
                 )
             self._kind = "binary" if len(self.classes_) == 2 else "multiclass"
@@ -732,6 +735,20 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
         """
         return self._decode(self._raw_predict(X))
 
+    def decision_function(self, X: Any) -> Array:
+        """The network's logits: > 0 means the positive class (binary) or label (multilabel).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for binary targets, else (n_samples, n_classes)
+        """
+        out = self._raw_predict(X)
+        return out[:, 0] if self._kind == "binary" else out
+
     def predict_proba(self, X: Any) -> Array:
         """Probability of each class (columns ordered as `classes_`).
 
@@ -779,9 +796,24 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
     """A multi-layer perceptron regressor with scikit-learn's API, trained by glassnet.
 
     A linear output layer trained with `MeanSquaredError`; one output per target column.
-    Parameters and attributes are those of `NeuralNetClassifier` (without `classes_`);
-    ``loss_curve_`` holds scikit-learn's objective, ½·mean squared error + L2 penalty, and
-    with `early_stopping` the validation score is R².
+    Parameters and attributes are those of `NeuralNetClassifier` (without `classes_`), plus:
+
+    Parameters
+    ----------
+    normalize_y : bool, default True
+        Train on standardized targets, (y − mean) / std, and map predictions back. Unlike
+        scikit-learn's `MLPRegressor` (which has no such option), this makes the defaults work
+        on targets far from unit scale: with raw targets around 150, as in `load_diabetes`,
+        200 Adam epochs at learning rate 1e-3 cannot even reach the mean. With `partial_fit`,
+        the mean and std come from the first call's data. `alpha` and ``loss_curve_`` then
+        refer to the standardized targets.
+
+    Attributes
+    ----------
+    loss_curve_ : list of float
+        scikit-learn's objective, ½·mean squared error + L2 penalty, after each epoch.
+    validation_scores_ : list of float or None
+        Validation R² per epoch when `early_stopping`.
 
     Examples
     --------
@@ -793,6 +825,59 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
     """
 
     _stratify = False
+
+    def __init__(
+        self,
+        hidden_layer_sizes: int | Sequence[int] = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 1e-4,
+        batch_size: int | str = "auto",
+        learning_rate_init: float = 1e-3,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
+        tol: float = 1e-4,
+        verbose: int | bool = 0,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        dropout: float = 0.0,
+        dtype: str | type = "float64",
+        normalize_y: bool = True,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            dropout=dropout,
+            dtype=dtype,
+        )
+        self.normalize_y = normalize_y
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -806,6 +891,12 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
         # glassnet's MSE = mean((ŷ − y)²) has gradient 2(ŷ − y)/(n·k); scikit-learn's
         # ½·mean((ŷ − y)²) is optimised with gradient (ŷ − y)/n
         self._grad_ratio, self._loss_scale = 2.0 / k, 0.5
+        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), k)
+        if self.normalize_y:
+            std = y2.std(axis=0)
+            self._y_mean, self._y_scale = y2.mean(axis=0), np.where(std > 0, std, 1.0)
+        else:
+            self._y_mean, self._y_scale = np.zeros(k), np.ones(k)
 
     def _encode(self, y: Array, *, first: bool) -> Array:
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
@@ -813,7 +904,7 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
             raise GlassnetError(
                 f"y has {y2.shape[1]} target columns, but the network has {self._n_outputs}"
             )
-        return np.asarray(y2, dtype=self._np_dtype())
+        return np.asarray((y2 - self._y_mean) / self._y_scale, dtype=self._np_dtype())
 
     def _score_encoded(self, X: Array, y: Array) -> float:
         return float(r2_score(y, self.network_.predict(X)))
@@ -830,14 +921,20 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
         ndarray of shape (n_samples,) for one target, else (n_samples, n_targets)
         """
         out = self._raw_predict(X)
+        out = (out * self._y_scale + self._y_mean).astype(out.dtype, copy=False)
         return out[:, 0] if out.shape[1] == 1 else out
 
     def _targets_state(self) -> dict[str, Any]:
         return {"n_outputs": self._n_outputs}
 
+    def _targets_arrays(self) -> dict[str, Array]:
+        return {"estimator.y_mean": self._y_mean, "estimator.y_scale": self._y_scale}
+
     def _restore_targets(self, state: dict[str, Any], extras: dict[str, Array]) -> None:
         k = int(state["n_outputs"])
         self._set_targets(np.zeros((1, k)), classes=None, incremental=False)
+        self._y_mean = np.asarray(extras["estimator.y_mean"], dtype=np.float64)
+        self._y_scale = np.asarray(extras["estimator.y_scale"], dtype=np.float64)
 
 
 # ---------------------------------------------------------------------- streaming
