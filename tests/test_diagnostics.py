@@ -179,3 +179,63 @@ def test_watchdog_warns_about_dead_relus_at_the_first_epoch(spirals):
 def test_watchdog_costs_nothing_per_batch():
     # it only overrides on_epoch_end, so the fit loop never calls it inside the batch loop
     assert not training._overrides(Watchdog(), "on_batch_end")
+
+
+# ---------------------------------------------------------------- the diagnose command
+
+
+def _write_csv(path, X, y):
+    rows = ["x1,x2,class"] + [f"{a!r},{b!r},{c}" for (a, b), c in zip(X.tolist(), y.tolist())]
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_diagnose_command_finds_nothing_wrong_with_a_healthy_model(tmp_path, capsys, spirals):
+    from glassnet.cli import main
+
+    data = tmp_path / "spirals.csv"
+    _write_csv(data, *spirals)
+    model = tmp_path / "m.npz"
+    assert main(["train", str(data), "--target", "class", "-o", str(model), "--hidden", "16",
+                 "--epochs", "30", "--quiet", "--seed", "0"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["diagnose", str(model), str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "no problems found" in out and "|dL/dW|" in out
+
+
+def test_diagnose_command_probe_finds_a_too_small_learning_rate_as_json(tmp_path, capsys,
+                                                                        spirals):  # fmt: skip
+    from glassnet.cli import main
+
+    data = tmp_path / "spirals.csv"
+    _write_csv(data, *spirals)
+    model = tmp_path / "slow.npz"
+    assert main(["train", str(data), "--target", "class", "-o", str(model), "--hidden", "8",
+                 "--epochs", "2", "--optimizer", "sgd", "--learning-rate", "1e-7",
+                 "--quiet"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["diagnose", str(model), str(data), "--epochs", "12", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    codes = [f["code"] for f in report["findings"]]
+    assert report["ok"] is False and codes[0] == "plateau" and "small_updates" in codes
+    assert "12 probe epochs" in report["findings"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["m.npz"], "required"),
+        (["m.npz", "data.csv", "--epochs", "-1"], "non-negative integer"),
+        (["nothere.npz", "data.csv"], "nothere.npz"),
+        (["-", "-"], "cannot both be '-'"),
+    ],
+)
+def test_diagnose_command_fails_in_one_line_on_bad_input(args, needle, capsys, tmp_path,
+                                                         monkeypatch):  # fmt: skip
+    from glassnet.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("x1,x2,class\n0,1,0\n1,0,1\n")
+    assert main(["diagnose", *args]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1, err

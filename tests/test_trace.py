@@ -213,3 +213,72 @@ def test_trace_rejects_a_bad_every_and_an_empty_record():
         Trace(every=0)
     with pytest.raises(GlassnetError, match="the trace is empty"):
         Trace().parameters_at(-1)
+
+
+# ---------------------------------------------------------------- the explain command
+
+
+def test_explain_command_prints_the_tutorials_first_iteration(capsys):
+    from glassnet.cli import main
+
+    assert main(["explain"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Iteration 1 of Sequential([Dense(n_in=3, n_out=1, bias=False)")
+    assert "error weighted derivative" in out and "0.12025406" in out
+
+
+def test_explain_command_json_of_iteration_n_matches_training_n_iterations(capsys):
+    from glassnet.cli import main
+
+    assert main(["explain", "--iteration", "7", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    nn = NeuralNetwork()
+    nn.train(TRAINING_INPUTS, TRAINING_OUTPUTS, 7)
+    np.testing.assert_array_equal(np.asarray(data["new_weights"][0]), nn.synaptic_weights)
+
+
+def test_explain_command_walks_a_saved_model_on_a_csv(tmp_path, capsys):
+    from glassnet.cli import main
+
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,label\n0,0,no\n0,1,yes\n1,0,yes\n1,1,no\n")
+    model = tmp_path / "m.npz"
+    assert main(["train", str(data), "--target", "label", "-o", str(model), "--hidden", "3",
+                 "--epochs", "2", "--quiet"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["explain", str(model), str(data), "--rows", "2", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Iteration 1") and "CrossEntropy" in out
+    assert "∂L/∂W₂ = a₁ᵀ · ∂L/∂ŷ" in out and "relu'(z₁)" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--iteration", "0"], "expected a positive integer"),
+        (["--format", "html"], "invalid choice"),
+        (["model.npz"], "MODEL needs DATA"),
+        (["--rows", "2"], "--rows and --target need MODEL and DATA"),
+        (["missing.npz", "missing.csv"], "missing.npz"),
+    ],
+)
+def test_explain_command_fails_in_one_line_on_bad_input(args, needle, capsys, tmp_path,
+                                                        monkeypatch):  # fmt: skip
+    from glassnet.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["explain", *args]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1, err
+
+
+def test_python_m_glassnet_explain_runs_in_a_subprocess():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "glassnet", "explain", "--iteration", "3", "--seed", "2"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Iteration 3" in result.stdout and result.stderr == ""

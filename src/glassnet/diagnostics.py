@@ -21,8 +21,8 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from ._typing import Array
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
-from .errors import GlassnetError
-from .layers import Dense, Layer
+from .errors import GlassnetError, TrainingDivergedError
+from .layers import Dense, Layer, positive_int
 from .trace import Trace, activation_stats, cached_output
 from .training import Callback, History
 from .validation import check_X, check_y
@@ -377,6 +377,8 @@ def diagnose(
     loss: str | _losses.Loss | None = None,
     optimizer: str | _optimizers.Optimizer | None = None,
     history: History | Trace | Sequence[float] | None = None,
+    epochs: int = 0,
+    batch_size: int | None = None,
     max_samples: int = 2048,
     seed: int = 0,
 ) -> Diagnosis:
@@ -398,6 +400,11 @@ def diagnose(
         Default: the model's own from its last fit.
     history : History, Trace or sequence of float, optional
         The loss curve of the training to judge.
+    epochs : int, default 0
+        If positive (and no `history` is given), first train a copy of the model for this many
+        epochs on the samples and judge that loss curve: a probe of how training goes from here.
+    batch_size : int, optional
+        The probe's batch size (default: the full batch).
     max_samples : int, default 2048
     seed : int, default 0
         Picks the subset when X has more than `max_samples` rows.
@@ -427,6 +434,13 @@ def diagnose(
     if len(X) > max_samples:
         pick = np.sort(np.random.default_rng(seed).choice(len(X), max_samples, replace=False))
         X, y = X[pick], y[pick]
+
+    losses, unit = _losses_of(history)
+    if epochs and history is None:
+        if opt is None:
+            raise GlassnetError("a probe (epochs > 0) needs an optimizer: pass optimizer=...")
+        losses = _probe(model, X, y, loss_fn, opt, epochs, batch_size, seed)
+        unit = "probe epoch"
 
     # one training step, on copies: the caller's model and optimizer stay as they are
     net, loss_fn, opt = copy.deepcopy((model, loss_fn, opt))
@@ -458,12 +472,37 @@ def diagnose(
                 setattr(r, key, v)
         reports.append(r)
 
-    losses, unit = _losses_of(history)
     findings = loss_findings(losses, unit=unit)
     findings += activation_findings(layers, outputs)
     findings += gradient_findings(layers, reports)
     findings += update_findings(reports)
     return Diagnosis(findings, reports, float(value), len(X))
+
+
+class _LossRecorder(Callback):
+    def __init__(self) -> None:
+        self.losses: list[float] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> bool | None:
+        self.losses.append(float(logs["loss"]))
+        return None
+
+
+def _probe(
+    model: Sequential, X: Array, y: Array, loss: _losses.Loss, opt: _optimizers.Optimizer,
+    epochs: int, batch_size: int | None, seed: int,
+) -> list[float]:  # fmt: skip
+    """The per-epoch losses of a copy of the model trained `epochs` more epochs (inf if it
+    diverged)."""
+    net, loss, opt = copy.deepcopy((model, loss, opt))
+    recorder = _LossRecorder()
+    try:
+        with np.errstate(all="ignore"):  # a diverging probe is a finding, not a warning
+            net.fit(X, y, loss=loss, optimizer=opt, epochs=positive_int(epochs, "epochs"),
+                    batch_size=batch_size, seed=seed, callbacks=[recorder])  # fmt: skip
+    except TrainingDivergedError:
+        recorder.losses.append(math.inf)
+    return recorder.losses
 
 
 class Watchdog(Callback):

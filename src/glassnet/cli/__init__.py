@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import GlassnetError
-from . import demo, info, plot, predict, train
+from . import demo, glass, info, plot, predict, train
 from ._common import EXIT_USAGE, CLIError, Parser
 
 #: subcommand modules, each with `register(subparsers)`; the order is the order in --help
-COMMANDS = [demo, train, predict, info, plot]
+COMMANDS = [demo, train, predict, info, plot, glass]
 
 
 def build_parser() -> argparse.ArgumentParser:
