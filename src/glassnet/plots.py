@@ -126,6 +126,7 @@ def plot_boundary(
     *,
     classes: Sequence[str] | None = None,
     feature_names: Sequence[str] | None = None,
+    target_name: str | None = None,
     title: str | None = None,
     resolution: int = 200,
 ) -> None:
@@ -146,6 +147,8 @@ def plot_boundary(
         Label of each class index, for the legend.
     feature_names : sequence of 2 str, optional
         Axis labels.
+    target_name : str, optional
+        The legend's title (default "class").
     title : str, optional
     resolution : int, default 200
         Grid points along each axis.
@@ -199,7 +202,7 @@ def plot_boundary(
     ax.set_ylabel(names[1])
     ax.set_xlim(low[0], high[0])
     ax.set_ylim(low[1], high[1])
-    ax.legend(title="class", loc="best", fontsize="small")
+    ax.legend(title=target_name or "class", loc="best", fontsize="small")
     ax.set_title(title or "decision regions")
     _save(fig, path)
 

@@ -105,7 +105,8 @@ def format_facts(facts: dict[str, Any], summary: str) -> str:
                 parts.append(f"{key} {value:.4g}")
         if training.get("stopped_early"):
             best = training.get("best_epoch")
-            parts.append("stopped early" + (f", best epoch {best + 1}" if best is not None else ""))
+            kept = f", weights from its best epoch {best + 1}" if best is not None else ""
+            parts.append("stopped early" + kept)
         if parts:
             lines.append("training: " + ", ".join(parts))
     return "\n".join(lines)

@@ -96,6 +96,7 @@ def run_boundary(args: argparse.Namespace) -> int:
         args.output,
         classes=prep.classes,
         feature_names=table.columns,
+        target_name=target,
         title=f"{name} on {table.source}",
         resolution=args.resolution,
     )
