@@ -1,0 +1,499 @@
+"""Run glassnet, scikit-learn and PyTorch side by side on the same work; write bench/RESULTS.md.
+
+    python3 dev.py bench                  # the full run (~10 min on 2 cores): bench/RESULTS.md
+    .venv/bin/python bench/run.py --quick # a smoke run: fewer runs, smaller data, printed
+    .venv/bin/python bench/run.py --only W2,W4 --runs 3
+
+Every single run is its own child process (`bench/workloads.py`), and the libraries take turns
+run by run (A B C A B C ...), so that a machine whose speed drifts slows every library alike.
+The report gives, per workload and library: the median and the min–max of the runs, each peer's
+median time divided by glassnet's, the accuracy reached on held-out data, and the peak resident
+memory of the child; then the machine's facts, a cProfile of glassnet on each workload, and the
+hand-written notes of `bench/NOTES.md` (the optimization log). Nothing here asserts a timing.
+Only a full run (no --quick, no --only) writes bench/RESULTS.md unless --out says where.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import itertools
+import json
+import os
+import platform
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import workloads  # noqa: E402 - the sibling module, found through the path set just above
+
+WORKLOADS = ("W1", "W2", "W3", "W4")
+TITLES = {
+    "W1": "W1 — the tutorial neuron, 10,000 full-batch iterations",
+    "W2": "W2 — load_digits, 64-100-10 ReLU, Adam 1e-3, batch 64, 50 epochs, float64",
+    "W3": "W3 — MNIST-shaped synthetic data, 784-256-128-10 ReLU, Adam, batch 128, 2 epochs, "
+    "float32",
+    "W4": "W4 — full batch 100,000 × 100, 100-64-1 sigmoid (BCE on the logit), SGD, 100 "
+    "iterations, float64",
+}
+TARGETS = {
+    "W1": "no slower than the tutorial's 9 lines",
+    "W2": "≥ 2× faster than scikit-learn and than PyTorch",
+    "W3": "≥ 1.5× faster than the faster peer, and ≥ 70% of the matmul bound",
+    "W4": "≥ 2× faster than PyTorch, no slower than hand-written NumPy",
+}
+
+
+# ---------------------------------------------------------------- child processes
+
+
+def _child(args: list[str], timeout: float = 1800.0) -> dict[str, Any]:
+    """Run `python bench/<args>` in a fresh process (same environment) and parse its JSON line."""
+    cmd = [sys.executable, *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        tail = proc.stderr.strip().splitlines()[-5:]
+        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}): " + " | ".join(tail))
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def gemm_throughput() -> dict[str, float]:
+    """Child entry: the float32 and float64 matrix-multiply throughput of this machine (FLOP/s).
+
+    `square` is the best of several 2048×2048 products (the machine's practical peak);
+    `w3_shapes` times exactly the products of one W3 training step at batch 128 (three forward,
+    three weight gradients, two input gradients): the bound W3's training could reach if every
+    other operation were free.
+    """
+    rng = np.random.default_rng(0)
+    out: dict[str, float] = {}
+    for name, dtype in (("float32", np.float32), ("float64", np.float64)):
+        a = rng.standard_normal((2048, 2048)).astype(dtype)
+        b = rng.standard_normal((2048, 2048)).astype(dtype)
+        c = np.empty_like(a)
+        np.matmul(a, b, out=c)
+        best = min(_timed(lambda a=a, b=b, c=c: np.matmul(a, b, out=c)) for _ in range(7))
+        out[f"square_{name}"] = 2.0 * 2048**3 / best
+    widths, batch = [784, 256, 128, 10], 128
+    xs = [rng.standard_normal((batch, w)).astype(np.float32) for w in widths]
+    ws = [rng.standard_normal((a, b)).astype(np.float32) for a, b in itertools.pairwise(widths)]
+    gws = [np.empty_like(w) for w in ws]
+
+    def step() -> None:
+        for i, w in enumerate(ws):
+            np.matmul(xs[i], w, out=xs[i + 1])  # forward
+        for i in reversed(range(len(ws))):
+            np.matmul(xs[i].T, xs[i + 1], out=gws[i])  # weight gradient
+            if i:
+                np.matmul(xs[i + 1], ws[i].T, out=xs[i])  # input gradient
+
+    for _ in range(20):
+        step()
+    reps = 200
+    best = min(_timed(lambda: [step() for _ in range(reps)]) for _ in range(5)) / reps
+    out["w3_shapes_float32"] = workloads.dense_flops(batch, widths)["total"] / best
+    return out
+
+
+def _timed(fn: Any) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------- the machine's facts
+
+
+def machine_facts() -> dict[str, Any]:
+    from threadpoolctl import threadpool_info
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    versions = {}
+    for dist in ("glassnet", "numpy", "scikit-learn", "torch", "threadpoolctl"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "not installed"
+    numpy_blas = [
+        info
+        for info in threadpool_info()
+        if info.get("user_api") == "blas" and "numpy" in str(info.get("filepath", ""))
+    ]
+    env_names = ("OPENBLAS_", "OMP_", "MKL_", "GOTO_")
+    env = {k: v for k, v in sorted(os.environ.items()) if k.startswith(env_names)}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "numpy_blas": numpy_blas,
+        "env": env,
+        "openblas_vars": {
+            name: os.environ.get(name, "(unset)")
+            for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS")
+        },
+    }
+
+
+# ---------------------------------------------------------------- report
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _median(rows: list[dict[str, Any]], key: str) -> float:
+    values = [r[key] for r in rows if key in r and r[key] is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+def summarize(results: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
+    """Per workload: glassnet's median time, each peer's ratio, accuracies, and target checks."""
+    summary: dict[str, dict[str, Any]] = {}
+    for wl, by_lib in results.items():
+        if not by_lib.get("glassnet"):
+            continue
+        base = _median(by_lib["glassnet"], "seconds")
+        ratios = {
+            lib: _median(rows, "seconds") / base
+            for lib, rows in by_lib.items()
+            if lib != "glassnet" and rows
+        }
+        acc = {lib: _median(rows, "accuracy") for lib, rows in by_lib.items() if rows}
+        summary[wl] = {"glassnet_seconds": base, "ratios": ratios, "accuracy": acc}
+    return summary
+
+
+def _target_met(wl: str, s: dict[str, Any], gemm: dict[str, float], w3_gflops: float) -> str:
+    r, nan = s["ratios"], float("nan")
+    if wl == "W1":
+        ok = r.get("tutorial", 0) >= 1.0
+        text = f"tutorial / glassnet = {r.get('tutorial', float('nan')):.2f}"
+    elif wl == "W2":
+        ok = min(r.get("sklearn", 0), r.get("torch", 0)) >= 2.0
+        text = f"sklearn {r.get('sklearn', nan):.2f}×, torch {r.get('torch', nan):.2f}×"
+    elif wl == "W3":
+        fastest = min(r.get("sklearn", float("inf")), r.get("torch", float("inf")))
+        share = w3_gflops * 1e9 / gemm.get("square_float32", float("nan"))
+        ok = fastest >= 1.5 and share >= 0.70
+        text = f"faster peer {fastest:.2f}×; {share:.0%} of square-GEMM peak"
+    else:
+        ok = r.get("torch", 0) >= 2.0 and r.get("numpy", 0) >= 1.0
+        text = (
+            f"torch {r.get('torch', float('nan')):.2f}×, numpy {r.get('numpy', float('nan')):.2f}×"
+        )
+    return f"{'met' if ok else '**not met**'} ({text})"
+
+
+def _accuracy_note(s: dict[str, Any]) -> str:
+    acc = s["accuracy"]
+    g = acc.get("glassnet", float("nan"))
+    if np.isnan(g):
+        return "—"
+    worst = max((abs(g - v) for k, v in acc.items() if k != "glassnet"), default=0.0)
+    return f"{'within' if worst <= 0.005 else '**not within**'} 0.5 points ({worst * 100:.2f})"
+
+
+def report(
+    results: dict[str, dict[str, list[dict[str, Any]]]],
+    facts: dict[str, Any],
+    gemm: dict[str, float],
+    profiles: dict[str, str],
+    args: argparse.Namespace,
+    elapsed: float,
+) -> str:
+    summary = summarize(results)
+    command = "python3 dev.py bench" if args.full else "bench/run.py " + " ".join(args.argv)
+    lines: list[str] = []
+    add = lines.append
+    add("# glassnet benchmarks")
+    add("")
+    add(
+        f"Generated by `{command}` "
+        f"on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC in {elapsed / 60:.1f} min: "
+        f"{args.runs} runs per library, each in its own process, libraries alternating run by run. "
+        "Times cover training only (not imports or data loading). Ratios are each peer's median "
+        "time divided by glassnet's (above 1: glassnet is faster). Accuracy is on held-out data "
+        "(median over runs; run *i* uses seed *i* in every library). Peak memory is the child "
+        "process's high-water mark (`VmHWM`: the interpreter, the library, the data and training)."
+    )
+    add("")
+    if args.quick:
+        add("**This is a --quick smoke run: smaller data, fewer steps; not the real figures.**")
+        add("")
+    add("## Targets")
+    add("")
+    add("| workload | target | result | accuracy |")
+    add("|---|---|---|---|")
+    w3_gflops = _median(results.get("W3", {}).get("glassnet", []), "gflops")
+    for wl in WORKLOADS:
+        if wl in summary:
+            s = summary[wl]
+            acc = "—" if wl == "W1" else _accuracy_note(s)
+            add(f"| {wl} | {TARGETS[wl]} | {_target_met(wl, s, gemm, w3_gflops)} | {acc} |")
+    add("")
+    for wl in WORKLOADS:
+        if wl not in results:
+            continue
+        add(f"## {TITLES[wl]}")
+        add("")
+        add(_workload_table(wl, results[wl], summary.get(wl)))
+        add("")
+        if wl == "W1":
+            add(_w1_notes(results[wl]))
+        if wl == "W3":
+            add(_w3_notes(results[wl], gemm))
+        if wl == "W4":
+            add(_w4_notes(results[wl]))
+        add("")
+    add("## Machine")
+    add("")
+    add(_machine_table(facts, gemm))
+    add("")
+    if profiles:
+        add("## Where glassnet's time goes (cProfile, one run per workload)")
+        add("")
+        add(
+            "Top functions by own time (`tottime`). NumPy's ufuncs are not Python functions, so "
+            "their time counts towards the glassnet method that calls them (e.g. "
+            "`Sigmoid.forward`); `numpy.dot`/`matmul` show as built-ins. Profiling adds overhead "
+            "per call, which inflates the Python share on W1 and W2."
+        )
+        add("")
+        for wl, text in profiles.items():
+            add(f"### {wl}")
+            add("")
+            add(text)
+            add("")
+    notes = HERE / "NOTES.md"
+    if notes.exists():
+        add(notes.read_text().strip())
+        add("")
+    return "\n".join(lines)
+
+
+def _workload_table(
+    wl: str, by_lib: dict[str, list[dict[str, Any]]], s: dict[str, Any] | None
+) -> str:
+    per_iter = wl == "W1"
+    head = "| library | median | min – max | peer ÷ glassnet | accuracy | final loss | peak RSS |"
+    if per_iter:
+        head = (
+            "| library | median µs/iteration | min – max | peer ÷ glassnet "
+            "| answer for [1, 0, 0] | peak RSS |"
+        )
+    rows = [head, "|" + "---|" * (head.count("|") - 1)]
+    n_iter = workloads.sizes(False)["W1"]["iterations"]
+    for lib, runs in by_lib.items():
+        if not runs:
+            continue
+        times = [r["seconds"] for r in runs]
+        ratio = "—" if lib == "glassnet" or s is None else f"{s['ratios'][lib]:.2f}×"
+        rss = f"{_median(runs, 'peak_rss_mb'):.0f} MB"
+        if per_iter:
+            n = runs[0].get("iterations", n_iter)
+            med = statistics.median(times) / n * 1e6
+            lo, hi = min(times) / n * 1e6, max(times) / n * 1e6
+            answer = f"{_median(runs, 'answer'):.8f}"
+            rows.append(f"| {lib} | {med:.2f} | {lo:.2f} – {hi:.2f} | {ratio} | {answer} | {rss} |")
+        else:
+            med = statistics.median(times)
+            acc = f"{_median(runs, 'accuracy') * 100:.2f}%"
+            loss = f"{_median(runs, 'loss'):.6g}"
+            rows.append(
+                f"| {lib} | {_fmt_s(med)} | {_fmt_s(min(times))} – {_fmt_s(max(times))} | "
+                f"{ratio} | {acc} | {loss} | {rss} |"
+            )
+    return "\n".join(rows)
+
+
+def _w1_notes(by_lib: dict[str, list[dict[str, Any]]]) -> str:
+    g, t = by_lib.get("glassnet", []), by_lib.get("tutorial", [])
+    if not g or not t:
+        return ""
+    diff = float(np.max(np.abs(np.array(g[0]["weights"]) - np.array(t[0]["weights"]))))
+    return (
+        f"Both compute the same weights: the largest difference after training is {diff:.1e}. "
+        "The glassnet side is `glassnet.NeuralNetwork().train(X, y, 10000)` — the tutorial face, "
+        "which trains through `Sequential.fit` (Dense → Sigmoid → SumSquaredError → SGD(1.0)). "
+        "Both sides include building the network and asking it about [1, 0, 0]."
+    )
+
+
+def _w3_notes(by_lib: dict[str, list[dict[str, Any]]], gemm: dict[str, float]) -> str:
+    peak = gemm.get("square_float32", float("nan"))
+    shaped = gemm.get("w3_shapes_float32", float("nan"))
+    cfg = workloads.sizes(False)["W3"]
+    flops = workloads.dense_flops(1, [784, *cfg["hidden"], 10])
+    lines = [
+        f"Training FLOPs per sample: forward {flops['forward'] / 1e6:.3f} M, backward "
+        f"{flops['backward'] / 1e6:.3f} M (weight gradients, plus input gradients for all but the "
+        "first layer). This machine's float32 matrix multiply: "
+        f"{peak / 1e9:.1f} GFLOP/s on 2048² squares; {shaped / 1e9:.1f} GFLOP/s on exactly W3's "
+        "eight products at batch 128 (the bound for this network at this batch size).",
+        "",
+        "| library | samples/s | GFLOP/s | share of square-GEMM peak "
+        "| share of W3-shape GEMM bound |",
+        "|---|---|---|---|---|",
+    ]
+    for lib, runs in by_lib.items():
+        if not runs:
+            continue
+        sps, gf = _median(runs, "samples_per_second"), _median(runs, "gflops")
+        lines.append(
+            f"| {lib} | {sps:,.0f} | {gf:.1f} | {gf * 1e9 / peak:.0%} | {gf * 1e9 / shaped:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+def _w4_notes(by_lib: dict[str, list[dict[str, Any]]]) -> str:
+    losses = {lib: _median(runs, "loss") for lib, runs in by_lib.items() if runs}
+    spread = max(losses.values()) - min(losses.values()) if losses else 0.0
+    return (
+        "Every library starts from the same weights and does the same arithmetic (scikit-learn "
+        "is given them through `warm_start`, see `bench/workloads.py`): their final losses differ "
+        f"by {spread:.1e}, which shows the work really is identical."
+    )
+
+
+def _machine_table(facts: dict[str, Any], gemm: dict[str, float]) -> str:
+    rows = ["| fact | value |", "|---|---|"]
+    rows.append(f"| CPU | {facts['cpu']} |")
+    rows.append(f"| cores (os.cpu_count) | {facts['cores']} |")
+    rows.append(f"| platform | {facts['platform']} |")
+    rows.append(f"| Python | {facts['python']} |")
+    for dist, version in facts["versions"].items():
+        rows.append(f"| {dist} | {version} |")
+    for info in facts["numpy_blas"]:
+        desc = ", ".join(
+            f"{k}={info.get(k)}"
+            for k in ("internal_api", "version", "architecture", "threading_layer", "num_threads")
+        )
+        rows.append(f"| NumPy's BLAS (threadpoolctl) | {desc}; `{Path(info['filepath']).name}` |")
+    for name, value in facts["openblas_vars"].items():
+        rows.append(f"| `{name}` | {value} |")
+    others = {k: v for k, v in facts["env"].items() if k not in facts["openblas_vars"]}
+    if others:
+        rows.append(
+            "| other BLAS/OpenMP variables | "
+            + ", ".join(f"`{k}={v}`" for k, v in others.items())
+            + " |"
+        )
+    rows.append(
+        "| PyTorch threads | `torch.set_num_threads(os.cpu_count())` in every torch child |"
+    )
+    for key, value in gemm.items():
+        rows.append(f"| measured matmul, {key.replace('_', ' ')} | {value / 1e9:.1f} GFLOP/s |")
+    return "\n".join(rows)
+
+
+def profile_table(path: Path, top: int = 10) -> str:
+    """The top functions of a cProfile dump by own time, as a markdown table."""
+    stats = pstats.Stats(str(path), stream=io.StringIO())
+    total = stats.total_tt  # type: ignore[attr-defined]
+    entries = []
+    for (filename, line, func), (_cc, nc, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        where = f"{Path(filename).name}:{line}" if filename != "~" else "built-in"
+        entries.append((tt, ct, nc, f"`{func}` ({where})"))
+    entries.sort(reverse=True)
+    rows = [
+        f"Total {total:.2f} s under the profiler.",
+        "",
+        "| function | calls | own time | share | with callees |",
+        "|---|---|---|---|---|",
+    ]
+    for tt, ct, nc, name in entries[:top]:
+        rows.append(f"| {name} | {nc:,} | {tt:.3f} s | {tt / total:.0%} | {ct:.3f} s |")
+    return "\n".join(rows)
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller workloads, 2 runs")
+    parser.add_argument("--only", default="", help="comma-separated workloads, e.g. W2,W4")
+    parser.add_argument("--runs", type=int, default=None, help="runs per library (default 5)")
+    parser.add_argument("--out", type=Path, default=None, help="write the report here")
+    parser.add_argument("--no-profile", action="store_true", help="skip the cProfile runs")
+    parser.add_argument("--gemm", action="store_true", help=argparse.SUPPRESS)  # child mode
+    args = parser.parse_args(argv)
+    if args.gemm:
+        print(json.dumps(gemm_throughput()))
+        return 0
+    chosen = [w.strip().upper() for w in args.only.split(",") if w.strip()] or list(WORKLOADS)
+    unknown = [w for w in chosen if w not in WORKLOADS]
+    if unknown:
+        parser.error(f"--only takes {', '.join(WORKLOADS)}, got {', '.join(unknown)}")
+    args.runs = args.runs or (2 if args.quick else 5)
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1, got {args.runs}")
+    args.full = not args.quick and not args.only and args.runs >= 5
+    args.argv = argv
+    out = args.out or (HERE / "RESULTS.md" if args.full else None)
+
+    started = time.perf_counter()
+    facts = machine_facts()
+    _log("measuring matrix-multiply throughput")
+    gemm = _child([str(HERE / "run.py"), "--gemm"])
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    profiles: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="glassnet-bench-") as tmp:
+        data = Path(tmp)
+        _log(f"preparing data for {', '.join(chosen)}")
+        # in a child too: this process stays small, so it cannot inflate the children's memory
+        prep = [str(HERE / "workloads.py"), "prepare", ",".join(chosen), "--data", str(data)]
+        _child(prep + (["--quick"] if args.quick else []))
+        for wl in chosen:
+            libs = workloads.LIBRARIES[wl]
+            results[wl] = {lib: [] for lib in libs}
+            for run in range(args.runs):
+                for lib in libs:  # A B C A B C ...: drift hits every library alike
+                    cmd = [str(HERE / "workloads.py"), wl, lib, "--data", str(data)]
+                    cmd += ["--seed", str(run)] + (["--quick"] if args.quick else [])
+                    row = _child(cmd)
+                    if wl == "W1":
+                        row["iterations"] = workloads.sizes(args.quick)["W1"]["iterations"]
+                    results[wl][lib].append(row)
+                    _log(f"{wl} run {run + 1}/{args.runs} {lib:<9} {row['seconds']:.3f} s")
+            if not args.no_profile:
+                prof = data / f"{wl}.prof"
+                cmd = [str(HERE / "workloads.py"), wl, "glassnet", "--data", str(data)]
+                _child(cmd + ["--profile", str(prof)] + (["--quick"] if args.quick else []))
+                profiles[wl] = profile_table(prof)
+    text = report(results, facts, gemm, profiles, args, time.perf_counter() - started)
+    if out is None:
+        print(text)
+    else:
+        out.write_text(text + "\n")
+        _log(f"wrote {out}")
+    return 0
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,567 @@
+"""The benchmark workloads W1–W4, each written once per library, run one per child process.
+
+`run.py` (the parent) prepares the data once with `prepare`, then starts this file as
+``python bench/workloads.py WORKLOAD LIBRARY --data DIR --seed S [--quick] [--profile]`` for
+every single run. The child loads the data, builds the model, times training alone
+(``time.perf_counter`` around the training call, nothing else), measures the accuracy on held-out
+data, and prints one JSON line: seconds, accuracy, peak memory and workload facts.
+
+Every library gets the same data, the same architecture, the same optimizer and hyper-parameters
+and the same number of steps. W1 and W4 also start from the same weights, so their final losses
+must agree across libraries to many digits: a check that the work really is identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import resource
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# ---------------------------------------------------------------- the workloads' sizes
+
+
+def sizes(quick: bool) -> dict[str, dict[str, Any]]:
+    """The hyper-parameters of each workload (smaller under --quick, for a smoke run)."""
+    return {
+        "W1": {"iterations": 2_000 if quick else 10_000},
+        "W2": {"hidden": 100, "lr": 1e-3, "batch": 64, "epochs": 5 if quick else 50},
+        "W3": {
+            "n_train": 10_000 if quick else 60_000,
+            "n_test": 2_000 if quick else 10_000,
+            "hidden": (256, 128),
+            "lr": 1e-3,
+            "batch": 128,
+            "epochs": 1 if quick else 2,
+        },
+        "W4": {
+            "n_train": 20_000 if quick else 100_000,
+            "n_test": 5_000 if quick else 20_000,
+            "n_features": 100,
+            "hidden": 64,
+            "lr": 2.0,
+            "iterations": 20 if quick else 100,
+        },
+    }
+
+
+LIBRARIES = {
+    "W1": ("glassnet", "tutorial"),
+    "W2": ("glassnet", "sklearn", "torch"),
+    "W3": ("glassnet", "sklearn", "torch"),
+    "W4": ("glassnet", "numpy", "torch", "sklearn"),
+}
+
+
+def dense_flops(n_samples: int, widths: list[int]) -> dict[str, float]:
+    """Floating-point operations of one pass of training over `n_samples` through an MLP.
+
+    Forward: 2·n·Σ n_in·n_out (one multiply and one add per weight per sample). Backward: the
+    weight gradients cost the same again, and the input gradients once more for every layer but
+    the first (nobody needs d loss / d X) — so backward is a little under 2× forward.
+    """
+    pairs = list(itertools.pairwise(widths))
+    forward = 2.0 * n_samples * sum(a * b for a, b in pairs)
+    backward = forward + 2.0 * n_samples * sum(a * b for a, b in pairs[1:])
+    return {"forward": forward, "backward": backward, "total": forward + backward}
+
+
+# ---------------------------------------------------------------- the timed region
+
+
+class Clock:
+    """Times training (and profiles it, when the child runs with --profile): nothing else."""
+
+    profiler: Any = None  # a cProfile.Profile, set by `main` for --profile
+
+    def __enter__(self) -> Clock:
+        if Clock.profiler is not None:
+            Clock.profiler.enable()
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.t0
+        if Clock.profiler is not None:
+            Clock.profiler.disable()
+
+
+# ---------------------------------------------------------------- data, prepared once
+
+
+def prepare(data_dir: Path, quick: bool, workloads: list[str]) -> None:
+    """Write each workload's data (and shared starting weights) to `data_dir` as .npz files."""
+    cfg = sizes(quick)
+    if "W2" in workloads:
+        from sklearn.datasets import load_digits
+
+        X, y = load_digits(return_X_y=True)
+        order = np.random.default_rng(0).permutation(len(X))
+        X, y = X[order] / 16.0, y[order]
+        n_test = 450
+        np.savez(
+            data_dir / "W2.npz",
+            X_train=X[n_test:],
+            y_train=y[n_test:],
+            X_test=X[:n_test],
+            y_test=y[:n_test],
+        )
+    if "W3" in workloads:
+        c = cfg["W3"]
+        rng = np.random.default_rng(3)
+        n = c["n_train"] + c["n_test"]
+        X = rng.standard_normal((n, 784), dtype=np.float32)
+        # labels from a random teacher network 784-32-10 (tanh, mostly in its linear range)
+        A = rng.standard_normal((784, 32), dtype=np.float32) / np.float32(56.0)
+        B = rng.standard_normal((32, 10), dtype=np.float32)
+        y = np.argmax(np.tanh(X @ A) @ B, axis=1)
+        m = c["n_train"]
+        np.savez(data_dir / "W3.npz", X_train=X[:m], y_train=y[:m], X_test=X[m:], y_test=y[m:])
+    if "W4" in workloads:
+        c = cfg["W4"]
+        rng = np.random.default_rng(4)
+        n, d, h = c["n_train"] + c["n_test"], c["n_features"], c["hidden"]
+        X = rng.standard_normal((n, d))
+        a, b = rng.standard_normal(d), rng.standard_normal(d)
+        y = ((X @ a + 3.0 * np.sin(X @ b / 3.0)) > 0).astype(np.float64).reshape(-1, 1)
+        # shared Glorot-uniform starting weights, so every library does the very same work
+        lim1, lim2 = np.sqrt(6.0 / (d + h)), np.sqrt(6.0 / (h + 1))
+        m = c["n_train"]
+        np.savez(
+            data_dir / "W4.npz",
+            X_train=X[:m],
+            y_train=y[:m],
+            X_test=X[m:],
+            y_test=y[m:],
+            W1=rng.uniform(-lim1, lim1, (d, h)),
+            b1=np.zeros(h),
+            W2=rng.uniform(-lim2, lim2, (h, 1)),
+            b2=np.zeros(1),
+        )
+
+
+def _load(data_dir: Path, name: str) -> dict[str, np.ndarray]:
+    with np.load(data_dir / f"{name}.npz") as f:
+        return {k: f[k] for k in f.files}
+
+
+# ---------------------------------------------------------------- W1: the tutorial neuron
+
+
+def w1_tutorial(cfg: dict[str, Any], data_dir: Path, seed: int) -> dict[str, Any]:
+    """The tutorial's own 9 lines, verbatim (integer inputs and the global random seed)."""
+    from numpy import array, dot, exp, random
+
+    iterations = cfg["iterations"]
+    with Clock() as clock:
+        # --- the tutorial's code, as published -------------------------------------------------
+        training_set_inputs = array([[0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 1]])
+        training_set_outputs = array([[0, 1, 1, 0]]).T
+        random.seed(1)  # noqa: NPY002 - the tutorial's code, in a throw-away child process
+        synaptic_weights = 2 * random.random((3, 1)) - 1  # noqa: NPY002
+        for _iteration in range(iterations):
+            output = 1 / (1 + exp(-(dot(training_set_inputs, synaptic_weights))))
+            synaptic_weights += dot(
+                training_set_inputs.T, (training_set_outputs - output) * output * (1 - output)
+            )
+        answer = 1 / (1 + exp(-(dot(array([1, 0, 0]), synaptic_weights))))
+        # -----------------------------------------------------------------------------------------
+    seconds = clock.seconds
+    return {"seconds": seconds, "answer": float(answer[0]), "weights": synaptic_weights.ravel()}
+
+
+def w1_glassnet(cfg: dict[str, Any], data_dir: Path, seed: int) -> dict[str, Any]:
+    """The same, through glassnet's tutorial face (which trains through `Sequential.fit`)."""
+    import glassnet
+
+    iterations = cfg["iterations"]
+    with Clock() as clock:
+        training_set_inputs = np.array([[0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 1]])
+        training_set_outputs = np.array([[0, 1, 1, 0]]).T
+        neural_network = glassnet.NeuralNetwork()
+        neural_network.train(training_set_inputs, training_set_outputs, iterations)
+        answer = neural_network.think(np.array([1, 0, 0]))
+    seconds = clock.seconds
+    weights = neural_network.synaptic_weights.ravel()
+    return {"seconds": seconds, "answer": float(answer[0]), "weights": weights}
+
+
+# ---------------------------------------------------------------- W2, W3: classifiers
+
+
+def _classifier_glassnet(
+    d: dict[str, np.ndarray], hidden: tuple[int, ...], c: dict[str, Any], seed: int, dtype: Any
+) -> dict[str, Any]:
+    import glassnet as gn
+
+    widths = [d["X_train"].shape[1], *hidden, int(d["y_train"].max()) + 1]
+    rng = np.random.default_rng(seed)
+    layers: list[gn.Layer] = []
+    for i, (a, b) in enumerate(itertools.pairwise(widths)):
+        layers.append(gn.Dense(a, b, init="glorot_uniform", rng=rng, dtype=dtype))
+        if i < len(widths) - 2:
+            layers.append(gn.ReLU())
+    model = gn.Sequential(layers)
+    X, y = d["X_train"].astype(dtype), d["y_train"]
+    with Clock() as clock:
+        history = model.fit(
+            X,
+            y,
+            loss=gn.CrossEntropy(),
+            optimizer=gn.Adam(c["lr"]),
+            epochs=c["epochs"],
+            batch_size=c["batch"],
+            shuffle=True,
+            seed=seed,
+        )
+    seconds = clock.seconds
+    pred = model.predict(d["X_test"].astype(dtype)).argmax(axis=1)
+    return {
+        "seconds": seconds,
+        "accuracy": float((pred == d["y_test"]).mean()),
+        "loss": history["loss"][-1],
+    }
+
+
+def _classifier_sklearn(
+    d: dict[str, np.ndarray], hidden: tuple[int, ...], c: dict[str, Any], seed: int, dtype: Any
+) -> dict[str, Any]:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=hidden,
+        activation="relu",
+        solver="adam",
+        alpha=0.0,
+        batch_size=c["batch"],
+        learning_rate_init=c["lr"],
+        max_iter=c["epochs"],
+        tol=0.0,
+        n_iter_no_change=c["epochs"] + 1,  # never stop early: run every epoch
+        shuffle=True,
+        random_state=seed,
+    )
+    X = d["X_train"].astype(dtype)
+    with Clock() as clock, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter reached: as intended
+        clf.fit(X, d["y_train"])
+    seconds = clock.seconds
+    accuracy = float(clf.score(d["X_test"].astype(dtype), d["y_test"]))
+    return {"seconds": seconds, "accuracy": accuracy, "loss": float(clf.loss_)}
+
+
+def _torch_setup() -> Any:
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    return torch
+
+
+def _classifier_torch(
+    d: dict[str, np.ndarray], hidden: tuple[int, ...], c: dict[str, Any], seed: int, dtype: Any
+) -> dict[str, Any]:
+    torch = _torch_setup()
+    from torch import nn
+
+    torch.manual_seed(seed)
+    tdtype = torch.float64 if np.dtype(dtype) == np.float64 else torch.float32
+    widths = [d["X_train"].shape[1], *hidden, int(d["y_train"].max()) + 1]
+    modules: list[nn.Module] = []
+    for i, (a, b) in enumerate(itertools.pairwise(widths)):
+        modules.append(nn.Linear(a, b))
+        if i < len(widths) - 2:
+            modules.append(nn.ReLU())
+    model = nn.Sequential(*modules).to(tdtype)
+    for module in modules:  # Glorot-uniform weights and zero biases, as glassnet and sklearn use
+        if isinstance(module, nn.Linear):
+            nn.init.xavier_uniform_(module.weight)
+            nn.init.zeros_(module.bias)
+    X = torch.from_numpy(d["X_train"].astype(dtype))
+    y = torch.from_numpy(d["y_train"].astype(np.int64))
+    with Clock() as clock:
+        optimizer = torch.optim.Adam(model.parameters(), lr=c["lr"])
+        loss_fn = nn.CrossEntropyLoss()
+        generator = torch.Generator().manual_seed(seed)
+        n, batch = len(X), c["batch"]
+        model.train()
+        for _epoch in range(c["epochs"]):
+            total = 0.0
+            order = torch.randperm(n, generator=generator)
+            for start in range(0, n, batch):
+                idx = order[start : start + batch]
+                xb, yb = X[idx], y[idx]
+                optimizer.zero_grad(set_to_none=True)
+                loss = loss_fn(model(xb), yb)
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(idx)  # the epoch's loss, as glassnet and sklearn report
+    seconds = clock.seconds
+    model.eval()
+    with torch.no_grad():
+        pred = model(torch.from_numpy(d["X_test"].astype(dtype))).argmax(dim=1).numpy()
+    return {
+        "seconds": seconds,
+        "accuracy": float((pred == d["y_test"]).mean()),
+        "loss": total / n,
+    }
+
+
+CLASSIFIERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "glassnet": _classifier_glassnet,
+    "sklearn": _classifier_sklearn,
+    "torch": _classifier_torch,
+}
+
+
+def w2(library: str, cfg: dict[str, Any], data_dir: Path, seed: int) -> dict[str, Any]:
+    d = _load(data_dir, "W2")
+    return CLASSIFIERS[library](d, (cfg["hidden"],), cfg, seed, np.float64)
+
+
+def w3(library: str, cfg: dict[str, Any], data_dir: Path, seed: int) -> dict[str, Any]:
+    d = _load(data_dir, "W3")
+    result = CLASSIFIERS[library](d, cfg["hidden"], cfg, seed, np.float32)
+    n = len(d["X_train"]) * cfg["epochs"]
+    flops = dense_flops(n, [784, *cfg["hidden"], 10])["total"]
+    result["samples_per_second"] = n / result["seconds"]
+    result["gflops"] = flops / result["seconds"] / 1e9
+    return result
+
+
+# ---------------------------------------------------------------- W4: full batch, big passes
+
+
+def _accuracy_from_logits(z: np.ndarray, y: np.ndarray) -> float:
+    return float(((z > 0) == (y > 0.5)).mean())
+
+
+def w4_glassnet(cfg: dict[str, Any], data_dir: Path, seed: int) -> dict[str, Any]:
+    import glassnet as gn
+
+    d = _load(data_dir, "W4")
+    model = gn.Sequential(
+        [gn.Dense(cfg["n_features"], cfg["hidden"]), gn.Sigmoid(), gn.Dense(cfg["hidden"], 1)]
+    )
+    model.set_weights([d["W1"], d["b1"], d["W2"], d["b2"]])
+    X, y = d["X_train"], d["y_train"]
+    with Clock() as clock:
+        history = model.fit(
+            X,
+            y,
+            loss=gn.BinaryCrossEntropy(),
+            optimizer=gn.SGD(cfg["lr"]),
+            epochs=cfg["iterations"],
+            batch_size=None,
+        )
+    seconds = clock.seconds
+    z = model.predict(d["X_test"])
+    return {
+        "seconds": seconds,
+        "accuracy": _accuracy_from_logits(z, d["y_test"]),
+        "loss": history["loss"][-1],
+    }
+
+
+def w4_numpy(cfg: dict[str, Any], data_dir: Path, seed: int) -> dict[str, Any]:
+    """Hand-written NumPy, the way a careful person writes it: every buffer made once, `out=`."""
+    d = _load(data_dir, "W4")
+    X, y = d["X_train"], d["y_train"]
+    W1, b1, W2, b2 = d["W1"].copy(), d["b1"].copy(), d["W2"].copy(), d["b2"].copy()
+    lr, n = cfg["lr"], len(X)
+    with Clock() as clock:
+        h = np.empty((n, W1.shape[1]))  # hidden activations σ(X W1 + b1)
+        dh = np.empty_like(h)
+        s = np.empty_like(h)
+        z = np.empty((n, 1))  # logits
+        p = np.empty_like(z)
+        t = np.empty_like(z)
+        gW1, gb1, gW2, gb2 = (np.empty_like(a) for a in (W1, b1, W2, b2))
+        loss = 0.0
+        for _ in range(cfg["iterations"]):
+            np.dot(X, W1, out=h)
+            h += b1
+            np.negative(h, out=h)
+            np.exp(h, out=h)
+            h += 1.0
+            np.reciprocal(h, out=h)
+            np.dot(h, W2, out=z)
+            z += b2
+            # binary cross-entropy on logits: mean of max(z, 0) − z·y + log(1 + e^(−|z|))
+            np.abs(z, out=t)
+            np.negative(t, out=t)
+            np.exp(t, out=t)
+            np.log1p(t, out=p)
+            loss = (p.sum() + np.maximum(z, 0.0).sum() - np.vdot(z, y)) / n
+            # gradient (σ(z) − y) / n
+            np.negative(z, out=p)
+            np.exp(p, out=p)
+            p += 1.0
+            np.reciprocal(p, out=p)
+            p -= y
+            p *= 1.0 / n
+            np.dot(h.T, p, out=gW2)
+            np.sum(p, axis=0, out=gb2)
+            np.dot(p, W2.T, out=dh)
+            np.subtract(1.0, h, out=s)
+            s *= h
+            dh *= s
+            np.dot(X.T, dh, out=gW1)
+            np.sum(dh, axis=0, out=gb1)
+            for param, grad in ((W1, gW1), (b1, gb1), (W2, gW2), (b2, gb2)):
+                grad *= lr
+                param -= grad
+    seconds = clock.seconds
+    z_test = 1.0 / (1.0 + np.exp(-(d["X_test"] @ W1 + b1))) @ W2 + b2
+    return {
+        "seconds": seconds,
+        "accuracy": _accuracy_from_logits(z_test, d["y_test"]),
+        "loss": float(loss),
+    }
+
+
+def w4_torch(cfg: dict[str, Any], data_dir: Path, seed: int) -> dict[str, Any]:
+    torch = _torch_setup()
+    from torch import nn
+
+    d = _load(data_dir, "W4")
+    model = nn.Sequential(
+        nn.Linear(cfg["n_features"], cfg["hidden"]), nn.Sigmoid(), nn.Linear(cfg["hidden"], 1)
+    ).double()
+    with torch.no_grad():  # the same starting weights (torch stores them transposed)
+        model[0].weight.copy_(torch.from_numpy(d["W1"].T))
+        model[0].bias.copy_(torch.from_numpy(d["b1"]))
+        model[2].weight.copy_(torch.from_numpy(d["W2"].T))
+        model[2].bias.copy_(torch.from_numpy(d["b2"]))
+    X, y = torch.from_numpy(d["X_train"]), torch.from_numpy(d["y_train"])
+    with Clock() as clock:
+        optimizer = torch.optim.SGD(model.parameters(), lr=cfg["lr"])
+        loss_fn = nn.BCEWithLogitsLoss()
+        loss = None
+        for _ in range(cfg["iterations"]):
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+    seconds = clock.seconds
+    with torch.no_grad():
+        z = model(torch.from_numpy(d["X_test"])).numpy()
+    return {
+        "seconds": seconds,
+        "accuracy": _accuracy_from_logits(z, d["y_test"]),
+        "loss": float(loss.item()) if loss is not None else float("nan"),
+    }
+
+
+def w4_sklearn(cfg: dict[str, Any], data_dir: Path, seed: int) -> dict[str, Any]:
+    """scikit-learn's MLPClassifier as full-batch gradient descent, from the shared weights.
+
+    MLPClassifier takes no initial weights, so it is set up by one untimed `fit` on a few rows
+    with ``warm_start=True``; its weights are then overwritten with the shared ones, and the
+    timed `fit` carries on from them (a fresh SGD optimizer, `max_iter` more iterations).
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    d = _load(data_dir, "W4")
+    X, y = d["X_train"], d["y_train"].ravel()
+    clf = MLPClassifier(
+        hidden_layer_sizes=(cfg["hidden"],),
+        activation="logistic",
+        solver="sgd",
+        alpha=0.0,
+        batch_size=len(X),
+        learning_rate_init=cfg["lr"],
+        momentum=0.0,
+        nesterovs_momentum=False,
+        max_iter=cfg["iterations"],
+        tol=0.0,
+        n_iter_no_change=cfg["iterations"] + 1,
+        shuffle=False,
+        random_state=seed,
+        warm_start=True,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.set_params(max_iter=1).fit(X[:100], y[:100])
+    clf.set_params(max_iter=cfg["iterations"])
+    clf.coefs_ = [d["W1"].copy(), d["W2"].copy()]
+    clf.intercepts_ = [d["b1"].copy(), d["b2"].copy()]
+    with Clock() as clock, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    seconds = clock.seconds
+    accuracy = float(clf.score(d["X_test"], d["y_test"].ravel()))
+    return {"seconds": seconds, "accuracy": accuracy, "loss": float(clf.loss_)}
+
+
+def run(workload: str, library: str, data_dir: Path, seed: int, quick: bool) -> dict[str, Any]:
+    """Run one workload with one library; returns the measured facts."""
+    cfg = sizes(quick)[workload]
+    if workload == "W1":
+        return {"glassnet": w1_glassnet, "tutorial": w1_tutorial}[library](cfg, data_dir, seed)
+    if workload == "W2":
+        return w2(library, cfg, data_dir, seed)
+    if workload == "W3":
+        return w3(library, cfg, data_dir, seed)
+    runners = {"glassnet": w4_glassnet, "numpy": w4_numpy, "torch": w4_torch}
+    return {**runners, "sklearn": w4_sklearn}[library](cfg, data_dir, seed)
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM on Linux, else ru_maxrss.
+
+    VmHWM belongs to this program alone; ru_maxrss would also count the parent's memory at the
+    moment it forked this child.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**10
+    except (OSError, ValueError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def main(argv: list[str]) -> int:
+    """Child entry point: prepare the data, or run once and print one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workload", help="W1..W4, or 'prepare' with a comma-separated list")
+    parser.add_argument("library")
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of training to this file")
+    args = parser.parse_args(argv)
+    if args.workload == "prepare":
+        prepare(args.data, args.quick, args.library.split(","))
+        print(json.dumps({"prepared": args.library}))
+        return 0
+    if args.workload not in LIBRARIES or args.library not in LIBRARIES[args.workload]:
+        parser.error(f"expected a workload of {LIBRARIES} and one of its libraries")
+    if args.profile:
+        import cProfile
+
+        Clock.profiler = cProfile.Profile()
+    result = run(args.workload, args.library, args.data, args.seed, args.quick)
+    if args.profile:
+        Clock.profiler.dump_stats(args.profile)
+    result = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in result.items()}
+    result["peak_rss_mb"] = _peak_rss_mb()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
