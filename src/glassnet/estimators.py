@@ -92,24 +92,53 @@ class _SklearnStopping(Callback):
         self,
         estimator: _BaseNeuralNet,
         *,
-        n_batches_per_sample: float,
+        n_samples: int,
+        batch_size: int,
         validation: tuple[Array, Array] | None,
         can_stop: bool,
     ) -> None:
         self.est = estimator
-        self.n_batches_per_sample = n_batches_per_sample
+        self.n_samples = n_samples
+        self.batch_size = batch_size
+        self.n_batches = math.ceil(n_samples / batch_size)
+        self._squares = 0.0  # ‖W‖² before the coming step
+        self._penalty_sum = 0.0  # Σ over this epoch's batches of ‖W‖² before each step
         self.validation = validation
         self.can_stop = can_stop
         self.stopped = False
         self.best_weights: list[Array] | None = None
 
+    @staticmethod
+    def _weight_squares(model: Sequential) -> float:
+        return sum(
+            float(np.vdot(d.params["weight"], d.params["weight"])) for d in model.dense_layers
+        )
+
+    def _set_weight_decay(self, optimizer: Optimizer | None, batch_index: int) -> None:
+        """scikit-learn's L2 gradient is α·W/len(batch): set it for the coming batch, which is
+        shorter than the others when it is the last of the epoch and n % batch_size ≠ 0."""
+        last = self.n_samples - (self.n_batches - 1) * self.batch_size
+        size = last if batch_index == self.n_batches - 1 else self.batch_size
+        if optimizer is not None:
+            optimizer.weight_decay = float(self.est.alpha) * self.est._grad_ratio / size
+
+    def on_train_begin(self, model: Sequential) -> None:
+        self._squares = self._weight_squares(model) if self.est.alpha else 0.0
+        self._set_weight_decay(model.optimizer, 0)
+
+    def on_batch_end(self, step: int, model: Sequential, loss: float) -> None:
+        if self.est.alpha:
+            self._penalty_sum += self._squares
+            self._squares = self._weight_squares(model)
+            self._set_weight_decay(model.optimizer, step % self.n_batches)
+
     def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> bool:
         est = self.est
-        # ½·α·‖W‖²/n_batch averaged over the epoch's batches, weighted by their sizes: the
-        # sizes cancel, leaving ½·α·‖W‖²·(number of batches)/n_samples
-        squares = sum(float(np.vdot(d.params["weight"], d.params["weight"]))
-                      for d in model.dense_layers)  # fmt: skip
-        penalty = 0.5 * est.alpha * squares * self.n_batches_per_sample
+        # scikit-learn adds ½·α·‖W‖²/n_batch to each batch's loss (with the weights before the
+        # step) and averages the batches weighted by their sizes: the sizes cancel, leaving
+        # ½·α·Σ_batches ‖W‖² / n_samples
+        penalty = 0.5 * est.alpha * self._penalty_sum / self.n_samples
+        self._penalty_sum = 0.0
         loss = logs["loss"] * est._loss_scale + penalty
         est.loss_ = loss
         est.loss_curve_.append(loss)
@@ -329,18 +358,23 @@ class _BaseNeuralNet(BaseEstimator):
             network.optimizer = self._make_optimizer()
         optimizer = network.optimizer
 
+        if not incremental:
+            self.n_iter_ = 0  # counts the epochs of this fit, as in scikit-learn
+            self._no_improvement_count = 0
         validation = None
         if self.early_stopping:
             X, y_enc, validation = self._split_validation(X, y_enc)
         n = len(X)
         batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
-        n_batches = math.ceil(n / batch)
         optimizer.weight_decay = float(self.alpha) * self._grad_ratio / batch
         if optimizer.weight_decay and not optimizer._decayed and optimizer._scratch:
-            optimizer._scratch = []  # alpha became non-zero after the first step: rebuild buffers
+            # alpha became non-zero after the optimizer's first step (set_params between
+            # partial_fit calls): let it rebuild its buffers, keeping its moments
+            optimizer._scratch = []
         stopping = _SklearnStopping(
             self,
-            n_batches_per_sample=n_batches / n,
+            n_samples=n,
+            batch_size=batch,
             validation=validation,
             can_stop=not incremental,
         )
