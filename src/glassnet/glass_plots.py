@@ -1,0 +1,315 @@
+"""Pictures of what a network learns (the ``plot`` extra): weight trajectories, the decision
+boundary's evolution as an animated GIF, and network diagrams.
+
+Built on `glassnet.plots`: the same Agg figures (never pyplot) and the same atomic save, so a
+failure never leaves half an image. Learning curves and a single decision boundary are
+`glassnet.plots.plot_curves` and `glassnet.plots.plot_boundary`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._typing import Array
+from .errors import DataError, GlassnetError
+from .layers import Dense
+from .plots import MISSING_MATPLOTLIB, _as_classes, _figure, _palette, _save
+from .trace import Trace
+
+if TYPE_CHECKING:
+    from .network import Sequential
+
+__all__ = ["animate_boundary", "plot_network", "plot_weight_trajectories"]
+
+#: colours of positive and negative weights in diagrams and trajectories
+POSITIVE, NEGATIVE = "#1f77b4", "#d62728"
+
+
+def plot_weight_trajectories(
+    trace: Trace,
+    path: str | os.PathLike[str],
+    *,
+    layer: int | None = None,
+    max_lines: int = 12,
+    title: str | None = None,
+) -> None:
+    """Draw how each weight of one layer moved during training, to a PNG.
+
+    For the tutorial's neuron that is its three weights over the iterations: the first grows
+    (the output is the first input), the others shrink.
+
+    Parameters
+    ----------
+    trace : Trace
+        Recorded with ``fit(..., callbacks=[trace])``.
+    path : str or path-like
+        The PNG file to write (replaced atomically).
+    layer : int, optional
+        Index in ``model.layers`` of the Dense layer to show (default: the first traced).
+    max_lines : int, default 12
+        Draw at most this many weights (the ones that moved most).
+    title : str, optional
+
+    Examples
+    --------
+    >>> import glassnet as gn
+    >>> nn, trace = gn.NeuralNetwork(), gn.Trace(every=10)
+    >>> _ = nn.model.fit(*gn.datasets.tutorial(), loss=nn.loss, optimizer=nn.optimizer,
+    ...                  epochs=10000, callbacks=[trace])
+    >>> plot_weight_trajectories(trace, "weights.png")  # doctest: +SKIP
+    """
+    weights = trace.weights
+    if not weights:
+        raise GlassnetError("the trace is empty: train with callbacks=[trace] first")
+    index = min(weights) if layer is None else layer
+    if index not in weights:
+        raise GlassnetError(f"layer {index} has no traced weights; traced: {sorted(weights)}")
+    # the starting weights at step 0, then each record
+    w = np.concatenate([trace.initial[index]["weight"][None], weights[index]])
+    steps = np.concatenate([[0], trace.steps])
+    flat = w.reshape(len(w), -1)
+    n_out = w.shape[2]
+    moved = np.abs(flat[-1] - flat[0])
+    shown = np.sort(np.argsort(-moved, kind="stable")[:max_lines])
+
+    fig = _figure(6.5, 4.2)
+    ax = fig.subplots()
+    colours = _palette(max(len(shown), 1))
+    for colour, j in zip(colours, shown):
+        i, k = divmod(int(j), n_out)
+        label = f"w{i + 1}" if n_out == 1 else f"w[{i + 1},{k + 1}]"
+        ax.plot(steps, flat[:, j], color=colour, label=f"{label} → {flat[-1, j]:.3g}")
+    # learning is fast at first and slow later: a log-like step axis shows both
+    if steps[-1] > 100:
+        ax.set_xscale("symlog", linthresh=1.0)
+    ax.axhline(0.0, color="black", linewidth=0.6, alpha=0.5)
+    ax.set_xlabel("training step (iteration)")
+    ax.set_ylabel("weight")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small", ncol=1 + len(shown) // 7)
+    extra = (
+        f" ({len(shown)} of {flat.shape[1]} that moved most)" if len(shown) < flat.shape[1] else ""
+    )
+    ax.set_title(title or f"weights of layer {index + 1}{extra}")
+    _save(fig, path)
+
+
+class _Gif:
+    """An animated GIF in the shape `plots._save` expects of a figure: ``savefig(file, format)``
+    writes the frames, so the GIF gets the same atomic save as every PNG."""
+
+    def __init__(self, frames: list[Any], duration_ms: int) -> None:
+        self.frames = frames
+        self.duration_ms = duration_ms
+
+    def savefig(self, f: IO[bytes], format: str = "gif") -> None:
+        self.frames[0].save(
+            f, format="GIF", save_all=True, append_images=self.frames[1:],
+            duration=self.duration_ms, loop=0, optimize=True,
+        )  # fmt: skip
+
+
+def _frame(fig: Any) -> Any:
+    """The figure drawn as a palette image (GIFs hold at most 256 colours)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise GlassnetError(MISSING_MATPLOTLIB) from None
+    fig.canvas.draw()
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    return Image.fromarray(rgba[..., :3]).quantize(colors=48, dither=Image.Dither.NONE)
+
+
+def animate_boundary(
+    model: Sequential,
+    trace: Trace,
+    X: Any,
+    y: Any,
+    path: str | os.PathLike[str],
+    *,
+    max_frames: int = 30,
+    resolution: int = 80,
+    duration_ms: int = 200,
+    title: str = "",
+) -> int:
+    """Draw how the decision boundary of 2-D data moved during training, as an animated GIF.
+
+    One frame per traced record (at most `max_frames`, spaced geometrically from the first to
+    the last record, as the boundary moves most early on): the model's decision regions with
+    those weights, the data on top, the step and loss in the title. With one output the shading
+    is the output itself (σ for a sigmoid network) and the 0.5 line is drawn: a network that
+    cannot separate the data shows a pale, undecided plane. The model is not changed.
+
+    Parameters
+    ----------
+    model : Sequential
+        The traced network (its weights are copied into a private copy for each frame).
+    trace : Trace
+        Recorded during ``model.fit`` with ``callbacks=[trace]``.
+    X : array-like of shape (n_samples, 2)
+    y : array-like of shape (n_samples,) or (n_samples, 1)
+        Class indices (or 0/1 targets) of the points.
+    path : str or path-like
+        The GIF file to write (replaced atomically).
+    max_frames : int, default 30
+    resolution : int, default 80
+        Grid points along each axis.
+    duration_ms : int, default 200
+        Time each frame shows; the last one shows 5× longer.
+    title : str, optional
+        Put before the step and loss in each frame's title.
+
+    Returns
+    -------
+    int
+        The number of frames written.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2 or not len(X):
+        raise DataError(
+            f"a decision boundary is drawn over 2 features, got data of shape {X.shape}"
+        )
+    labels = _as_classes(np.asarray(y).reshape(len(X), -1))
+    if len(trace) == 0:
+        raise GlassnetError("the trace is empty: train with callbacks=[trace] first")
+    # frames spaced geometrically: the boundary moves most early in training
+    records = np.unique(np.geomspace(1, len(trace), min(max_frames, len(trace))).round()) - 1
+    net = copy.deepcopy(model)
+    grid, g0, g1 = _grid(X, resolution)
+    n_classes = int(max(labels.max() + 1, net.n_outputs, 2))
+    colours = _palette(n_classes)
+
+    from matplotlib.colors import ListedColormap
+
+    size = 60 if len(X) < 50 else 14
+    frames = []
+    fig = _figure(3.8, 3.5)
+    ax = fig.subplots()
+    steps, losses = trace.steps, trace.loss
+    for r in records.astype(int):
+        net.set_weights(trace.parameters_at(r))
+        out = np.asarray(net.forward(grid.astype(net.dtype)), dtype=np.float64)
+        ax.clear()
+        if out.shape[1] == 1:
+            # one output: shade by its value, and draw where it crosses 0.5 (the boundary)
+            value = out[:, 0].reshape(g0.shape)
+            ax.contourf(g0, g1, value, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6,
+                        extend="both")  # fmt: skip
+            if value.min() < 0.5 < value.max():
+                ax.contour(g0, g1, value, levels=[0.5], colors="black", linewidths=1.0)
+        else:
+            regions = out.argmax(axis=1).reshape(g0.shape)
+            ax.contourf(g0, g1, regions, levels=np.arange(n_classes + 1) - 0.5,
+                        cmap=ListedColormap(colours), alpha=0.35)  # fmt: skip
+        for k in range(n_classes):
+            mask = labels == k
+            if mask.any():
+                colour = (NEGATIVE if k == 1 else POSITIVE) if out.shape[1] == 1 else colours[k]
+                ax.scatter(X[mask, 0], X[mask, 1], color=colour, edgecolors="black",
+                           linewidths=0.5, s=size)  # fmt: skip
+        ax.set_xlim(g0.min(), g0.max())
+        ax.set_ylim(g1.min(), g1.max())
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{title + '  ' if title else ''}step {steps[r]}, loss {losses[r]:.3g}",
+                     fontsize="medium")  # fmt: skip
+        frames.append(_frame(fig))
+    # hold the last frame a little: the boundary the training ended with
+    frames += [frames[-1]] * 4
+    _save(_Gif(frames, duration_ms), path)
+    return len(records)
+
+
+def _grid(X: Array, resolution: int) -> tuple[Array, Array, Array]:
+    """A resolution × resolution grid covering X with a 10% margin."""
+    low, high = X.min(axis=0), X.max(axis=0)
+    margin = np.maximum(0.1 * (high - low), 0.5 * (high - low == 0))
+    low, high = low - margin, high + margin
+    g0, g1 = np.meshgrid(np.linspace(low[0], high[0], resolution),
+                         np.linspace(low[1], high[1], resolution))  # fmt: skip
+    return np.column_stack([g0.ravel(), g1.ravel()]), g0, g1
+
+
+def plot_network(
+    model: Sequential,
+    path: str | os.PathLike[str],
+    *,
+    max_units: int = 16,
+    input_names: Sequence[str] | None = None,
+    title: str | None = None,
+) -> None:
+    """Draw a network as units and connections, to a PNG: each weight a line whose thickness is
+    its size and whose colour is its sign (blue positive, red negative).
+
+    Tiny networks (at most 6 weights) also get each weight's value written on its line, as
+    for the tutorial's neuron. Layers wider than `max_units` show their first units only.
+
+    Parameters
+    ----------
+    model : Sequential
+    path : str or path-like
+        The PNG file to write (replaced atomically).
+    max_units : int, default 16
+    input_names : sequence of str, optional
+        Labels of the inputs.
+    title : str, optional
+    """
+    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
+    widths = [dense[0].n_in] + [layer.n_out for layer in dense]
+    shown = [min(w, max_units) for w in widths]
+    # the activation after each Dense layer, written under its column
+    after: list[str] = []
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, Dense):
+            nxt = model.layers[i + 1] if i + 1 < len(model.layers) else None
+            after.append(type(nxt).__name__ if nxt is not None and not nxt.params else "linear")
+    biggest = max(float(np.abs(layer.params["weight"]).max()) for layer in dense) or 1.0
+    label_values = sum(layer.params["weight"].size for layer in dense) <= 6
+
+    fig = _figure(1.9 * len(widths) + 1.5, max(3.0, 0.38 * max(shown) + 1.4))
+    ax = fig.subplots()
+
+    def ys(n: int) -> Array:
+        return np.linspace(-(n - 1) / 2, (n - 1) / 2, n)[::-1] if n > 1 else np.zeros(1)
+
+    for c, layer in enumerate(dense):
+        w = layer.params["weight"]
+        y0, y1 = ys(shown[c]), ys(shown[c + 1])
+        for i in range(shown[c]):
+            for j in range(shown[c + 1]):
+                value = float(w[i, j])
+                ax.plot([c, c + 1], [y0[i], y1[j]],
+                        color=POSITIVE if value >= 0 else NEGATIVE,
+                        linewidth=0.3 + 5.0 * abs(value) / biggest,
+                        alpha=0.35 + 0.6 * abs(value) / biggest, zorder=1,
+                        solid_capstyle="round")  # fmt: skip
+                if label_values:
+                    t = 0.3 + 0.4 * (j + 1) / (shown[c + 1] + 1)
+                    ax.text(c + t, y0[i] + t * (y1[j] - y0[i]), f"{value:.2f}", fontsize=7,
+                            ha="center", va="center", zorder=3,
+                            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
+                                  "alpha": 0.8})  # fmt: skip
+    for c, n in enumerate(shown):
+        y = ys(n)
+        ax.scatter(np.full(n, c), y, s=180, color="white", edgecolors="black", zorder=2)
+        if c == 0 and input_names is not None:
+            for i in range(n):
+                ax.text(c - 0.12, y[i], str(input_names[i]), ha="right", va="center",
+                        fontsize=8)  # fmt: skip
+        if n < widths[c]:
+            ax.text(c, y.min() - 0.8, f"+{widths[c] - n} more", ha="center", fontsize=8)
+        label = "inputs" if c == 0 else after[c - 1]
+        ax.text(c, max(shown) / 2 + 0.4, f"{label}\n{widths[c]}", ha="center", va="bottom",
+                fontsize=9)  # fmt: skip
+    top = max(shown) / 2 + 1.6
+    ax.set_ylim(-top, top)
+    ax.set_xlim(-0.6, len(widths) - 0.4)
+    ax.axis("off")
+    ax.set_title(title or f"{model.n_parameters():,} parameters: blue positive, red negative, "
+                 "thicker is larger", fontsize=9)  # fmt: skip
+    _save(fig, path)
