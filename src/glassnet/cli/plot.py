@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import DataError
 from ._common import CLIError, Parser, add_command
+from .glass import register_evolution, register_network, register_weights
 from .predict import add_target_option, check_output, load_predictor, read_data
 
 
@@ -104,4 +105,9 @@ def run_boundary(args: argparse.Namespace) -> int:
 
 
 #: one registration function per plot kind, in --help order
-KINDS: list[Callable[[Any], None]] = [register_boundary]
+KINDS: list[Callable[[Any], None]] = [
+    register_boundary,
+    register_evolution,
+    register_weights,
+    register_network,
+]
