@@ -7,6 +7,7 @@ a one-line note and no bar); otherwise nothing, so logs and pipes stay clean.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
@@ -29,6 +30,25 @@ def _shown(logs: dict[str, float]) -> dict[str, str]:
     return {k: f"{logs[k]:.4g}" for k in keys}
 
 
+def _watched(logs: dict[str, float]) -> dict[str, str]:
+    """What fits beside a bar: the loss and the validation metric (or the best stand-in)."""
+    metric = next((k for k in logs if k not in ("loss", "learning_rate", "time")
+                   and not k.startswith("val_")), None)  # fmt: skip
+    candidates = [f"val_{metric}", "val_loss", metric] if metric else ["val_loss"]
+    second = next((k for k in candidates if k in logs), None)
+    keys = ["loss"] + ([second] if second else [])
+    return {k: f"{logs[k]:.4g}" for k in keys if k in logs}
+
+
+def _terminal_size(stream: IO[str]) -> os.terminal_size:
+    """The size of the terminal ``stream`` writes to; 100 x 24 when unknown or reported as 0."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return os.terminal_size((100, 24))
+    return os.terminal_size((size.columns or 100, size.lines or 24))
+
+
 class ProgressBar(Callback):
     """A tqdm bar over epochs, showing loss, validation metric and time left.
 
@@ -42,17 +62,21 @@ class ProgressBar(Callback):
     def __init__(self, epochs: int, *, stream: IO[str] | None = None) -> None:
         from tqdm import tqdm  # the progress extra; checked by `progress_callback`
 
+        size = _terminal_size(stream if stream is not None else sys.stderr)
+
         self._bar: Any = tqdm(
             total=epochs,
             desc="training",
             unit="epoch",
             file=stream if stream is not None else sys.stderr,
-            dynamic_ncols=True,
+            # the terminal's size, or 100 x 24 when it reports 0 x 0 (tqdm would then draw nothing)
+            ncols=size.columns,
+            nrows=size.lines,
             leave=True,
         )
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> None:
-        self._bar.set_postfix(_shown(logs), refresh=False)
+        self._bar.set_postfix(_watched(logs), refresh=False)
         self._bar.update(1)
 
     def on_train_end(self, model: Sequential, history: History) -> None:
