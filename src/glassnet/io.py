@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import io as _io
 import json
+import math
 import os
 import re
-import tempfile
+import secrets
 import zipfile
 from os import PathLike
 from pathlib import Path
@@ -120,8 +121,12 @@ def _write_zip(f: Any, manifest: str, blobs: dict[str, bytes]) -> None:
 def _atomic_write(target: Path, write: Any) -> None:
     """Call write(file) on a temporary file beside `target`, then rename it over `target`."""
     directory = target.parent if str(target.parent) else Path(".")
+    tmp = directory / f".{target.name}.{secrets.token_hex(8)}.tmp"
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+        # O_EXCL: never follow or reuse an existing name; mode 0o666 minus the umask, like any
+        # ordinary file (mkstemp's 0o600 would make the model unreadable to the user's group)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(tmp, flags, 0o666)
     except OSError as exc:
         raise ModelFileError(f"cannot write model file '{target}': {exc.strerror}") from None
     try:
@@ -157,6 +162,8 @@ class _Reader:
             if p.stat().st_size == 0:
                 raise self.fail("the file is empty")
             return zipfile.ZipFile(p)
+        except ModelFileError:
+            raise
         except FileNotFoundError:
             raise self.fail("no such file") from None
         except PermissionError:
@@ -167,6 +174,8 @@ class _Reader:
             ) from None
         except OSError as exc:
             raise self.fail(exc.strerror or str(exc)) from None
+        except Exception as exc:  # NotImplementedError, ValueError, ... from a damaged directory
+            raise self.fail(f"not a readable zip archive ({type(exc).__name__}: {exc})") from None
 
     def member(self, zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
         try:
@@ -177,9 +186,7 @@ class _Reader:
             raise self.fail(f"'{name}' is implausibly large ({info.file_size} bytes)")
         try:
             return zf.read(info)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise self.fail(f"'{name}' is corrupt ({exc})") from None
-        except Exception as exc:  # zlib.error and friends from a damaged stream
+        except Exception as exc:  # BadZipFile, zlib.error and friends from a damaged stream
             raise self.fail(f"'{name}' is corrupt ({type(exc).__name__}: {exc})") from None
 
     def manifest(self, zf: zipfile.ZipFile) -> dict[str, Any]:
@@ -188,7 +195,7 @@ class _Reader:
         raw = self.member(zf, MANIFEST, _MAX_MANIFEST)
         try:
             manifest = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise self.fail(f"manifest.json is not valid JSON ({exc})") from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise self.fail("manifest.json does not describe a glassnet model")
@@ -207,13 +214,32 @@ class _Reader:
         blob = self.member(zf, name + ".npy", _MAX_ARRAY)
         if hashlib.sha256(blob).hexdigest() != entry.get("sha256"):
             raise self.fail(f"array '{name}' fails its SHA-256 check (the file was modified)")
+        return self.npy(name, blob)
+
+    def npy(self, name: str, blob: bytes) -> Array:
+        """Parse one .npy blob; its header must match its size before anything is allocated."""
+        f = _io.BytesIO(blob)
+        fmt = np.lib.format
         try:
-            a = np.lib.format.read_array(_io.BytesIO(blob), allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise self.fail(f"array '{name}' cannot be read safely ({exc})") from None
-        if a.dtype.kind not in _ARRAY_KINDS or a.dtype.hasobject:
-            raise self.fail(f"array '{name}' has dtype {a.dtype}; model files hold only numbers")
-        return a
+            version = fmt.read_magic(f)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f".npy format version {version} is not supported")
+            if version == (1, 0):
+                shape, fortran_order, dtype = fmt.read_array_header_1_0(f)
+            else:
+                shape, fortran_order, dtype = fmt.read_array_header_2_0(f)
+        except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+            raise self.fail(f"array '{name}' has an unreadable header ({exc})") from None
+        if dtype.kind not in _ARRAY_KINDS or dtype.hasobject:
+            raise self.fail(f"array '{name}' has dtype {dtype}; model files hold only numbers")
+        count = math.prod(shape)
+        if len(blob) - f.tell() != count * dtype.itemsize:
+            raise self.fail(
+                f"array '{name}' claims shape {shape} of {dtype} ({count * dtype.itemsize} bytes) "
+                f"but holds {len(blob) - f.tell()} bytes"
+            )
+        a = np.frombuffer(blob, dtype=dtype, count=count, offset=f.tell())
+        return a.reshape(shape, order="F" if fortran_order else "C").copy()
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], reader: _Reader, what: str) -> Any:
@@ -238,7 +264,14 @@ def load(path: str | PathLike[str]) -> Sequential:
             return _build(reader, zf, manifest)
         except ModelFileError:
             raise
-        except (GlassnetError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (
+            GlassnetError,
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            ArithmeticError,
+        ) as exc:
             raise reader.fail(f"the manifest is malformed ({type(exc).__name__}: {exc})") from None
 
 
