@@ -412,6 +412,15 @@ def test_models_built_in_python_are_usable_without_stored_preprocessing(tmp_path
     np.testing.assert_allclose([float(v) for v in out.splitlines()[1:]], expected)
     predictor = Predictor(net, Preprocessing.from_model(net, source="plain"))
     np.testing.assert_allclose(predictor.predict([[1.0, 2.0]]), expected[:1])
+    # three outputs trained on MSE: the command cannot name them, but info still shows the model
+    wide = gn.Sequential([gn.Dense(2, 3, rng=0)])
+    wide.loss = gn.MeanSquaredError()
+    wide.save(tmp_path / "wide.npz")
+    rc, out, err = run(capsys, "info", tmp_path / "wide.npz")
+    assert rc == 0 and "task: unknown (3 outputs" in out
+    rc, out, err = run(capsys, "predict", tmp_path / "wide.npz", data)
+    assert rc == 2
+    assert_one_line_error(err, str(tmp_path / "wide.npz"), "3 outputs")
 
 
 # --- help, version, progress --------------------------------------------------------------------

@@ -8,9 +8,11 @@ import json
 from typing import Any
 
 from .. import datasets
-from ..preprocessing import Predictor
+from ..errors import ModelFileError
+from ..network import Sequential
+from ..preprocessing import Preprocessing
 from ._common import add_command
-from .predict import load_predictor
+from .predict import load_model
 
 
 def register(sub: Any) -> None:
@@ -34,9 +36,8 @@ def register(sub: Any) -> None:
     d.set_defaults(handler=run_datasets)
 
 
-def model_facts(predictor: Predictor, path: str) -> dict[str, Any]:
-    """Everything `info` reports, JSON-friendly."""
-    model, prep = predictor.model, predictor.preprocessing
+def model_facts(model: Sequential, prep: Preprocessing | None, path: str) -> dict[str, Any]:
+    """Everything `info` reports, JSON-friendly (``prep`` None: outputs of unknown meaning)."""
     layers = []
     for layer in model.layers:
         layers.append(
@@ -62,10 +63,10 @@ def model_facts(predictor: Predictor, path: str) -> dict[str, Any]:
         "layers": layers,
         "loss": None if model.loss is None else model.loss.kind,
         "optimizer": optimizer,
-        "task": prep.task,
-        "features": prep.features,
-        "target": prep.target,
-        "classes": prep.classes,
+        "task": prep.task if prep else None,
+        "features": prep.features if prep else None,
+        "target": prep.target if prep else None,
+        "classes": prep.classes if prep else None,
         "training": model.metadata.get("training"),
     }
 
@@ -85,7 +86,9 @@ def format_facts(facts: dict[str, Any], summary: str) -> str:
     features = facts["features"]
     shown = ", ".join(features) if features else f"{facts['n_features']} unnamed columns"
     target = facts["target"] or "the target"
-    if facts["task"] == "classification":
+    if facts["task"] is None:
+        lines.append(f"task: unknown ({facts['n_outputs']} outputs, no preprocessing stored)")
+    elif facts["task"] == "classification":
         classes = facts["classes"]
         lines.append(f"task: classification of {target!r} into {len(classes)} classes: "
                      + ", ".join(classes))  # fmt: skip
@@ -113,13 +116,19 @@ def format_facts(facts: dict[str, Any], summary: str) -> str:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    predictor = load_predictor(args.model)
+    model = load_model(args.model)
     name = "<stdin>" if args.model == "-" else args.model
-    facts = model_facts(predictor, name)
+    try:
+        prep: Preprocessing | None = Preprocessing.from_model(model, source=name)
+    except ModelFileError:
+        if "preprocessing" in model.metadata:
+            raise  # stored but malformed: the file is damaged
+        prep = None  # a model built in Python whose outputs the CLI cannot name; still show it
+    facts = model_facts(model, prep, name)
     if args.json:
         print(json.dumps(facts, indent=2))
     else:
-        print(format_facts(facts, predictor.model.summary()))
+        print(format_facts(facts, model.summary()))
     return 0
 
 
