@@ -17,7 +17,7 @@ import numpy as np
 
 from ._typing import Array
 from .errors import DataError, GlassnetError
-from .layers import Dense
+from .layers import Dense, positive_int
 from .plots import MISSING_MATPLOTLIB, _as_classes, _figure, _palette, _save
 from .trace import Trace
 
@@ -177,8 +177,9 @@ def animate_boundary(
     labels = _as_classes(np.asarray(y).reshape(len(X), -1))
     if len(trace) == 0:
         raise GlassnetError("the trace is empty: train with callbacks=[trace] first")
-    # frames spaced geometrically: the boundary moves most early in training
-    records = np.unique(np.geomspace(1, len(trace), min(max_frames, len(trace))).round()) - 1
+    records = _geometric_indices(
+        len(trace), min(positive_int(max_frames, "max_frames"), len(trace))
+    )
     net = copy.deepcopy(model)
     grid, g0, g1 = _grid(X, resolution)
     n_classes = int(max(labels.max() + 1, net.n_outputs, 2))
@@ -191,7 +192,7 @@ def animate_boundary(
     fig = _figure(3.8, 3.5)
     ax = fig.subplots()
     steps, losses = trace.steps, trace.loss
-    for r in records.astype(int):
+    for r in records:
         net.set_weights(trace.parameters_at(r))
         out = np.asarray(net.forward(grid.astype(net.dtype)), dtype=np.float64)
         ax.clear()
@@ -223,6 +224,18 @@ def animate_boundary(
     frames += [frames[-1]] * 4
     _save(_Gif(frames, duration_ms), path)
     return len(records)
+
+
+def _geometric_indices(n: int, m: int) -> list[int]:
+    """m distinct indices from 0 to n − 1, spaced geometrically (dense at the start, where
+    training changes most), always including the first and the last."""
+    ideal = np.geomspace(1, n, m) - 1
+    chosen: list[int] = []
+    for k, value in enumerate(ideal):
+        low = chosen[-1] + 1 if chosen else 0
+        high = n - m + k  # leave room for the m − 1 − k indices still to come
+        chosen.append(int(min(max(round(value), low), high)))
+    return chosen
 
 
 def _grid(X: Array, resolution: int) -> tuple[Array, Array, Array]:
@@ -277,23 +290,29 @@ def plot_network(
     def ys(n: int) -> Array:
         return np.linspace(-(n - 1) / 2, (n - 1) / 2, n)[::-1] if n > 1 else np.zeros(1)
 
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import to_rgba
+
+    segments, colours, widths_pt = [], [], []
     for c, layer in enumerate(dense):
         w = layer.params["weight"]
         y0, y1 = ys(shown[c]), ys(shown[c + 1])
         for i in range(shown[c]):
             for j in range(shown[c + 1]):
                 value = float(w[i, j])
-                ax.plot([c, c + 1], [y0[i], y1[j]],
-                        color=POSITIVE if value >= 0 else NEGATIVE,
-                        linewidth=0.3 + 5.0 * abs(value) / biggest,
-                        alpha=0.35 + 0.6 * abs(value) / biggest, zorder=1,
-                        solid_capstyle="round")  # fmt: skip
+                size = abs(value) / biggest
+                segments.append([(c, y0[i]), (c + 1, y1[j])])
+                colours.append(to_rgba(POSITIVE if value >= 0 else NEGATIVE, 0.35 + 0.6 * size))
+                widths_pt.append(0.3 + 5.0 * size)
                 if label_values:
                     t = 0.3 + 0.4 * (j + 1) / (shown[c + 1] + 1)
                     ax.text(c + t, y0[i] + t * (y1[j] - y0[i]), f"{value:.2f}", fontsize=7,
                             ha="center", va="center", zorder=3,
                             bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
                                   "alpha": 0.8})  # fmt: skip
+    # one collection for all the lines: thousands of weights draw in one call
+    ax.add_collection(LineCollection(segments, colors=colours, linewidths=widths_pt, zorder=1,
+                                     capstyle="round"))  # fmt: skip
     for c, n in enumerate(shown):
         y = ys(n)
         ax.scatter(np.full(n, c), y, s=180, color="white", edgecolors="black", zorder=2)

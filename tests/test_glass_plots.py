@@ -1,0 +1,157 @@
+"""Weight trajectories, boundary-evolution GIFs and network diagrams: valid, sized, not blank."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.cli import main
+from glassnet.errors import DataError, GlassnetError
+from glassnet.glass_plots import animate_boundary, plot_network, plot_weight_trajectories
+
+PIL = pytest.importorskip("PIL.Image")  # the plot extra; installed with the dev extra
+
+
+def _check_image(path: Path, kind: str) -> list[np.ndarray]:
+    """Open the file as `kind` (PNG or GIF); return its frames as RGB arrays, checked not blank."""
+    assert path.read_bytes()[:4] == (b"\x89PNG" if kind == "PNG" else b"GIF8")
+    frames = []
+    with PIL.open(path) as image:
+        assert image.format == kind
+        width, height = image.size
+        assert 200 <= width <= 2500 and 150 <= height <= 2500, image.size
+        for k in range(getattr(image, "n_frames", 1)):
+            image.seek(k)
+            rgb = np.asarray(image.convert("RGB"), dtype=np.int32)
+            # not blank: many colours (each pixel's colour as one integer), and real contrast
+            colours = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+            assert len(np.unique(colours)) > 8
+            assert rgb.std() > 10
+            frames.append(rgb)
+    assert not list(path.parent.glob(".*.tmp")), "a temporary file was left behind"
+    return frames
+
+
+@pytest.fixture(scope="module")
+def tutorial_trace() -> tuple[gn.NeuralNetwork, gn.Trace]:
+    nn = gn.NeuralNetwork()
+    trace = gn.Trace(every=20)
+    nn.model.fit(*gn.datasets.tutorial(), loss=nn.loss, optimizer=nn.optimizer, epochs=2000,
+                 callbacks=[trace])  # fmt: skip
+    return nn, trace
+
+
+def test_weight_trajectories_of_the_tutorial_neuron_are_a_png(tmp_path, tutorial_trace):
+    _, trace = tutorial_trace
+    path = tmp_path / "weights.png"
+    plot_weight_trajectories(trace, path)
+    _check_image(path, "PNG")
+
+
+def test_weight_trajectories_reject_an_untraced_layer(tmp_path, tutorial_trace):
+    _, trace = tutorial_trace
+    with pytest.raises(GlassnetError, match="layer 1 has no traced weights; traced: \\[0\\]"):
+        plot_weight_trajectories(trace, tmp_path / "w.png", layer=1)
+    with pytest.raises(GlassnetError, match="the trace is empty"):
+        plot_weight_trajectories(gn.Trace(), tmp_path / "w.png")
+    assert not list(tmp_path.iterdir())
+
+
+def test_boundary_evolution_is_an_animated_gif_whose_frames_change(tmp_path):
+    X, y = gn.datasets.make_moons(80, seed=0)
+    net = gn.Sequential([gn.Dense(2, 8, rng=0), gn.Tanh(), gn.Dense(8, 2, rng=1)])
+    trace = gn.Trace(every=5)
+    net.fit(X, y, loss="cross_entropy", optimizer=gn.Adam(0.05), epochs=100, callbacks=[trace])
+    weights = net.get_weights()
+    path = tmp_path / "evolution.gif"
+    n = animate_boundary(net, trace, X, y, path, max_frames=8, resolution=40)
+    frames = _check_image(path, "GIF")
+    assert n == 8 and len(frames) >= 6  # identical neighbours may merge, the rest stay
+    assert np.abs(frames[0] - frames[-1]).mean() > 1.0  # the boundary moved
+    for a, b in zip(net.get_weights(), weights, strict=True):
+        np.testing.assert_array_equal(a, b)  # drawing left the model as trained
+
+
+def test_boundary_evolution_of_a_single_sigmoid_output_shades_its_value(tmp_path):
+    X, y = gn.datasets.xor()
+    net = gn.Sequential([gn.Dense(2, 1, rng=0), gn.Sigmoid()])
+    trace = gn.Trace(every=10)
+    net.fit(X, y, loss="sse", optimizer=gn.SGD(1.0), epochs=200, callbacks=[trace])
+    path = tmp_path / "xor.gif"
+    assert animate_boundary(net, trace, X, y, path, max_frames=5, resolution=30) == 5
+    _check_image(path, "GIF")
+
+
+def test_boundary_evolution_needs_two_features(tmp_path, tutorial_trace):
+    nn, trace = tutorial_trace
+    with pytest.raises(DataError, match="over 2 features, got data of shape \\(4, 3\\)"):
+        animate_boundary(nn.model, trace, *gn.datasets.tutorial(), tmp_path / "x.gif")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("case", ["tutorial", "mlp"])
+def test_network_diagram_is_a_png(tmp_path, case, tutorial_trace):
+    if case == "tutorial":
+        model = tutorial_trace[0].model
+    else:
+        model = gn.Sequential([gn.Dense(40, 24, rng=0), gn.ReLU(), gn.Dense(24, 3, rng=1)])
+    path = tmp_path / "network.png"
+    plot_network(model, path, input_names=["a", "b", "c"] if case == "tutorial" else None)
+    _check_image(path, "PNG")
+
+
+def test_a_plot_to_a_missing_directory_fails_in_one_line_and_writes_nothing(tmp_path):
+    with pytest.raises(GlassnetError, match="cannot write plot"):
+        plot_network(gn.NeuralNetwork().model, tmp_path / "nowhere" / "n.png")
+
+
+# ---------------------------------------------------------------- from the command line
+
+
+def test_plot_weights_command(tmp_path):
+    path = tmp_path / "w.png"
+    assert main(["plot", "weights", "-o", str(path), "--iterations", "300"]) == 0
+    _check_image(path, "PNG")
+
+
+def test_plot_network_command_for_the_tutorial_neuron_and_for_a_model_file(tmp_path, capsys):
+    path = tmp_path / "n.png"
+    assert main(["plot", "network", "-o", str(path)]) == 0
+    _check_image(path, "PNG")
+    model = tmp_path / "m.npz"
+    assert main(["train", "--dataset", "xor", "-o", str(model), "--hidden", "4", "--epochs", "2",
+                 "--quiet"]) == 0  # fmt: skip
+    path2 = tmp_path / "m.png"
+    assert main(["plot", "network", str(model), "-o", str(path2), "--max-units", "3"]) == 0
+    _check_image(path2, "PNG")
+
+
+def test_plot_evolution_command_writes_a_gif(tmp_path):
+    path = tmp_path / "moons.gif"
+    argv = ["plot", "evolution", "--dataset", "moons", "-o", str(path), "--epochs", "20",
+            "--frames", "6", "--hidden", "8"]  # fmt: skip
+    assert main(argv) == 0
+    assert len(_check_image(path, "GIF")) >= 4
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["evolution", "--dataset", "tutorial", "-o", "x.gif"], "has 3 features"),
+        (["evolution", "-o", "x.gif"], "give either a CSV file DATA"),
+        (["evolution", "--dataset", "nope", "-o", "x.gif"], "unknown data set 'nope'"),
+        (["evolution", "--dataset", "xor", "-o", "nodir/x.gif"], "no such directory"),
+        (["weights", "-o", "w.png", "--iterations", "0"], "positive integer"),
+        (["network", "missing.npz", "-o", "n.png"], "missing.npz"),
+    ],
+)
+def test_plot_commands_fail_in_one_line_and_leave_no_file(args, needle, tmp_path, capsys,
+                                                          monkeypatch):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    assert main(["plot", *args]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1, err
+    assert not list(tmp_path.iterdir())
