@@ -753,3 +753,23 @@ def test_bad_input_in_a_subprocess_is_one_line_without_traceback(args, needle, t
     assert_one_line_error(result.stderr.decode(), needle.format(t=t))
     assert result.stdout == b""
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_plot_without_matplotlib_fails_before_training(files, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the plot extra were missing
+    model_path = tmp_path / "m.npz"
+    rc, out, err = run(
+        capsys,
+        "train",
+        files["blobs"],
+        "--target",
+        "colour",
+        "-o",
+        model_path,
+        "--plot",
+        tmp_path / "c.png",
+        *FAST,
+    )
+    assert rc == 2 and out == ""
+    assert_one_line_error(err, "--plot", "pip install 'glassnet[plot]'")
+    assert not list(tmp_path.iterdir())

@@ -9,6 +9,7 @@ clobbers an existing file.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -25,12 +26,13 @@ from .. import datasets
 from ..activations import ACTIVATIONS
 from ..activations import get as get_activation
 from ..datasets import Task
-from ..errors import DataError
+from ..errors import DataError, GlassnetError
 from ..layers import Dense, Layer
 from ..losses import CrossEntropy, MeanSquaredError
 from ..network import Sequential
 from ..optimizers import OPTIMIZERS
 from ..optimizers import get as get_optimizer
+from ..plots import MISSING_MATPLOTLIB
 from ..preprocessing import Preprocessing
 from ..progress import progress_callback
 from ._common import CLIError, add_command, fraction, non_negative_int, positive_float, positive_int
@@ -176,6 +178,8 @@ def _check_args(args: argparse.Namespace) -> None:
         check_output(args.plot, "--plot", stdout_ok=False)
         if os.path.abspath(args.plot) == os.path.abspath(args.output):
             raise CLIError("--plot and -o/--output name the same file", PROG)
+        if importlib.util.find_spec("matplotlib") is None:  # say so before training, not after
+            raise GlassnetError(f"--plot: {MISSING_MATPLOTLIB}")
 
 
 def read_data(args: argparse.Namespace) -> Data:
@@ -314,7 +318,8 @@ def write_outputs(
         staged = os.path.join(
             directory, f".{os.path.basename(args.plot)}.{uuid.uuid4().hex[:8]}.png"
         )
-        title = f"training on {args.dataset or os.path.basename(args.data)}"
+        source = args.dataset or ("<stdin>" if args.data == "-" else os.path.basename(args.data))
+        title = f"training on {source}"
         plot_curves(history, staged, title=title)
     try:
         if args.output == "-":
