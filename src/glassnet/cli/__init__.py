@@ -23,7 +23,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="glassnet",
         description="glassnet: a neural network library you can see through.",
-        epilog="example:\n  glassnet demo --input 1,0,0\n\n"
+        epilog="examples:\n"
+        "  glassnet demo --input 1,0,0\n"
+        "  glassnet train data.csv --target label --hidden 64,32 -o model.npz\n"
+        "  glassnet predict model.npz new.csv -o predictions.csv\n\n"
         "Run 'glassnet COMMAND --help' for a command's options and an example.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
