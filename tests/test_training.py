@@ -578,3 +578,31 @@ def test_float32_model_accepts_float64_and_integer_data_and_predicts_float32(mlp
     model.fit(np.arange(12).reshape(4, 3), [0, 1, 0, 1], loss="mse", optimizer="sgd", epochs=2)
     assert model.predict(np.ones((2, 3))).dtype == np.float32
     assert all(p.dtype == np.float32 for p in model.parameters())
+
+
+# ------------------------------------------------------------------ metrics
+
+
+def test_accuracy_after_binary_cross_entropy_thresholds_logits_at_zero() -> None:
+    from glassnet import metrics
+
+    logits = np.array([[0.3], [-0.2], [2.0], [-3.0]])  # probabilities 0.57, 0.45, 0.88, 0.05
+    y = np.array([[1.0], [0.0], [1.0], [0.0]])
+    assert metrics.compute("accuracy", y, logits, gn.BinaryCrossEntropy()) == 1.0
+    # outputs that are already probabilities (a sigmoid layer with SSE) split at 0.5
+    assert metrics.compute("accuracy", y, logits, gn.SumSquaredError()) == 0.75
+
+
+def test_metrics_accumulated_over_batches_equal_those_over_all_samples(
+    rng: np.random.Generator,
+) -> None:
+    from sklearn.metrics import mean_squared_error, r2_score
+
+    from glassnet import metrics
+
+    y, out = rng.standard_normal((23, 2)), rng.standard_normal((23, 2))
+    for name, reference in (("mse", mean_squared_error), ("r2", r2_score)):
+        metric = metrics.get(name, gn.MeanSquaredError())
+        for start in range(0, 23, 5):
+            metric.update(y[start : start + 5], out[start : start + 5])
+        assert metric.result() == pytest.approx(reference(y, out), rel=1e-10)

@@ -13,8 +13,9 @@ def predicted_labels(out: Array, loss: Loss | None) -> Array:
     """Class decisions from outputs: argmax of logits, logit > 0, or probability ≥ 0.5."""
     if isinstance(loss, CrossEntropy) or (out.shape[1] > 1 and loss is None):
         return out.argmax(axis=1)
+    # logits after BinaryCrossEntropy (σ(z) ≥ 0.5 exactly when z ≥ 0), else probabilities
     threshold = 0.0 if isinstance(loss, BinaryCrossEntropy) else 0.5
-    decided = out >= threshold if threshold else out >= 0.5
+    decided = out >= threshold
     return decided if out.shape[1] > 1 else decided[:, 0]
 
 
