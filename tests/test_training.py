@@ -386,6 +386,30 @@ def test_divergence_raises_naming_the_epoch_and_leaves_finite_weights(
     assert _same(model.get_weights(), start)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [lambda: gn.SGD(0.01, momentum=0.9), lambda: gn.Adam(0.01), lambda: gn.RMSprop(0.01)],
+    ids=["sgd_momentum", "adam", "rmsprop"],
+)
+def test_divergence_restores_the_optimizer_state_too(
+    mlp: MLP, make: Callable[[], gn.Optimizer]
+) -> None:
+    X, y = _regression()
+    model = mlp((3, 8, 1), "relu")
+    opt = make()
+    model.fit(X, y, loss="mse", optimizer=make(), epochs=1)  # something to carry on from
+    model.fit(X, y, loss="mse", optimizer=opt, epochs=1)
+    before = opt.state_dict()
+    assert before["iterations"] == 1
+    with pytest.raises(TrainingDivergedError):
+        model.fit(X * 1e200, y, epochs=3)  # model.optimizer is opt: its state carries on
+    after = opt.state_dict()
+    assert after["iterations"] == 1 and after["epoch"] == before["epoch"]
+    for slot, arrays in before["slots"].items():
+        for a, b in zip(arrays, after["slots"][slot]):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_divergence_in_mini_batches_raises_too(mlp: MLP) -> None:
     X, y = _regression(40)
     model = mlp((3, 8, 1), "tanh")

@@ -247,7 +247,7 @@ def fit(
     model.loss, model.optimizer = loss_fn, opt
     history = History()
     params, grads = model.parameters(), model.gradients()
-    start_weights = model.get_weights()
+    start_weights, start_state = model.get_weights(), opt.state_dict()
     best_value, best_weights, wait = math.inf, None, 0
 
     batch_hooks = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
@@ -299,6 +299,7 @@ def fit(
         finite_weights = all(np.isfinite(p).all() for p in params)
         if not math.isfinite(total) or not finite_weights:
             model.set_weights(start_weights)
+            opt.load_state_dict(start_state)  # no inf/NaN momenta left for the next fit
             what = f"the loss became {total}" if finite_weights else "the weights became inf/NaN"
             raise TrainingDivergedError(
                 f"training diverged at epoch {epoch + 1}: {what}; the weights "
