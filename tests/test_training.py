@@ -630,3 +630,30 @@ def test_metrics_accumulated_over_batches_equal_those_over_all_samples(
         for start in range(0, 23, 5):
             metric.update(y[start : start + 5], out[start : start + 5])
         assert metric.result() == pytest.approx(reference(y, out), rel=1e-10)
+
+
+@pytest.mark.parametrize("monitor", ["val_accuracy", "accuracy"])
+def test_early_stopping_on_accuracy_treats_higher_as_better(mlp: MLP, monitor: str) -> None:
+    X, labels = _classes(60)
+    model = mlp((3, 16, 3), "tanh")
+    rec = Recorder()
+    stopper = gn.EarlyStopping(patience=3, monitor=monitor)
+    history = model.fit(
+        X,
+        labels,
+        loss="cross_entropy",
+        optimizer=gn.Adam(0.01),
+        epochs=40,
+        validation_data=(X, labels),
+        metrics=["accuracy"],
+        early_stopping=stopper,
+        callbacks=[rec],
+        seed=0,
+    )
+    values = history[monitor]
+    best = history.best_epoch
+    assert best is not None
+    # the best epoch is the first with the highest accuracy, and its weights are the ones kept
+    assert values[best] == max(values) and values.index(max(values)) == best
+    assert values[best] > values[0]
+    assert _same(model.get_weights(), rec.weights[best])

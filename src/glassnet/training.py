@@ -54,6 +54,7 @@ class EarlyStopping:
     patience : int, default 10
     min_delta : float, default 0.0
     monitor : str, default "val_loss" (falls back to "loss" with no validation data)
+        A loss or MSE improves by falling; accuracy and R² improve by rising.
     restore_best_weights : bool, default True
     """
 
@@ -326,6 +327,8 @@ def fit(
             watched = logs.get(monitor)
             if watched is None:
                 raise GlassnetError(f"early stopping monitors {monitor!r}, which fit did not log")
+            if monitor.removeprefix("val_") in ("accuracy", "r2"):
+                watched = -watched  # higher is better: minimise its negative
             if watched < best_value - stopper.min_delta:
                 best_value, wait, history.best_epoch = watched, 0, epoch
                 if stopper.restore_best_weights:
