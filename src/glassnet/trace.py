@@ -637,7 +637,8 @@ def _walk(
                 )
                 note = ""
             where = f"layer {i + 1}, {type(layer).__name__}"
-            steps.append(Step("update", f"New {key}s — {where}", equation, values, note))
+            plural = "biases" if key == "bias" else f"{key}s"
+            steps.append(Step("update", f"New {plural} — {where}", equation, values, note))
             j += 1
 
     return Explanation(
