@@ -99,15 +99,21 @@ def plot_weight_trajectories(
     _save(fig, path)
 
 
-class _Gif:
-    """An animated GIF in the shape `plots._save` expects of a figure: ``savefig(file, format)``
-    writes the frames, so the GIF gets the same atomic save as every PNG."""
+class _Frames:
+    """Images in the shape `plots._save` expects of a figure: its ``savefig(file, format=...)``
+    writes them, so a GIF (or a palette PNG) gets the same atomic save as every other picture.
 
-    def __init__(self, frames: list[Any], duration_ms: int) -> None:
+    Several frames make an animated GIF; one frame a PNG.
+    """
+
+    def __init__(self, frames: list[Any], duration_ms: int = 0) -> None:
         self.frames = frames
         self.duration_ms = duration_ms
 
-    def savefig(self, f: IO[bytes], format: str = "gif") -> None:
+    def savefig(self, f: IO[bytes], format: str = "png") -> None:
+        if len(self.frames) == 1:
+            self.frames[0].save(f, format="PNG", optimize=True)
+            return
         self.frames[0].save(
             f, format="GIF", save_all=True, append_images=self.frames[1:],
             duration=self.duration_ms, loop=0, optimize=True,
@@ -115,7 +121,7 @@ class _Gif:
 
 
 def _frame(fig: Any) -> Any:
-    """The figure drawn as a palette image (GIFs hold at most 256 colours)."""
+    """The figure drawn as a 48-colour palette image (a GIF holds at most 256 colours)."""
     try:
         from PIL import Image
     except ImportError:
@@ -222,7 +228,7 @@ def animate_boundary(
         frames.append(_frame(fig))
     # hold the last frame a little: the boundary the training ended with
     frames += [frames[-1]] * 4
-    _save(_Gif(frames, duration_ms), path)
+    _save(_Frames(frames, duration_ms), path)
     return len(records)
 
 
@@ -302,7 +308,9 @@ def plot_network(
                 value = float(w[i, j])
                 size = abs(value) / biggest
                 segments.append([(c, y0[i]), (c + 1, y1[j])])
-                colours.append(to_rgba(POSITIVE if value >= 0 else NEGATIVE, 0.35 + 0.6 * size))
+                # opaque, paler when smaller: blend the sign's colour toward white
+                rgb = np.array(to_rgba(POSITIVE if value >= 0 else NEGATIVE)[:3])
+                colours.append((*(1.0 - (0.3 + 0.7 * size) * (1.0 - rgb)), 1.0))
                 widths_pt.append(0.3 + 5.0 * size)
                 if label_values:
                     t = 0.3 + 0.4 * (j + 1) / (shown[c + 1] + 1)
@@ -331,4 +339,5 @@ def plot_network(
     ax.axis("off")
     ax.set_title(title or f"{model.n_parameters():,} parameters: blue positive, red negative, "
                  "thicker is larger", fontsize=9)  # fmt: skip
-    _save(fig, path)
+    # a palette PNG: hundreds of antialiased lines would otherwise weigh hundreds of kilobytes
+    _save(_Frames([_frame(fig)]), path)
