@@ -48,6 +48,7 @@ def main() -> None:
         gn.Dense(64, 256, rng=0, init="he_uniform"), gn.ReLU(), gn.Dropout(0.5),
         gn.Dense(256, 10, rng=100),  # ten logits: CrossEntropy applies the softmax
     ])  # fmt: skip
+    # the test set is only watched during training (the validation curve), never trained on
     history = net.fit(
         X_train, y_train, loss=gn.CrossEntropy(), optimizer=gn.Adam(1e-3), epochs=80,
         batch_size=32, seed=0, metrics=["accuracy"], validation_data=(X_test, y_test),
@@ -71,8 +72,8 @@ def main() -> None:
 
     plot_curves(history.history, args.out / "05_curves.png",
                 title=f"digits: {accuracy:.1%} of the test images right")  # fmt: skip
-    plot_network(net, args.out / "05_network.png", max_units=12,
-                 title="64 pixels → 256 ReLU → 10 digits (first 12 units of each layer)")  # fmt: skip
+    title = "64 pixels → 256 ReLU → 10 digits (first 12 units of each layer)"
+    plot_network(net, args.out / "05_network.png", max_units=12, title=title)
     wrong = np.flatnonzero(predicted != y_test)
     plot_mistakes(digits.X[test][wrong], y_test[wrong], predicted[wrong],
                   args.out / "05_mistakes.png")  # fmt: skip
