@@ -178,6 +178,15 @@ class _SklearnStopping(Callback):
 class _BaseNeuralNet(BaseEstimator):
     """What the classifier and the regressor share: parameters, the network, the fit loop."""
 
+    # fitted attributes (set by fit / partial_fit / load)
+    network_: Sequential
+    n_outputs_: int
+    n_iter_: int
+    loss_: float | None
+    loss_curve_: list[float]
+    best_loss_: float | None
+    validation_scores_: list[float] | None
+    best_validation_score_: float | None
     #: the loss the network trains on, and its gradient and value relative to scikit-learn's
     _loss: Loss
     _grad_ratio: float
@@ -361,6 +370,11 @@ class _BaseNeuralNet(BaseEstimator):
         if not incremental:
             self.n_iter_ = 0  # counts the epochs of this fit, as in scikit-learn
             self._no_improvement_count = 0
+            if self.early_stopping and self.validation_scores_ is None:
+                # warm_start after a fit without early stopping: start its bookkeeping now
+                self.validation_scores_, self.best_validation_score_ = [], -np.inf
+            elif not self.early_stopping and self.best_loss_ is None:
+                self.best_loss_ = np.inf
         validation = None
         if self.early_stopping:
             X, y_enc, validation = self._split_validation(X, y_enc)
@@ -404,12 +418,12 @@ class _BaseNeuralNet(BaseEstimator):
         self.n_outputs_ = self._n_outputs
         self.network_ = self._build_network(n_features, self._n_outputs)
         self.n_iter_ = 0
-        self.loss_curve_: list[float] = []
+        self.loss_curve_ = []
         self._no_improvement_count = 0
         if self.early_stopping:
-            self.validation_scores_: list[float] | None = []
-            self.best_validation_score_: float | None = -np.inf
-            self.best_loss_: float | None = None
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None
@@ -648,7 +662,7 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
     --------
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = NeuralNetClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0)
+    >>> clf = NeuralNetClassifier((16,), learning_rate_init=0.01, max_iter=500, random_state=0)
     >>> clf.fit(X, y).score(X, y) > 0.9
     True
     """
@@ -853,7 +867,7 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
     --------
     >>> import numpy as np
     >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
-    >>> reg = NeuralNetRegressor(hidden_layer_sizes=(32,), max_iter=500, random_state=0)
+    >>> reg = NeuralNetRegressor((32,), learning_rate_init=0.01, random_state=0)
     >>> reg.fit(X, 2 * X[:, 0] + 1).score(X, 2 * X[:, 0] + 1) > 0.95
     True
     """
