@@ -37,19 +37,22 @@ class Sigmoid(Activation):
     """
 
     kind = "Sigmoid"
-    #: clip points: e^(−z) stays finite, and σ there is 1e−304 (float64) or 1e−38 (float32)
-    _LOW: ClassVar[dict[np.dtype, float]] = {
-        np.dtype(np.float64): -700.0,
-        np.dtype(np.float32): -87.0,
+    #: clip point and 1, per dtype (by `dtype.char`): e^(−z) stays finite, and σ at the clip
+    #: point is 1e−304 (float64) or 1e−38 (float32). They are 0-d arrays of the data's dtype
+    #: because NumPy takes those faster than Python floats (no scalar conversion per call).
+    _CONSTANTS: ClassVar[dict[str, tuple[Array, Array]]] = {
+        "d": (np.array(-700.0), np.array(1.0)),
+        "f": (np.array(-87.0, dtype=np.float32), np.array(1.0, dtype=np.float32)),
     }
 
     def forward(self, x: Array, training: bool = False) -> Array:
         out = self._out("out", x, training)
-        out = np.maximum(x, self._LOW.get(x.dtype, -700.0), out=out)
+        low, one = self._CONSTANTS.get(x.dtype.char, (-700.0, 1.0))
+        out = np.maximum(x, low, out=out)
         np.negative(out, out=out)
         np.exp(out, out=out)
-        out += 1.0
-        np.divide(1.0, out, out=out)
+        np.add(out, one, out=out)
+        np.reciprocal(out, out=out)  # 1/(1 + e^(−z)), the same IEEE division as 1.0 / out
         self._y = out
         return out
 
@@ -57,7 +60,7 @@ class Sigmoid(Activation):
         y = self._cached_output()
         dx = self._buffer("dx", y.shape, y.dtype)
         # σ'(z) = σ(z)(1 − σ(z)): the tutorial's sigmoid_derivative, applied to the output
-        np.subtract(1.0, y, out=dx)
+        np.subtract(self._CONSTANTS.get(y.dtype.char, (0.0, 1.0))[1], y, out=dx)
         dx *= y
         dx *= grad
         return dx

@@ -56,7 +56,7 @@ class Layer:
     def __init__(self) -> None:
         self.params: dict[str, Array] = {}
         self.grads: dict[str, Array] = {}
-        self._buffers: dict[tuple[str, tuple[int, ...], np.dtype], Array] = {}
+        self._buffers: dict[tuple[str, tuple[int, ...], str], Array] = {}
 
     def forward(self, x: Array, training: bool = False) -> Array:
         """Compute the layer's output for a batch `x` of shape (n_samples, n_in)."""
@@ -76,7 +76,7 @@ class Layer:
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> Array:
         """A scratch array owned by this layer, reused while shape and dtype stay the same."""
-        key = (name, shape, dtype)
+        key = (name, shape, dtype.char)  # a str: cheaper to hash and compare than a dtype
         buf = self._buffers.get(key)
         if buf is None:
             if len(self._buffers) > 32:  # many batch shapes came and went: start afresh
@@ -150,8 +150,13 @@ class Dense(Layer):
     def forward(self, x: Array, training: bool = False) -> Array:
         self._x = x
         w = self.params["weight"]
-        out = self._buffer("out", (x.shape[0], self.n_out), w.dtype) if training else None
-        out = np.matmul(x, w, out=out)
+        if training and x.dtype is w.dtype:
+            # np.dot into the reused buffer: the same BLAS product as matmul, with less
+            # per-call overhead (it matters for tiny batches such as the tutorial's)
+            out = np.dot(x, w, out=self._buffer("out", (x.shape[0], self.n_out), w.dtype))
+        else:
+            buf = self._buffer("out", (x.shape[0], self.n_out), w.dtype) if training else None
+            out = np.matmul(x, w, out=buf)
         if self.bias:
             out += self.params["bias"]
         return out
@@ -161,13 +166,15 @@ class Dense(Layer):
         x = self._x
         if x is None:
             raise GlassnetError("Dense.backward called before forward")
-        np.matmul(x.T, grad, out=self.grads["weight"])
+        w = self.params["weight"]
+        same = x.dtype is w.dtype and grad.dtype is w.dtype  # then np.dot: see `forward`
+        (np.dot if same else np.matmul)(x.T, grad, out=self.grads["weight"])
         if self.bias:
             np.sum(grad, axis=0, out=self.grads["bias"])
         if not input_grad:
             return grad
-        w = self.params["weight"]
-        return np.matmul(grad, w.T, out=self._buffer("dx", (grad.shape[0], self.n_in), w.dtype))
+        dx = self._buffer("dx", (grad.shape[0], self.n_in), w.dtype)
+        return (np.dot if same else np.matmul)(grad, w.T, out=dx)
 
     def get_config(self) -> dict[str, Any]:
         return {"n_in": self.n_in, "n_out": self.n_out, "bias": self.bias}

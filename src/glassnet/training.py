@@ -1,6 +1,6 @@
 """The fit loop: batching, shuffling, validation, early stopping, callbacks, and `History`.
 
-The hot path — `_train_step` over one batch — allocates nothing once the first batch of each
+The hot path — `_Step` over one batch — allocates nothing once the first batch of each
 size has run: batches are gathered with ``np.take(..., out=)`` into buffers made once, and every
 layer, loss and optimizer writes into arrays it owns.
 """
@@ -99,31 +99,51 @@ class History:
         return {"epochs": self.epochs, "best_epoch": self.best_epoch, **last}
 
 
-def _train_step(
-    model: Sequential,
-    loss: _losses.Loss,
-    optimizer: _optimizers.Optimizer,
-    params: list[Array],
-    grads: list[Array],
-    xb: Array,
-    yb: Array,
-) -> tuple[float, Array]:
-    """One forward pass, one backward pass, one optimizer step. Returns (loss, outputs)."""
-    layers = model.layers
-    out = xb
-    for layer in layers:
-        out = layer.forward(out, True)
-    value = loss.forward(out, yb)
-    grad = loss.backward()
-    for layer in layers[:0:-1]:
-        grad = layer.backward(grad)
-    first = layers[0]
-    if isinstance(first, Dense):
-        first.backward(grad, input_grad=False)  # nobody needs d loss / d X
-    else:
-        first.backward(grad)
-    optimizer.step(params, grads)
-    return value, out
+class _Step:
+    """One training step — forward, loss, backward, optimizer update — over a batch.
+
+    Built once per `fit`, so that the per-step work is only the arithmetic: the bound methods,
+    the reversed layer order and the parameter lists are looked up here, not on every batch.
+    """
+
+    def __init__(self, model: Sequential, loss: _losses.Loss, optimizer: _optimizers.Optimizer):
+        layers = model.layers
+        self.forwards = [layer.forward for layer in layers]
+        self.backwards = [layer.backward for layer in layers[:0:-1]]
+        self.first = layers[0]
+        # nobody needs d loss / d X: a first Dense layer skips that product
+        self.first_dense = self.first if isinstance(self.first, Dense) else None
+        self.loss_forward, self.loss_backward = loss.forward, loss.backward
+        self.update = optimizer.step
+        self.params, self.grads = model.parameters(), model.gradients()
+
+    def __call__(self, xb: Array, yb: Array) -> tuple[float, Array]:
+        """Train on one batch; returns (loss, outputs). Outputs live in a reused buffer."""
+        out = xb
+        for forward in self.forwards:
+            out = forward(out, True)
+        value = self.loss_forward(out, yb)
+        grad = self.loss_backward()
+        for backward in self.backwards:
+            grad = backward(grad)
+        if self.first_dense is not None:
+            self.first_dense.backward(grad, input_grad=False)
+        else:
+            self.first.backward(grad)
+        self.update(self.params, self.grads)
+        return value, out
+
+
+def _all_finite(arrays: list[Array]) -> bool:
+    """True when no array holds an inf or a NaN.
+
+    Σ p² (one BLAS dot, no temporary) is finite whenever every p is; only when it is not (a
+    non-finite value, or finite values above ~1e154) is the exact elementwise test needed.
+    """
+    for p in arrays:
+        if not math.isfinite(float(np.vdot(p, p))) and not np.isfinite(p).all():
+            return False
+    return True
 
 
 def _split(
@@ -247,7 +267,7 @@ def fit(
 
     model.loss, model.optimizer = loss_fn, opt
     history = History()
-    params, grads = model.parameters(), model.gradients()
+    params = model.parameters()
     start_weights, start_state = model.get_weights(), opt.state_dict()
     best_value, best_weights, wait = math.inf, None, 0
 
@@ -257,13 +277,44 @@ def fit(
 
     full_batch = batch_size >= n
     order = np.arange(n)
-    xbuf = np.empty((batch_size, X.shape[1]), dtype=dtype)
-    ybuf = np.empty((batch_size, *y.shape[1:]), dtype=y.dtype)
-    n_last = n % batch_size
-    xlast = np.empty((n_last, X.shape[1]), dtype=dtype) if n_last else xbuf
-    ylast = np.empty((n_last, *y.shape[1:]), dtype=y.dtype) if n_last else ybuf
+    if not full_batch:  # the batches are gathered into these, made once
+        xbuf = np.empty((batch_size, X.shape[1]), dtype=dtype)
+        ybuf = np.empty((batch_size, *y.shape[1:]), dtype=y.dtype)
+        n_last = n % batch_size
+        xlast = np.empty((n_last, X.shape[1]), dtype=dtype) if n_last else xbuf
+        ylast = np.empty((n_last, *y.shape[1:]), dtype=y.dtype) if n_last else ybuf
     train_metrics = [_metrics.get(name, loss_fn) for name in metrics]
+    train_step = _Step(model, loss_fn, opt)
     step = 0
+
+    def diverged(epoch: int, total: float, finite_weights: bool) -> TrainingDivergedError:
+        model.set_weights(start_weights)
+        opt.load_state_dict(start_state)  # no inf/NaN momenta left for the next fit
+        what = f"the loss became {total}" if finite_weights else "the weights became inf/NaN"
+        return TrainingDivergedError(
+            f"training diverged at epoch {epoch + 1}: {what}; the weights "
+            f"were restored to where fit started. Try a smaller learning rate "
+            f"(it was {opt.learning_rate:g})"
+        )
+
+    if full_batch and not (train_metrics or callbacks or X_val is not None or stopper or verbose):
+        # The lean loop (the tutorial's case): one step per epoch and nothing else to report,
+        # so only the three lists History keeps are filled — no per-epoch dicts.
+        losses, rates, times = [], [], []
+        clock = time.perf_counter
+        for epoch in range(epochs):
+            t0 = clock()
+            opt.set_epoch(opt.epoch)
+            total = train_step(X, y)[0]
+            opt.epoch += 1
+            if not (math.isfinite(total) and _all_finite(params)):
+                raise diverged(epoch, total, _all_finite(params))
+            losses.append(total)
+            rates.append(opt.learning_rate)
+            times.append(clock() - t0)
+        history.history = {"loss": losses, "learning_rate": rates, "time": times}
+        history.epochs = epochs
+        epochs = 0  # done: skip the general loop below
 
     for epoch in range(epochs):
         t0 = time.perf_counter()
@@ -272,7 +323,7 @@ def fit(
             m.reset()
         total = 0.0
         if full_batch:
-            total, out = _train_step(model, loss_fn, opt, params, grads, X, y)
+            total, out = train_step(X, y)
             for m in train_metrics:
                 m.update(y, out)
             step += 1
@@ -286,7 +337,7 @@ def fit(
                 xb, yb = (xbuf, ybuf) if len(idx) == batch_size else (xlast, ylast)
                 np.take(X, idx, axis=0, out=xb)
                 np.take(y, idx, axis=0, out=yb)
-                value, out = _train_step(model, loss_fn, opt, params, grads, xb, yb)
+                value, out = train_step(xb, yb)
                 total += value * len(idx) if loss_fn.reduction == "mean" else value
                 for m in train_metrics:
                     m.update(yb, out)
@@ -297,16 +348,8 @@ def fit(
                 total /= n
         opt.epoch += 1
 
-        finite_weights = all(np.isfinite(p).all() for p in params)
-        if not math.isfinite(total) or not finite_weights:
-            model.set_weights(start_weights)
-            opt.load_state_dict(start_state)  # no inf/NaN momenta left for the next fit
-            what = f"the loss became {total}" if finite_weights else "the weights became inf/NaN"
-            raise TrainingDivergedError(
-                f"training diverged at epoch {epoch + 1}: {what}; the weights "
-                f"were restored to where fit started. Try a smaller learning rate "
-                f"(it was {opt.learning_rate:g})"
-            )
+        if not (math.isfinite(total) and _all_finite(params)):
+            raise diverged(epoch, total, _all_finite(params))
         logs: dict[str, float] = {"loss": total}
         for m in train_metrics:
             logs[m.name] = m.result()
