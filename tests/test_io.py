@@ -550,3 +550,29 @@ def test_saved_file_permissions_follow_the_umask(tmp_path: Path) -> None:
     old = os.umask(0o022)
     os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o666 & ~old
+
+
+def test_a_compressed_member_is_refused_before_it_is_inflated(
+    tmp_path: Path, good_file: Path
+) -> None:
+    # 64 MiB of zeros deflate to about 64 kB: a zip bomb in miniature
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(good_file) as src, zipfile.ZipFile(bomb, "w") as dst:
+        for name in src.namelist():
+            if name == "layer0.weight.npy":
+                info = zipfile.ZipInfo(name)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with dst.open(info, "w") as f:
+                    chunk = bytes(2**20)
+                    for _ in range(64):
+                        f.write(chunk)
+            else:
+                dst.writestr(name, src.read(name))
+    assert bomb.stat().st_size < 2**20
+    tracemalloc.start()
+    try:
+        _fails(bomb, "'layer0.weight.npy' is compressed")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20

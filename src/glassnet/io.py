@@ -184,6 +184,10 @@ class _Reader:
             raise self.fail(f"'{name}' is missing from the archive") from None
         if info.file_size > limit:
             raise self.fail(f"'{name}' is implausibly large ({info.file_size} bytes)")
+        if info.compress_type != zipfile.ZIP_STORED:
+            # `save` never compresses: refusing it means a small file can never inflate into
+            # gigabytes (a zip bomb); memory use stays bounded by the file's own size
+            raise self.fail(f"'{name}' is compressed, but glassnet stores every member as is")
         try:
             return zf.read(info)
         except Exception as exc:  # BadZipFile, zlib.error and friends from a damaged stream
