@@ -36,8 +36,10 @@ def main() -> None:
     print("x1 x2 | target  single neuron")
     for (a, b), target, o in zip(X, y.ravel(), out):
         print(f" {a:.0f}  {b:.0f} |   {target:.0f}     {o:.4f}")
-    w, b = neuron.layers[0].params["weight"].ravel() + 0.0, neuron.layers[0].params["bias"][0]
-    print(f"weights {np.round(w, 4)}, bias {b:.4f}: the line w·x + b = 0 cannot split the corners")
+    w = np.round(neuron.layers[0].params["weight"].ravel(), 4) + 0.0  # + 0.0: no "-0."
+    b = neuron.layers[0].params["bias"][0]
+    print(f"weights {w}, bias {b:.4f}: no line w·x + b = 0 splits the corners, so the neuron")
+    print("has learned to ignore its inputs and answer 0.5, the least wrong constant")
     print(f"loss {history.loss[0]:.4f} -> {history.loss[-1]:.4f} after 10000 iterations")
     assert np.all(np.abs(out - 0.5) < 0.1)  # stuck hedging at 0.5
 

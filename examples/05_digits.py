@@ -85,7 +85,7 @@ def plot_mistakes(images: np.ndarray, true: np.ndarray, guess: np.ndarray, path:
     from glassnet.plots import _figure, _save  # the plot module's Agg figure and atomic save
 
     n = max(min(len(images), 12), 1)
-    fig = _figure(1.3 * n, 1.7)
+    fig = _figure(1.3 * n, 1.9)
     for i, ax in enumerate(np.atleast_1d(fig.subplots(1, n))):
         ax.axis("off")
         if i < len(images):
