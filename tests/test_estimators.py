@@ -510,6 +510,18 @@ def test_pickle_and_clone_round_trips_give_identical_predictions(est, load):
     np.testing.assert_array_equal(restored.predict(X), est.predict(X))
     refit = _quiet_fit(clone(est), X, y)
     np.testing.assert_array_equal(refit.predict(X), est.predict(X))
+    # training goes on identically from the copy: weights, optimizer moments and random stream
+    restored.partial_fit(X, y)
+    est.partial_fit(X, y)
+    np.testing.assert_array_equal(restored.predict(X), est.predict(X))
+
+
+def test_pickles_hold_the_model_not_the_training_buffers():
+    X, y = load_digits(return_X_y=True)
+    clf = _quiet_fit(NeuralNetClassifier(max_iter=2, batch_size=len(X), random_state=0), X, y)
+    # weights, their gradients and Adam's two moments: 4 arrays of each parameter, 8 bytes each;
+    # the last batch (here all of X, 920 kB) and the layers' scratch buffers stay behind
+    assert len(pickle.dumps(clf)) < 4 * 8 * clf.network_.n_parameters() + 20_000
 
 
 @pytest.mark.parametrize(
