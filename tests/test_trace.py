@@ -82,6 +82,14 @@ def test_explain_follows_any_small_network_and_optimizer_exactly_as_fit_does():
         np.testing.assert_array_equal(a, b)
 
 
+def test_explain_uses_the_tutorials_names_only_for_the_tutorials_step():
+    nn = NeuralNetwork()
+    adam = explain(nn.model, TRAINING_INPUTS, TRAINING_OUTPUTS, loss="sse", optimizer="adam")
+    assert "adjustments" not in adam.to_text() and "ΔW₁" in adam.to_text()
+    sgd = explain(nn.model, TRAINING_INPUTS, TRAINING_OUTPUTS, loss="sse", optimizer=gn.SGD(1.0))
+    assert "error weighted derivative" in sgd.to_text()
+
+
 def test_explain_shows_every_layer_forward_and_backward_for_a_relu_network():
     X, y = gn.datasets.make_spirals(12, seed=0)
     net = gn.Sequential([gn.Dense(2, 5, rng=0), gn.ReLU(), gn.Dense(5, 2, rng=1)])

@@ -122,7 +122,11 @@ class Trace(Callback):
 
     def __init__(self, every: int = 1) -> None:
         self.every = positive_int(every, "every")
-        self._model: Sequential | None = None
+        self._reset(None)
+
+    def _reset(self, model: Sequential | None) -> None:
+        """Forget every record: a new model starts a new trace."""
+        self._model = model
         self._offset = 0  # steps taken in earlier fits of the same model
         self._last = 0
         self._steps: list[int] = []
@@ -136,9 +140,8 @@ class Trace(Callback):
     # -- the hooks
 
     def on_train_begin(self, model: Sequential) -> None:
-        if model is not self._model:  # a new model starts a new record
-            self.__init__(self.every)  # type: ignore[misc]
-            self._model = model
+        if model is not self._model:
+            self._reset(model)
             self.initial = {
                 i: {k: p.copy() for k, p in layer.params.items()}
                 for i, layer in enumerate(model.layers)
@@ -506,11 +509,16 @@ def _walk(
     iteration: int,
 ) -> Explanation:  # fmt: skip
     """Run one training step as `training._train_step` does, keeping every intermediate array."""
-    tutorial = _is_tutorial(model, loss)
+    plain_sgd = (
+        isinstance(opt, _optimizers.SGD) and not opt.momentum and not opt.weight_decay
+        and opt.clip_norm is None
+    )  # fmt: skip
+    opt.set_epoch(opt.epoch)  # as fit does at the start of each epoch (schedules)
+    # the tutorial's names (adjustments, new weights = weights + adjustments) fit only its step
+    tutorial = _is_tutorial(model, loss) and plain_sgd and opt.learning_rate == 1.0
     layers = model.layers
     names = _names(layers)
     steps: list[Step] = []
-    opt.set_epoch(opt.epoch)  # as fit does at the start of each epoch (schedules)
 
     # ---- forward: each layer's own forward pass, on the batch
     steps.append(Step("forward", "Inputs", "x: one row per example", {"x": X.copy()}))
@@ -608,10 +616,6 @@ def _walk(
     opt.step(params, grads)
     opt.epoch += 1
     lr = opt.learning_rate
-    plain_sgd = (
-        isinstance(opt, _optimizers.SGD) and not opt.momentum and not opt.weight_decay
-        and opt.clip_norm is None
-    )  # fmt: skip
     j, k = 0, 0
     for i, layer in enumerate(layers):
         if not layer.params:
