@@ -6,10 +6,9 @@ command in a subprocess, including pipes through stdin and stdout.
 
 from __future__ import annotations
 
-import re
-
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
