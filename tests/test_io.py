@@ -30,10 +30,20 @@ def _data(n: int = 24) -> tuple[np.ndarray, np.ndarray]:
 def _model(dtype: Any = np.float64) -> gn.Sequential:
     """Every layer kind, in one small network."""
     layers = [
-        gn.Dense(4, 6, rng=0), gn.LeakyReLU(0.05), gn.Dropout(0.2), gn.Dense(6, 5, rng=1),
-        gn.Tanh(), gn.Dense(5, 5, bias=False, rng=2), gn.Sigmoid(), gn.Dense(5, 4, rng=3),
-        gn.ReLU(), gn.Dense(4, 4, rng=4), gn.Softmax(), gn.Identity(), gn.Dense(4, 3, rng=5),
-    ]  # fmt: skip
+        gn.Dense(4, 6, rng=0),
+        gn.LeakyReLU(0.05),
+        gn.Dropout(0.2),
+        gn.Dense(6, 5, rng=1),
+        gn.Tanh(),
+        gn.Dense(5, 5, bias=False, rng=2),
+        gn.Sigmoid(),
+        gn.Dense(5, 4, rng=3),
+        gn.ReLU(),
+        gn.Dense(4, 4, rng=4),
+        gn.Softmax(),
+        gn.Identity(),
+        gn.Dense(4, 3, rng=5),
+    ]
     return gn.Sequential(layers, dtype=dtype)
 
 
@@ -342,16 +352,26 @@ def _optimizer(m: dict[str, Any], **changes: Any) -> dict[str, Any]:
         (lambda m: _config(m, 1, negative_slope=[0.1]), "malformed configuration"),
         (lambda m: _config(m, 1, negative_slope=5.0), "negative_slope"),
         (lambda m: _config(m, 2, rate=1.5), "dropout rate"),
-        (lambda m: _layer(m, 3, params={"weight": "layer3.weight"}),
-         "layer 4 (Dense) has parameters ['weight']"),
-        (lambda m: _layer(m, 3, params={"weight": "layer0.weight", "bias": "layer3.bias"}),
-         "layer 4's weight does not match its configuration"),
-        (lambda m: _layer(m, 3, params={"weight": "layer3.weight", "bias": "layer0.bias"}),
-         "layer 4's bias has shape (6,) and dtype float64, expected (5,) and float64"),
-        (lambda m: _layer(m, 0, params={"weight": "../../etc/passwd", "bias": "layer0.bias"}),
-         "not listed in the manifest"),
-        (lambda m: _layer(m, 0, params={"weight": "missing", "bias": "layer0.bias"}),
-         "not listed in the manifest"),
+        (
+            lambda m: _layer(m, 3, params={"weight": "layer3.weight"}),
+            "layer 4 (Dense) has parameters ['weight']",
+        ),
+        (
+            lambda m: _layer(m, 3, params={"weight": "layer0.weight", "bias": "layer3.bias"}),
+            "layer 4's weight does not match its configuration",
+        ),
+        (
+            lambda m: _layer(m, 3, params={"weight": "layer3.weight", "bias": "layer0.bias"}),
+            "layer 4's bias has shape (6,) and dtype float64, expected (5,) and float64",
+        ),
+        (
+            lambda m: _layer(m, 0, params={"weight": "../../etc/passwd", "bias": "layer0.bias"}),
+            "not listed in the manifest",
+        ),
+        (
+            lambda m: _layer(m, 0, params={"weight": "missing", "bias": "layer0.bias"}),
+            "not listed in the manifest",
+        ),
         (lambda m: _optimizer(m, kind="LBFGS"), "unknown optimizer kind 'LBFGS'"),
         (lambda m: _optimizer(m, iterations="many"), "malformed"),
         (lambda m: _optimizer(m, iterations=float("inf")), "malformed"),
@@ -361,7 +381,7 @@ def _optimizer(m: dict[str, Any], **changes: Any) -> dict[str, Any]:
         (lambda m: {**m, "extras": ["nope"]}, "'extra.nope' is not listed"),
         (lambda m: {**m, "metadata": [1, 2]}, "manifest field 'metadata' is malformed"),
     ],
-)  # fmt: skip
+)
 def test_manifests_that_do_not_match_the_arrays(
     tmp_path: Path, good_file: Path, edit: Any, phrase: str
 ) -> None:
@@ -372,8 +392,11 @@ def test_a_huge_epoch_with_a_growing_schedule_fails_cleanly(
     tmp_path: Path, good_file: Path
 ) -> None:
     def edit(m: dict[str, Any]) -> dict[str, Any]:
-        m["optimizer"]["config"]["schedule"] = {"kind": "exponential", "learning_rate": 0.1,
-                                                "gamma": 10.0}  # fmt: skip
+        m["optimizer"]["config"]["schedule"] = {
+            "kind": "exponential",
+            "learning_rate": 0.1,
+            "gamma": 10.0,
+        }
         m["optimizer"]["epoch"] = 10**6
         return m
 
@@ -576,3 +599,15 @@ def test_a_compressed_member_is_refused_before_it_is_inflated(
     finally:
         tracemalloc.stop()
     assert peak < 16 * 2**20
+
+
+def test_a_model_whose_validation_loss_overflowed_can_still_be_saved(tmp_path: Path) -> None:
+    X, _ = _data()
+    y = X[:, :1]
+    model = gn.Sequential([gn.Dense(4, 3, rng=0), gn.ReLU(), gn.Dense(3, 1, rng=1)])
+    history = model.fit(X, y, loss="mse", optimizer="sgd", epochs=2, validation_data=(X * 1e200, y))
+    assert history["val_loss"][-1] == np.inf
+    model.save(tmp_path / "model.npz")
+    loaded = gn.load(tmp_path / "model.npz")
+    assert loaded.metadata["training"]["val_loss"] is None
+    assert loaded.metadata["training"]["loss"] == history["loss"][-1]
