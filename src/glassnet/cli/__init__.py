@@ -7,13 +7,14 @@ stderr and exit code 2; stdout holds only what was asked for.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import GlassnetError
 from . import demo, glass, info, plot, predict, train
-from ._common import EXIT_USAGE, CLIError, Parser
+from ._common import EXIT_USAGE, CLIError, Parser, command_prog, refuse_overwriting_inputs
 
 #: subcommand modules, each with `register(subparsers)`; the order is the order in --help
 COMMANDS = [demo, train, predict, info, plot, glass]
@@ -42,8 +43,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the glassnet command line; returns the exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        return int(args.handler(args) or 0)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # said by the subcommand that was given them, with its --help
+            prog = command_prog(args)
+            raise CLIError(f"unrecognized arguments: {' '.join(unknown)} (see '{prog} --help')",
+                           prog)  # fmt: skip
+        refuse_overwriting_inputs(args)
+        code = int(args.handler(args) or 0)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not after main returns
+        return code
     except CLIError as exc:
         print(f"{exc.prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -54,11 +63,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("glassnet: interrupted", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
+        _silence_stdout()
         return 0
-    except OSError as exc:
-        name = f" '{exc.filename}'" if exc.filename else ""
-        print(f"glassnet: error: {exc.strerror or exc}{name}", file=sys.stderr)
+    except MemoryError as exc:
+        detail = f" ({exc})" if str(exc) else ""
+        print(f"glassnet: error: out of memory{detail}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        # every file glassnet opens is named in its own message; an error without a file name
+        # comes from writing the results to standard output (a full disk, a closed terminal)
+        if exc.filename:
+            print(f"glassnet: error: {exc.strerror or exc}: '{exc.filename}'", file=sys.stderr)
+        else:
+            print(f"glassnet: error: cannot write standard output: {exc.strerror or exc}",
+                  file=sys.stderr)  # fmt: skip
+            _silence_stdout()
+        return EXIT_USAGE
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so exiting does not fail flushing it again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (e.g. captured by a test): nothing will be flushed to a pipe
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
 
 
 def run() -> None:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from typing import Any, NoReturn
 
 EXIT_USAGE = 2
+
+#: the most epochs or iterations a run may ask for: more is a typo, not a plan, and would only
+#: look like a hang (a million epochs of the 4-row XOR data already take minutes)
+MAX_STEPS = 1_000_000
 
 
 class CLIError(Exception):
@@ -32,6 +37,14 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def step_count(text: str) -> int:
+    """argparse type: a number of epochs or iterations, from 1 to `MAX_STEPS`."""
+    value = positive_int(text)
+    if value > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_STEPS}, got {text!r}")
     return value
 
 
@@ -71,6 +84,43 @@ def fraction(text: str) -> float:
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
     return value
+
+
+def command_prog(args: argparse.Namespace) -> str:
+    """The name of the (sub)command that parsed ``args``, e.g. ``glassnet plot boundary``."""
+    words = ["glassnet", getattr(args, "command", None), getattr(args, "kind", None)]
+    return " ".join(w for w in words if isinstance(w, str))
+
+
+def refuse_overwriting_inputs(args: argparse.Namespace) -> None:
+    """Refuse an output path (``-o``, ``--plot``) that names an input file (MODEL, DATA).
+
+    Writing the output would destroy the input it is computed from; a symbolic or hard link to
+    the input counts as the input.
+    """
+    inputs = [getattr(args, name, None) for name in ("model", "data")]
+    outputs = [
+        ("-o/--output", getattr(args, "output", None)),
+        ("--plot", getattr(args, "plot", None)),
+    ]
+    for option, output in outputs:
+        if not isinstance(output, str) or output in ("", "-"):
+            continue
+        for given in inputs:
+            if isinstance(given, str) and given not in ("", "-") and same_file(output, given):
+                raise CLIError(
+                    f"argument {option}: {output} would overwrite the input file {given}; "
+                    "choose another path",
+                    command_prog(args),
+                )
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether paths ``a`` and ``b`` name the same file (through links too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist (yet): compare where the names lead
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def add_command(sub: Any, name: str, *, help: str, example: str) -> Parser:

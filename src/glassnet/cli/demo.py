@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..tutorial import TRAINING_INPUTS, TRAINING_OUTPUTS, NeuralNetwork
-from ._common import CLIError, add_command, non_negative_int, positive_int
+from ._common import MAX_STEPS, CLIError, add_command, non_negative_int, step_count
 
 PROMPTS = ("User Input One: ", "User Input Two: ", "User Input Three: ")
 
@@ -24,10 +24,10 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--iterations",
-        type=positive_int,
+        type=step_count,
         default=10000,
         metavar="N",
-        help="training iterations (default: 10000)",
+        help=f"training iterations (default: 10000, at most {MAX_STEPS})",
     )
     p.add_argument(
         "--input",
@@ -35,9 +35,17 @@ def register(sub: Any) -> None:
         help="the new situation, three numbers (default: ask for them, as the tutorial does)",
     )
     p.add_argument(
-        "--seed", type=non_negative_int, default=1, metavar="S", help="seed (default: 1)"
+        "--seed", type=legacy_seed, default=1, metavar="S", help="seed, 0 to 2**32 - 1 (default: 1)"
     )
     p.set_defaults(handler=run)
+
+
+def legacy_seed(text: str) -> int:
+    """argparse type: a seed for the tutorial's legacy generator, which takes 0 to 2**32 - 1."""
+    value = non_negative_int(text)
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 4294967295, got {text!r}")
+    return value
 
 
 def parse_value(text: str) -> float:

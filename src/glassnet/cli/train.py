@@ -35,7 +35,16 @@ from ..optimizers import get as get_optimizer
 from ..plots import MISSING_MATPLOTLIB
 from ..preprocessing import Preprocessing
 from ..progress import progress_callback
-from ._common import CLIError, add_command, fraction, non_negative_int, positive_float, positive_int
+from ._common import (
+    CLIError,
+    add_command,
+    fraction,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    same_file,
+    step_count,
+)
 from .predict import check_output
 
 PROG = "glassnet train"
@@ -104,7 +113,13 @@ def register(sub: Any) -> None:
         metavar="LR",
         help="step size (default: 0.001 for adam and rmsprop, 0.01 for sgd)",
     )
-    net.add_argument("--epochs", type=positive_int, default=100, metavar="N", help="(default: 100)")
+    net.add_argument(
+        "--epochs",
+        type=step_count,
+        default=100,
+        metavar="N",
+        help="(default: 100, at most 1000000)",
+    )
     net.add_argument(
         "--batch-size", type=positive_int, default=32, metavar="N", help="(default: 32)"
     )
@@ -176,7 +191,7 @@ def _check_args(args: argparse.Namespace) -> None:
         raise CLIError("-o - would write a binary model file to the terminal; pipe it", PROG)
     if args.plot is not None:
         check_output(args.plot, "--plot", stdout_ok=False)
-        if os.path.abspath(args.plot) == os.path.abspath(args.output):
+        if same_file(args.plot, args.output):
             raise CLIError("--plot and -o/--output name the same file", PROG)
         if importlib.util.find_spec("matplotlib") is None:  # say so before training, not after
             raise GlassnetError(f"--plot: {MISSING_MATPLOTLIB}")
