@@ -58,7 +58,8 @@ def test_incremental_trains_a_regressor_on_dask_arrays(client):
     X_dask = da.from_array(X, chunks=600)
     y_dask = da.from_array(y, chunks=600)
     model = wrappers.Incremental(
-        NeuralNetRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01, random_state=0)
+        NeuralNetRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01, random_state=0),
+        random_state=0,
     )
     for _ in range(5):
         model.partial_fit(X_dask, y_dask)
