@@ -155,3 +155,14 @@ def test_plot_commands_fail_in_one_line_and_leave_no_file(args, needle, tmp_path
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1, err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["explain"], ["diagnose"], ["plot", "weights"], ["plot", "network"], ["plot", "evolution"]],
+)
+def test_every_glass_command_help_shows_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([*command, "--help"])
+    assert exc.value.code == 0
+    assert "example:\n  glassnet " + " ".join(command) in capsys.readouterr().out
