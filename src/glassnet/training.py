@@ -95,9 +95,12 @@ class History:
 
     def summary(self) -> dict[str, Any]:
         """The last value of each quantity, and the epoch counts (JSON-friendly)."""
-        last = {k: v[-1] for k, v in self.history.items() if v and k != "time"}
         # JSON has no inf/NaN (a validation loss can overflow): those become null
-        last = {k: v if math.isfinite(v) else None for k, v in last.items()}
+        last: dict[str, float | None] = {
+            k: v[-1] if math.isfinite(v[-1]) else None
+            for k, v in self.history.items()
+            if v and k != "time"
+        }
         return {"epochs": self.epochs, "best_epoch": self.best_epoch, **last}
 
 
