@@ -191,11 +191,12 @@ def test_regressor_predicts_several_targets_and_standardizes_them():
 # ----------------------------------------------------------------- scikit-learn as an oracle
 
 
+@pytest.mark.parametrize("batch_size", [60, 25])
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 @pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel", "regression"])
-def test_sgd_training_matches_scikit_learns_mlp_step_for_step(target, momentum):
-    """Same starting weights, same batches (25, 25, 10), α > 0: the same weights and objective,
-    which pins the loss scaling, the L2 scaling per batch and the (Nesterov) SGD update."""
+def test_sgd_training_matches_scikit_learns_mlp_step_for_step(target, momentum, batch_size):
+    """Same starting weights, same batches (all 60, or 25, 25, 10), α > 0: the same weights and
+    objective, which pins the loss scaling, the L2 scaling per batch and the SGD update."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 4))
     y = {
@@ -210,7 +211,7 @@ def test_sgd_training_matches_scikit_learns_mlp_step_for_step(target, momentum):
         momentum=momentum,
         learning_rate_init=0.05,
         alpha=0.3,
-        batch_size=25,
+        batch_size=batch_size,
         shuffle=False,
         tol=0.0,
         n_iter_no_change=100,
