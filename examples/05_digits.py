@@ -67,7 +67,7 @@ def main() -> None:
         print(f"  {k}: " + " ".join(f"{v:>3}" for v in row))
     print(gn.diagnose(net, X_train, y_train, history=history))
 
-    from glassnet.glass_plots import plot_network
+    from glassnet.glass_plots import plot_images, plot_network
     from glassnet.plots import plot_curves
 
     plot_curves(history.history, args.out / "05_curves.png",
@@ -75,24 +75,10 @@ def main() -> None:
     title = "64 pixels → 256 ReLU → 10 digits (first 12 units of each layer)"
     plot_network(net, args.out / "05_network.png", max_units=12, title=title)
     wrong = np.flatnonzero(predicted != y_test)
-    plot_mistakes(digits.X[test][wrong], y_test[wrong], predicted[wrong],
-                  args.out / "05_mistakes.png")  # fmt: skip
+    captions = [f"{t} → {p}" for t, p in zip(y_test[wrong], predicted[wrong])]
+    plot_images(digits.X[test][wrong], args.out / "05_mistakes.png", shape=(8, 8),
+                titles=captions, title="misread test digits: true → predicted")  # fmt: skip
     print(f"pictures written to {args.out}/05_*")
-
-
-def plot_mistakes(images: np.ndarray, true: np.ndarray, guess: np.ndarray, path: Path) -> None:
-    """The misread test images, each titled 'true → guess'."""
-    from glassnet.plots import _figure, _save  # the plot module's Agg figure and atomic save
-
-    n = max(min(len(images), 12), 1)
-    fig = _figure(1.3 * n, 1.9)
-    for i, ax in enumerate(np.atleast_1d(fig.subplots(1, n))):
-        ax.axis("off")
-        if i < len(images):
-            ax.imshow(images[i].reshape(8, 8), cmap="gray_r")
-            ax.set_title(f"{true[i]} → {guess[i]}", fontsize=10)
-    fig.suptitle("misread test digits: true → predicted", fontsize=10)
-    _save(fig, path)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,12 @@ import pytest
 import glassnet as gn
 from glassnet.cli import main
 from glassnet.errors import DataError, GlassnetError
-from glassnet.glass_plots import animate_boundary, plot_network, plot_weight_trajectories
+from glassnet.glass_plots import (
+    animate_boundary,
+    plot_images,
+    plot_network,
+    plot_weight_trajectories,
+)
 
 PIL = pytest.importorskip("PIL.Image")  # the plot extra; installed with the dev extra
 
@@ -166,3 +171,12 @@ def test_every_glass_command_help_shows_an_example(command, capsys):
         main([*command, "--help"])
     assert exc.value.code == 0
     assert "example:\n  glassnet " + " ".join(command) in capsys.readouterr().out
+
+
+def test_images_side_by_side_are_a_png_and_check_their_pixel_count(tmp_path):
+    images = np.random.default_rng(0).random((5, 16))
+    path = tmp_path / "images.png"
+    plot_images(images, path, shape=(4, 4), titles=[str(k) for k in range(5)], title="five")
+    _check_image(path, "PNG")
+    with pytest.raises(DataError, match="expected images of 8×8 pixels, got shape \\(5, 16\\)"):
+        plot_images(images, tmp_path / "x.png", shape=(8, 8))

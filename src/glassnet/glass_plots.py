@@ -24,7 +24,7 @@ from .trace import Trace
 if TYPE_CHECKING:
     from .network import Sequential
 
-__all__ = ["animate_boundary", "plot_network", "plot_weight_trajectories"]
+__all__ = ["animate_boundary", "plot_images", "plot_network", "plot_weight_trajectories"]
 
 #: colours of positive and negative weights in diagrams and trajectories
 POSITIVE, NEGATIVE = "#1f77b4", "#d62728"
@@ -341,3 +341,41 @@ def plot_network(
                  "thicker is larger", fontsize=9)  # fmt: skip
     # a palette PNG: hundreds of antialiased lines would otherwise weigh hundreds of kilobytes
     _save(_Frames([_frame(fig)]), path)
+
+
+def plot_images(
+    images: Any,
+    path: str | os.PathLike[str],
+    *,
+    shape: tuple[int, int],
+    titles: Sequence[str] | None = None,
+    title: str | None = None,
+    max_images: int = 12,
+) -> None:
+    """Draw rows of pixels as small grey images side by side, to a PNG (e.g. misread digits).
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, height · width)
+    path : str or path-like
+        The PNG file to write (replaced atomically).
+    shape : (height, width)
+    titles : sequence of str, optional
+        One caption per image, e.g. ``"3 → 8"``.
+    title : str, optional
+    max_images : int, default 12
+    """
+    a = np.asarray(images, dtype=np.float64)
+    if a.ndim != 2 or a.shape[1] != shape[0] * shape[1]:
+        raise DataError(f"expected images of {shape[0]}×{shape[1]} pixels, got shape {a.shape}")
+    n = max(min(len(a), max_images), 1)
+    fig = _figure(1.3 * n, 1.9)
+    for i, ax in enumerate(np.atleast_1d(fig.subplots(1, n))):
+        ax.axis("off")
+        if i < len(a):
+            ax.imshow(a[i].reshape(shape), cmap="gray_r")
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    _save(fig, path)
