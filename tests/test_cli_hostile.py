@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import glassnet as gn
 from glassnet.cli import main
 
 FAST = ["--hidden", "4", "--epochs", "3", "-q"]
@@ -137,3 +139,110 @@ def test_a_network_too_large_for_memory_is_one_line(tmp_path, capsys):
     rc, out, err = run(capsys, "train", "--dataset", "xor", "-o", tmp_path / "m.npz", *hidden)
     assert_one_line_error(rc, out, err, "out of memory")
     assert listing(tmp_path) == []
+
+
+# --- output paths that are devices, pipes, or cannot be created ----------------------------------
+
+
+@pytest.fixture
+def device(tmp_path: Path) -> Path:
+    """A null character device (like /dev/null) in tmp_path; creating one needs root."""
+    path = tmp_path / "null"
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict", "{model}", "{csv}", "-o", "{null}"],
+        ["train", "{csv}", "--target", "label", *FAST, "-o", "{null}", "--plot", "{null}"],
+        ["plot", "boundary", "{model}", "{csv}", "-o", "{null}", "--resolution", "10"],
+    ],
+)
+def test_an_output_that_is_a_device_is_written_into_not_replaced(args, device, data, capsys):
+    # renaming a temporary file over /dev/null would have replaced the system's null device
+    filled = [a.format(model=data["model"], csv=data["csv"], null=device) for a in args]
+    rc, out, err = run(capsys, *filled)
+    assert (rc, out, err) == (0, "", "")
+    assert stat.S_ISCHR(os.stat(device).st_mode)
+    assert listing(device.parent) == ["null"]
+
+
+def test_a_model_saved_from_python_to_a_device_leaves_the_device(device):
+    gn.Sequential([gn.Dense(2, 1, rng=0)]).save(device)
+    assert stat.S_ISCHR(os.stat(device).st_mode)
+    assert listing(device.parent) == ["null"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "{csv}", "--target", "label", "-o", "/proc/glassnet-model.npz"],
+        ["train", "{csv}", "--target", "label", "-o", "{d}/m.npz", "--plot", "/proc/curves.png"],
+        ["predict", "{model}", "{csv}", "-o", "/proc/predictions.csv"],
+    ],
+)
+def test_an_output_that_cannot_be_created_fails_before_any_work(args, tmp_path, data, capsys):
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("needs Linux /proc")
+    # root passes every permission check, but nothing can be created in /proc: say so at once,
+    # not after training (the plot's error named a temporary file nobody asked for)
+    filled = [a.format(model=data["model"], csv=data["csv"], d=tmp_path) for a in args]
+    rc, out, err = run(capsys, *filled)
+    assert_one_line_error(rc, out, err, "cannot write /proc/")
+    assert ".png." not in err and ".tmp" not in err
+    assert listing(tmp_path) == []
+
+
+def test_empty_standard_input_is_one_line_naming_it(data, tmp_path):
+    for args in (
+        ["predict", data["model"], "-"],
+        ["train", "-", "--target", "y", "-o", tmp_path / "m.npz"],
+    ):
+        proc = glassnet(*args, stdin=b"")
+        err = proc.stderr.decode()
+        assert proc.returncode == 2 and err.count("\n") == 1 and "<stdin> is empty" in err, err
+
+
+@pytest.mark.parametrize(
+    "close, args, needle",
+    [
+        ("<&-", ["predict", "{model}", "-"], "cannot read <stdin>: standard input is closed"),
+        (">&-", ["predict", "{model}", "{csv}"], "'-', but standard output is closed"),
+        ("<&-", ["info", "-"], "cannot read <stdin>: standard input is closed"),
+    ],
+)
+def test_closed_standard_streams_are_one_line_errors(close, args, needle, data):
+    filled = [a.format(model=data["model"], csv=data["csv"]) for a in args]
+    command = " ".join([sys.executable, "-m", "glassnet", *filled, close])
+    proc = subprocess.run(["sh", "-c", command], capture_output=True, timeout=120)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "Traceback" not in err and err.count("\n") == 1, err
+    assert needle in err
+
+
+def test_an_unreadable_standard_input_is_one_line_naming_it(data):
+    # stdin open but failing to read (here: its descriptor closed once Python has started)
+    script = "import os; os.close(0); from glassnet.cli import main; exit(main(os.sys.argv[1:]))"
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "predict", str(data["model"]), "-"],
+        capture_output=True,
+        timeout=120,
+    )
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and err.count("\n") == 1, err
+    assert "cannot read <stdin>" in err
+
+
+def test_a_full_disk_on_standard_output_is_one_line_naming_it(data):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("needs /dev/full")
+    with open("/dev/full", "wb") as full:
+        proc = glassnet("predict", data["model"], data["csv"], stdout=full.fileno())
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and err.count("\n") == 1, err
+    assert "cannot write standard output: No space left on device" in err

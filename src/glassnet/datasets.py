@@ -546,6 +546,8 @@ def _read_text(path_or_file: str | os.PathLike[str] | IO[Any], name: str) -> str
     """The whole file as text, or a DataError saying why it cannot be read."""
     try:
         if isinstance(path_or_file, (str, os.PathLike)) and os.fspath(path_or_file) == "-":
+            if sys.stdin is None:
+                raise DataError(f"cannot read {name}: standard input is closed")
             stream: Any = getattr(sys.stdin, "buffer", sys.stdin)  # bytes, so we decide UTF-8
             data = stream.read()
         elif isinstance(path_or_file, (str, os.PathLike)):
@@ -743,7 +745,8 @@ def write_csv_atomic(
     """Write a CSV file all at once: readers see the old file or the whole new one, never half.
 
     The rows go to a temporary file in the same directory, which then replaces ``path``
-    (``os.replace`` is atomic). ``"-"`` writes to standard output instead.
+    (``os.replace`` is atomic). ``"-"`` writes to standard output instead, and an existing
+    device or pipe (e.g. ``/dev/null``) is written into, not replaced.
 
     Parameters
     ----------
@@ -758,9 +761,18 @@ def write_csv_atomic(
         If the file cannot be written (e.g. the directory is missing); nothing is left behind.
     """
     if os.fspath(path) == "-":
+        if sys.stdout is None:
+            raise DataError("cannot write <stdout>: standard output is closed")
         _write_rows(sys.stdout, header, rows)
         return
     path = os.fspath(path)
+    if _is_device_or_pipe(path):  # e.g. /dev/null: write into it, as renaming would replace it
+        try:
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                _write_rows(f, header, rows)
+        except OSError as e:
+            raise DataError(f"cannot write {path}: {e.strerror or e}") from None
+        return
     temporary = os.path.join(
         os.path.dirname(os.path.abspath(path)),
         f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp",
@@ -792,6 +804,11 @@ def _cell(value: Any) -> str:
     if isinstance(value, np.integer):
         return str(int(value))
     return str(value)
+
+
+def _is_device_or_pipe(path: str) -> bool:
+    """Whether ``path`` exists and is neither a regular file nor a directory."""
+    return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
 
 
 def _remove_quietly(path: str) -> None:

@@ -120,6 +120,14 @@ def _write_zip(f: Any, manifest: str, blobs: dict[str, bytes]) -> None:
 
 def _atomic_write(target: Path, write: Any) -> None:
     """Call write(file) on a temporary file beside `target`, then rename it over `target`."""
+    if target.exists() and not target.is_file() and not target.is_dir():
+        # a device or a pipe (e.g. /dev/null): write into it, as renaming would replace it
+        try:
+            with open(target, "wb") as f:
+                write(f)
+        except OSError as exc:
+            raise ModelFileError(f"cannot write model file '{target}': {exc.strerror}") from None
+        return
     directory = target.parent if str(target.parent) else Path(".")
     tmp = directory / f".{target.name}.{secrets.token_hex(8)}.tmp"
     try:

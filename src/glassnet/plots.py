@@ -39,6 +39,14 @@ def _figure(width: float, height: float) -> Any:
 def _save(fig: Any, path: str | os.PathLike[str]) -> None:
     """Write ``fig`` as a PNG to ``path`` atomically (temporary file + rename)."""
     path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        # a device or a pipe (e.g. /dev/null): write into it, as renaming would replace it
+        try:
+            with open(path, "wb") as f:
+                fig.savefig(f, format="png")
+        except OSError as exc:
+            raise GlassnetError(f"cannot write plot {path}: {exc.strerror or exc}") from None
+        return
     directory = os.path.dirname(os.path.abspath(path))
     temporary = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp")
     try:

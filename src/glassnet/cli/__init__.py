@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the glassnet command line; returns the exit code."""
     parser = build_parser()
+    args = None
     try:
         args, unknown = parser.parse_known_args(argv)
         if unknown:  # said by the subcommand that was given them, with its --help
@@ -54,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()  # a full disk or a closed pipe shows here, not after main returns
         return code
     except CLIError as exc:
-        print(f"{exc.prog}: error: {exc}", file=sys.stderr)
+        # an error raised without its command's name gets it from what was parsed
+        prog = command_prog(args) if exc.prog == "glassnet" and args is not None else exc.prog
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except GlassnetError as exc:
         print(f"glassnet: error: {exc}", file=sys.stderr)

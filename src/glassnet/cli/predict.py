@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+import uuid
 from typing import IO, Any
 
 import numpy as np
@@ -34,16 +35,29 @@ def check_output(path: str, option: str, *, stdout_ok: bool = True) -> None:
     if path == "-":
         if not stdout_ok:
             raise CLIError(f"argument {option}: '-' (standard output) is not supported here")
+        if sys.stdout is None:
+            raise CLIError(f"argument {option}: '-', but standard output is closed")
         return
     if not path:
         raise CLIError(f"argument {option}: expected a file name, got ''")
     if os.path.isdir(path):
         raise GlassnetError(f"cannot write {path}: it is a directory")
+    if os.path.exists(path) and not os.path.isfile(path):  # a device or a pipe: written into
+        if not os.access(path, os.W_OK):
+            raise GlassnetError(f"cannot write {path}: permission denied")
+        return
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise GlassnetError(f"cannot write {path}: no such directory {directory}")
-    if not os.access(directory, os.W_OK):
-        raise GlassnetError(f"cannot write {path}: permission denied")
+    # create and delete a file where the output will go: permissions alone do not tell (root
+    # may write anywhere, yet not in /proc or on a read-only file system)
+    probe = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.probe")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
+        raise GlassnetError(f"cannot write {path}: {reason or exc}") from None
+    os.remove(probe)
 
 
 def load_model(path: str) -> Sequential:
@@ -99,7 +113,12 @@ def read_data(path: str, predictor: Predictor, *, target: str | None, need_targe
 def _rereadable(path: str) -> str | IO[bytes]:
     """``path`` itself for a regular file; the bytes of stdin or of a pipe, read once."""
     if path == "-":
-        return io.BytesIO(sys.stdin.buffer.read())
+        if sys.stdin is None:
+            raise DataError("cannot read <stdin>: standard input is closed")
+        try:
+            return io.BytesIO(sys.stdin.buffer.read())
+        except OSError as exc:
+            raise DataError(f"cannot read <stdin>: {exc.strerror or exc}") from None
     if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
         try:
             with open(path, "rb") as f:

@@ -191,7 +191,7 @@ def _check_args(args: argparse.Namespace) -> None:
         raise CLIError("-o - would write a binary model file to the terminal; pipe it", PROG)
     if args.plot is not None:
         check_output(args.plot, "--plot", stdout_ok=False)
-        if same_file(args.plot, args.output):
+        if same_file(args.plot, args.output) and not _is_device_or_pipe(args.plot):
             raise CLIError("--plot and -o/--output name the same file", PROG)
         if importlib.util.find_spec("matplotlib") is None:  # say so before training, not after
             raise GlassnetError(f"--plot: {MISSING_MATPLOTLIB}")
@@ -329,13 +329,19 @@ def write_outputs(
     if args.plot is not None:
         from ..plots import plot_curves
 
-        directory = os.path.dirname(os.path.abspath(args.plot))
-        staged = os.path.join(
-            directory, f".{os.path.basename(args.plot)}.{uuid.uuid4().hex[:8]}.png"
-        )
         source = args.dataset or ("<stdin>" if args.data == "-" else os.path.basename(args.data))
         title = f"training on {source}"
-        plot_curves(history, staged, title=title)
+        if _is_device_or_pipe(args.plot):  # e.g. /dev/null: nothing to stage, nothing to replace
+            plot_curves(history, args.plot, title=title)
+        else:
+            directory = os.path.dirname(os.path.abspath(args.plot))
+            staged = os.path.join(
+                directory, f".{os.path.basename(args.plot)}.{uuid.uuid4().hex[:8]}.png"
+            )
+            try:
+                plot_curves(history, staged, title=title)
+            except GlassnetError as exc:  # name the user's file, not the staging one
+                raise GlassnetError(str(exc).replace(staged, args.plot)) from None
     try:
         if args.output == "-":
             _save_to_stdout(model)
@@ -348,8 +354,15 @@ def write_outputs(
             os.remove(staged)
 
 
+def _is_device_or_pipe(path: str) -> bool:
+    """Whether ``path`` exists and is neither a regular file nor a directory (/dev/null, a FIFO)."""
+    return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
+
+
 def _save_to_stdout(model: Sequential) -> None:
     """Write the model file's bytes to standard output (for pipes)."""
+    if sys.stdout is None:
+        raise GlassnetError("cannot write <stdout>: standard output is closed")
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "model.npz")
         model.save(path)
