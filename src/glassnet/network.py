@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import losses as _losses
+from . import training as _training
 from ._typing import Array
 from .activations import Sigmoid, Softmax
 from .errors import GlassnetError
@@ -17,7 +18,6 @@ from .validation import check_X, check_y
 
 if TYPE_CHECKING:
     from .optimizers import Optimizer
-    from .training import Callback, EarlyStopping, History
 
 
 class Sequential:
@@ -158,50 +158,8 @@ class Sequential:
 
     # ------------------------------------------------------------------ public API
 
-    def fit(
-        self,
-        X: Any,
-        y: Any,
-        *,
-        loss: str | _losses.Loss | None = None,
-        optimizer: str | Optimizer | None = None,
-        epochs: int = 1,
-        batch_size: int | None = None,
-        shuffle: bool = True,
-        validation_data: tuple[Any, Any] | None = None,
-        validation_split: float = 0.0,
-        early_stopping: EarlyStopping | int | None = None,
-        callbacks: Sequence[Callback] = (),
-        metrics: Sequence[str] = (),
-        seed: int | np.random.Generator | None = None,
-        verbose: int = 0,
-    ) -> History:
-        """Train the network; see `glassnet.training.fit` for every argument.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features_in)
-        y : array-like of shape (n_samples, n_outputs), or (n_samples,) class labels
-        """
-        from .training import fit
-
-        return fit(
-            self,
-            X,
-            y,
-            loss=loss,
-            optimizer=optimizer,
-            epochs=epochs,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            validation_data=validation_data,
-            validation_split=validation_split,
-            early_stopping=early_stopping,
-            callbacks=callbacks,
-            metrics=metrics,
-            seed=seed,
-            verbose=verbose,
-        )
+    #: `glassnet.training.fit`, as a method: ``model.fit(X, y, loss=..., optimizer=..., ...)``
+    fit = _training.fit
 
     def predict(self, X: Any, *, batch_size: int = 4096) -> Array:
         """The network's raw outputs, shape (n_samples, n_outputs), computed in chunks.
