@@ -134,6 +134,31 @@ def test_plot_network_command_for_the_tutorial_neuron_and_for_a_model_file(tmp_p
     _check_image(path2, "PNG")
 
 
+def _csv(path: Path, header: str, columns: list[np.ndarray]) -> Path:
+    rows = [",".join(repr(v) for v in row) for row in np.column_stack(columns).tolist()]
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_plot_evolution_command_reads_a_csv_and_refuses_a_regression_target(tmp_path, capsys):
+    a, b = np.random.default_rng(0).normal(size=(2, 40))
+    quadrant = (a * b > 0).astype(float)
+    gif = tmp_path / "d.gif"
+
+    def run(data: Path, target: str) -> int:
+        return main(["plot", "evolution", str(data), "--target", target, "-o", str(gif),
+                     "--epochs", "5", "--frames", "5"])  # fmt: skip
+
+    # every column but the target is a feature: exactly 2 are needed
+    assert run(_csv(tmp_path / "3.csv", "a,b,c,quadrant", [a, b, a + b, quadrant]), "quadrant") == 2
+    assert "has 3 features" in capsys.readouterr().err
+    assert run(_csv(tmp_path / "r.csv", "a,b,total", [a, b, a + 2 * b]), "total") == 2
+    assert "has a regression target" in capsys.readouterr().err
+    assert not gif.exists()
+    assert run(_csv(tmp_path / "q.csv", "a,b,quadrant", [a, b, quadrant]), "quadrant") == 0
+    _check_image(gif, "GIF")
+
+
 def test_plot_evolution_command_writes_a_gif(tmp_path):
     path = tmp_path / "moons.gif"
     argv = ["plot", "evolution", "--dataset", "moons", "-o", str(path), "--epochs", "20",

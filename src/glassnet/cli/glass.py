@@ -248,7 +248,7 @@ def register_evolution(kinds: Any) -> None:
                    help="at most N frames (default: 30)")  # fmt: skip
     p.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
                    help="(default: 0)")  # fmt: skip
-    p.set_defaults(handler=run_evolution, task="classification")
+    p.set_defaults(handler=run_evolution, task=None)  # `train.read_data` infers the task
 
 
 def run_evolution(args: argparse.Namespace) -> int:
@@ -274,7 +274,8 @@ def run_evolution(args: argparse.Namespace) -> int:
             f"{data.source} has {len(data.features)} features; a decision boundary is drawn "
             "for exactly 2"
         )
-    assert data.classes is not None
+    if data.task != "classification" or data.classes is None:
+        raise DataError(f"{data.source} has a regression target; a decision boundary needs classes")
     prep = Preprocessing.fit(data.X, data.y, features=data.features, target=data.target,
                              task="classification", classes=data.classes)  # fmt: skip
     model = build_network(2, args.hidden, len(data.classes), activation=args.activation,
