@@ -119,7 +119,6 @@ class LeakyReLU(Activation):
         self.negative_slope = float(negative_slope)
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        self._x = x
         out = self._out("out", x, training)
         # for 0 ≤ a < 1, max(z, a·z) is z for z > 0 and a·z otherwise
         out = np.multiply(x, self.negative_slope, out=out)
@@ -127,13 +126,13 @@ class LeakyReLU(Activation):
         return self._y
 
     def backward(self, grad: Array) -> Array:
-        x = self._x
-        slope = self._buffer("slope", x.shape, x.dtype)
-        np.greater(x, 0.0, out=slope)
+        y = self._cached_output()  # y > 0 exactly where z > 0
+        slope = self._buffer("slope", y.shape, y.dtype)
+        np.greater(y, 0.0, out=slope)
         # slope = 1 where z > 0, a elsewhere: a + (1 − a)·[z > 0]
         slope *= 1.0 - self.negative_slope
         slope += self.negative_slope
-        return np.multiply(grad, slope, out=self._buffer("dx", x.shape, x.dtype))
+        return np.multiply(grad, slope, out=self._buffer("dx", y.shape, y.dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"negative_slope": self.negative_slope}

@@ -52,6 +52,10 @@ class Layer:
 
     #: the name this layer is saved under in model files
     kind: ClassVar[str] = "Layer"
+    #: forward-pass caches: None before the first forward, and after unpickling
+    _x: Array | None = None
+    _y: Array | None = None
+    _mask: Array | None = None
 
     def __init__(self) -> None:
         self.params: dict[str, Array] = {}
@@ -87,6 +91,13 @@ class Layer:
     def _out(self, name: str, like: Array, training: bool) -> Array | None:
         """The `out=` target: a reused buffer while training, None (a fresh array) otherwise."""
         return self._buffer(name, like.shape, like.dtype) if training else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Attributes named with a leading underscore are scratch buffers and forward-pass
+        # caches (which may hold a whole training set): a pickle holds config and params only.
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        state["_buffers"] = {}
+        return state
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

@@ -7,7 +7,7 @@ gradient is (p − y)/n, finite for any logits.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -43,6 +43,10 @@ class Loss:
                 self._buffers.clear()
             buf = self._buffers[key] = np.empty(like.shape, like.dtype)
         return buf
+
+    def __getstate__(self) -> dict[str, Any]:
+        # leading-underscore attributes are scratch and caches of the last batch: not pickled
+        return {"_buffers": {}}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -184,7 +184,7 @@ class Optimizer:
 
     def _init_state(self, params: Sequence[Array]) -> None:
         self._scratch = [np.empty_like(p) for p in params]
-        self._decayed = [np.empty_like(p) for p in params] if self.weight_decay else []
+        self._decayed = [np.empty_like(p) for p in params]
         if not self.state:
             self.state = {name: [np.zeros_like(p) for p in params] for name in self.slots}
 
@@ -206,6 +206,10 @@ class Optimizer:
             "epoch": self.epoch,
             "slots": {k: [a.copy() for a in v] for k, v in self.state.items()},
         }
+
+    def __getstate__(self) -> dict[str, Any]:
+        # scratch arrays are rebuilt on the next step: pickles hold only configuration and state
+        return {**self.__dict__, "_scratch": [], "_decayed": []}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.iterations = int(state["iterations"])
