@@ -78,6 +78,10 @@ def main(argv: list[str]) -> int:
     if task == "test":
         ensure_env("dev")
         workers = [] if "-n" in rest else ["-n", "2"]
+        # Two test processes on two cores: one BLAS thread each, or their spinning threads
+        # fight over the cores (tens of times slower). OPENBLAS_CORETYPE/L2_SIZE stay untouched.
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
         _run(PY, "-m", "pytest", *workers, *rest)
         lint()
         return 0
