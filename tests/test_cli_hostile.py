@@ -8,6 +8,7 @@ in-process; a few run the real command in a subprocess (closed streams, a full d
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 import subprocess
@@ -246,3 +247,93 @@ def test_a_full_disk_on_standard_output_is_one_line_naming_it(data):
     err = proc.stderr.decode()
     assert proc.returncode == 2 and err.count("\n") == 1, err
     assert "cannot write standard output: No space left on device" in err
+
+
+# --- data that used to slip through or fail unclearly --------------------------------------------
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x,y,label\n1e308,1,a\n-1e308,2,b\n1e308,3,a\n-1e308,4,b\n",  # squares overflow
+        "x,y,label\n1.7e308,1,a\n1.7e308,2,b\n1.7e308,3,a\n1.6e308,4,b\n",  # the sum overflows
+    ],
+)
+def test_features_near_the_float64_limit_train_without_warnings(text, tmp_path, capsys):
+    # standardizing them overflowed: a RuntimeWarning on stderr and a scale of inf, so the
+    # network saw only zeros; now mean and deviation are computed without overflow
+    csv = write(tmp_path / "big.csv", text)
+    rc, out, err = run(capsys, "train", csv, "--target", "label", "-o", tmp_path / "m.npz", *FAST)
+    assert (rc, out, err) == (0, "", "")
+    scale = gn.load(tmp_path / "m.npz").extras["feature_scale"]
+    assert np.isfinite(scale).all() and scale[0] > 1e305
+
+
+def test_features_too_large_to_standardize_are_one_line_naming_the_column(tmp_path, capsys):
+    csv = write(tmp_path / "far.csv", "x,y,label\n1.79e308,1,a\n-1.79e308,2,b\n-1.79e308,3,a\n")
+    rc, out, err = run(capsys, "train", csv, "--target", "label", "-o", tmp_path / "m.npz", *FAST)
+    assert_one_line_error(rc, out, err, str(csv), "column 'x'", "too large")
+    assert listing(tmp_path) == ["far.csv"]
+
+
+def test_scores_that_overflow_are_one_line_not_warnings_and_infinity(tmp_path, capsys):
+    train = write(tmp_path / "t.csv", "x,v\n" + "".join(f"{i},{i * 1.5}\n" for i in range(30)))
+    huge = write(tmp_path / "huge.csv", "x,v\n1,1e308\n2,-1e308\n3,1e308\n")
+    model = tmp_path / "m.npz"
+    assert main(["train", str(train), "--target", "v", "-o", str(model), *FAST]) == 0
+    rc, out, err = run(capsys, "evaluate", model, huge, "--json")
+    assert_one_line_error(rc, out, err, str(huge), "column 'v'", "too large to score")
+
+
+def test_a_regression_prediction_beyond_float64_is_one_line_naming_the_row(tmp_path, capsys):
+    rows = "".join(f"{i},{v}\n" for i, v in enumerate(["1.5e308", "-1.5e308"] * 5))
+    train = write(tmp_path / "t.csv", "x,v\n" + rows)
+    model = tmp_path / "m.npz"
+    args = ["train", str(train), "--target", "v", "--task", "regression", "-o", str(model)]
+    assert main([*args, *FAST]) == 0
+    far = write(tmp_path / "far.csv", "x\n1e6\n")  # decoded: output * 1.5e308 overflows
+    rc, out, err = run(capsys, "predict", model, far)
+    assert_one_line_error(rc, out, err, f"{far} line 2", "beyond the range of float64")
+
+
+def test_numeric_labels_are_classes_by_value(tmp_path, capsys):
+    # '1' and '1.0' were two classes in training but one at evaluation
+    csv = write(tmp_path / "d.csv", "x,label\n1,1\n2,1.0\n3,2\n4,2.0\n5,01\n")
+    model = tmp_path / "m.npz"
+    rc, out, _ = run(capsys, "train", csv, "--target", "label", "-o", model, "--json", *FAST)
+    assert rc == 0 and json.loads(out)["classes"] == ["1", "2"]
+    rc, out, _ = run(capsys, "evaluate", model, csv, "--json")
+    assert rc == 0 and json.loads(out)["support"] == {"1": 3, "2": 2}
+
+
+@pytest.mark.parametrize("label", ["NaN", "nan", "inf", "-Infinity"])
+def test_a_nan_or_infinite_target_is_not_a_class(label, tmp_path, capsys):
+    csv = write(tmp_path / "d.csv", f"x,label\n1,cat\n2,{label}\n3,dog\n")
+    rc, out, err = run(capsys, "train", csv, "--target", "label", "-o", tmp_path / "m.npz")
+    assert_one_line_error(rc, out, err, f"{csv} line 3, column 'label'", repr(label))
+
+
+@pytest.mark.parametrize(("separator", "name"), [(";", "';'"), ("\t", "tab")])
+def test_a_file_with_another_separator_says_so(separator, name, tmp_path, capsys):
+    csv = write(tmp_path / "d.csv", f"x{separator}label\n1{separator}a\n2{separator}b\n")
+    rc, out, err = run(capsys, "train", csv, "--target", "label", "-o", tmp_path / "m.npz")
+    assert_one_line_error(rc, out, err, str(csv), f"looks {name}-separated")
+
+
+def test_a_latin1_file_names_the_line_of_the_first_bad_byte(tmp_path, capsys):
+    csv = write(tmp_path / "d.csv", "x,label\n1,a\n2,caf\u00e9\n", encoding="latin-1")
+    rc, out, err = run(capsys, "train", csv, "--target", "label", "-o", tmp_path / "m.npz")
+    assert_one_line_error(rc, out, err, str(csv), "not UTF-8", "line 3")
+
+
+def test_a_validation_split_leaving_no_rows_names_the_option_and_file(tmp_path, capsys):
+    csv = write(tmp_path / "d.csv", "x,label\n1,a\n2,b\n3,c\n")
+    args = ["train", csv, "--target", "label", "-o", tmp_path / "m.npz", "--validation-split"]
+    rc, out, err = run(capsys, *args, "0.7")
+    assert_one_line_error(rc, out, err, "--validation-split", "3 rows", str(csv))
+    assert listing(tmp_path) == ["d.csv"]

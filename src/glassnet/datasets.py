@@ -513,6 +513,11 @@ def read_csv(
         for value, line in zip(y_raw, lines, strict=True):
             if not value:
                 raise DataError(f"{name} line {line}, column {target!r}: missing target value")
+            if _is_number(value) and not math.isfinite(float(value)):  # nan, inf: not a class
+                raise DataError(
+                    f"{name} line {line}, column {target!r}: expected a class label or a finite "
+                    f"number, got {_show(value)}"
+                )
     return Table(columns, X, target, y_raw, name, lines)
 
 
@@ -563,7 +568,10 @@ def _read_text(path_or_file: str | os.PathLike[str] | IO[Any], name: str) -> str
     except PermissionError:
         raise DataError(f"cannot read {name}: permission denied") from None
     except UnicodeDecodeError as e:
-        raise DataError(f"cannot read {name}: not UTF-8 text (byte {e.start})") from None
+        line = e.object[: e.start].count(b"\n") + 1
+        raise DataError(
+            f"cannot read {name}: not UTF-8 text (line {line}, byte {e.start})"
+        ) from None
     except OSError as e:
         raise DataError(f"cannot read {name}: {e.strerror or e}") from None
     if "\x00" in text:
@@ -612,7 +620,10 @@ def _feature_columns(
 ) -> list[int]:
     """Indices of the feature columns in ``header``, in the expected order if one is given."""
     if target is not None and target not in header:
-        raise DataError(f"{name}: no target column {target!r}; the columns are {_names(header)}")
+        raise DataError(
+            f"{name}: no target column {target!r}; the columns are {_names(header)}"
+            + _separator_hint(header)
+        )
     available = [column for column in header if column != target]
     if not available:
         raise DataError(
@@ -624,7 +635,7 @@ def _feature_columns(
     if missing:
         raise DataError(
             f"{name}: missing feature columns {_names(missing)}; "
-            f"the model expects {_names(expected)}"
+            f"the model expects {_names(expected)}" + _separator_hint(header)
         )
     extra = [column for column in available if column not in expected]
     if extra:
@@ -633,6 +644,15 @@ def _feature_columns(
             + ("" if target else " (and no target column was named)")
         )
     return [header.index(column) for column in expected]
+
+
+def _separator_hint(header: list[str]) -> str:
+    """A note for a header read as one column that another separator would split, else ''."""
+    if len(header) == 1:
+        for separator, label in ((";", "';'"), ("\t", "tab"), ("|", "'|'")):
+            if separator in header[0]:
+                return f" (the file looks {label}-separated; glassnet reads comma-separated values)"
+    return ""
 
 
 def _number(cell: str, name: str, line: int, column: str) -> float:
@@ -727,11 +747,18 @@ def encode_target(table: Table, task: Task) -> tuple[Array, list[str] | None]:
     if table.y_raw is None or table.target is None:
         raise GlassnetError(f"{table.source} was read without a target column")
     if task == "classification":
-        numeric = all(_is_number(value) for value in table.y_raw)
-        key: Callable[[str], Any] = float if numeric else str
-        classes = sorted(set(table.y_raw), key=key)
-        index = {label: k for k, label in enumerate(classes)}
-        return np.array([index[value] for value in table.y_raw], dtype=np.int64), classes
+        if not all(_is_number(value) for value in table.y_raw):
+            classes = sorted(set(table.y_raw))
+            index = {label: k for k, label in enumerate(classes)}
+            return np.array([index[value] for value in table.y_raw], dtype=np.int64), classes
+        # numbers are classes by value: 1, 1.0 and 01 are one class, spelled as first seen
+        spelling: dict[float, str] = {}
+        for value in table.y_raw:
+            spelling.setdefault(float(value), value)
+        numbers = sorted(spelling)
+        position = {number: k for k, number in enumerate(numbers)}
+        indices = np.array([position[float(value)] for value in table.y_raw], dtype=np.int64)
+        return indices, [spelling[number] for number in numbers]
     y = [
         _number(value, table.source, line, table.target)
         for value, line in zip(table.y_raw, table.lines, strict=True)

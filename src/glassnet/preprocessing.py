@@ -71,6 +71,7 @@ class Preprocessing:
         target: str,
         task: Task,
         classes: Sequence[str] | None = None,
+        source: str = "the data",
     ) -> Preprocessing:
         """Learn the standardization of ``X`` (and of ``y`` for regression).
 
@@ -84,12 +85,22 @@ class Preprocessing:
         task : {"classification", "regression"}
         classes : sequence of str, optional
             Required for classification.
+        source : str, default="the data"
+            The data's name for messages (e.g. the CSV file).
+
+        Raises
+        ------
+        DataError
+            A column's values are so large that standardizing them would overflow float64.
         """
         X = np.asarray(X, dtype=np.float64)
         mean, scale = _standardization(X)
+        _check_standardizable(X, mean, scale, list(features), source)
         target_mean, target_scale = 0.0, 1.0
         if task == "regression":
-            m, s = _standardization(np.asarray(y, dtype=np.float64).reshape(-1, 1))
+            y2 = np.asarray(y, dtype=np.float64).reshape(-1, 1)
+            m, s = _standardization(y2)
+            _check_standardizable(y2, m, s, [target], source)
             target_mean, target_scale = float(m[0]), float(s[0])
         elif classes is None:
             raise DataError("classification needs the class labels")
@@ -313,11 +324,30 @@ class Predictor:
 
 def _standardization(X: Array) -> tuple[Array, Array]:
     """Column means and standard deviations; a constant column gets scale 1 (left centred)."""
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
+    # divide each column by its largest magnitude first: summing or squaring values near the
+    # float64 limit (~1.8e308) overflows, though their mean and deviation are representable
+    peak = np.abs(X).max(axis=0)
+    peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
+    unit = X / peak
+    mean = unit.mean(axis=0) * peak
+    scale = unit.std(axis=0) * peak
     # a constant column carries no information; dividing by 1 instead of 0 keeps it finite
     scale = np.where(scale > 1e-12 * np.maximum(np.abs(mean), 1.0), scale, 1.0)
     return mean, scale
+
+
+def _check_standardizable(
+    X: Array, mean: Array, scale: Array, names: Sequence[str], source: str
+) -> None:
+    """Raise a DataError naming the first column whose standardized values would overflow."""
+    with np.errstate(over="ignore"):  # overflow is what we look for; say it in one line
+        largest = np.abs(X - mean).max(axis=0) / scale  # the largest standardized value
+    for j in map(int, np.flatnonzero(~np.isfinite(largest))):
+        peak = float(np.abs(X[:, j]).max())
+        raise DataError(
+            f"{source}, column {names[j]!r}: values up to {peak:g} are too large to standardize "
+            "in float64; rescale the column"
+        )
 
 
 def _is_number(text: str) -> bool:

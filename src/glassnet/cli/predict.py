@@ -129,7 +129,8 @@ def _rereadable(path: str) -> str | IO[bytes]:
 
 
 def checked_outputs(predictor: Predictor, table: Table) -> Array:
-    """The network's outputs for the table, or a DataError naming the first row they overflow."""
+    """The network's outputs for the table, or a DataError naming the first row they overflow
+    (for regression, also once scaled back to the target's units)."""
     with np.errstate(all="ignore"):  # overflow is reported below, as one line
         out = predictor.outputs(table.X)
     finite = np.isfinite(out).all(axis=1)
@@ -139,6 +140,15 @@ def checked_outputs(predictor: Predictor, table: Table) -> Array:
             f"{table.source} line {table.lines[i]}: the model's output is not finite; the "
             "features are too far outside the range it was trained on"
         )
+    if predictor.task == "regression":
+        with np.errstate(over="ignore"):
+            finite = np.isfinite(predictor.decide(out))
+        if not finite.all():
+            i = int(np.argmin(finite))
+            raise DataError(
+                f"{table.source} line {table.lines[i]}: the prediction, in the target's units, "
+                "is beyond the range of float64"
+            )
     return out
 
 
@@ -268,14 +278,25 @@ def classification_scores(y: Any, predicted: Any, classes: list[str]) -> dict[st
 def regression_scores(y: Any, predicted: Any) -> dict[str, Any]:
     """MSE, MAE and R² (1 − SS_res/SS_tot; 0 when the target is constant), in the data's units."""
     y, predicted = np.asarray(y, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
-    residual = y - predicted
-    ss_res = float(residual @ residual)
-    ss_tot = float(((y - y.mean()) ** 2).sum())
+    with np.errstate(over="ignore"):  # values near the float64 limit: checked below
+        residual = y - predicted
+        mse = float(np.mean(residual**2))
+        mae = float(np.abs(residual).mean())
+        # R² from residuals and deviations divided by one common size, so squaring cannot overflow
+        deviation = y - y.mean()
+        size = max(float(np.abs(residual).max()), float(np.abs(deviation).max()), 1e-300)
+        ss_res = float(np.sum((residual / size) ** 2))
+        ss_tot = float(np.sum((deviation / size) ** 2))
+    if not all(np.isfinite(v) for v in (mse, mae, ss_res, ss_tot)):
+        raise DataError(
+            "the errors are too large to score in float64 (targets or predictions near "
+            f"{float(np.abs(np.concatenate([y, predicted])).max()):g})"
+        )
     return {
         "task": "regression",
         "n_samples": len(y),
-        "mse": ss_res / len(y),
-        "mae": float(np.abs(residual).mean()),
+        "mse": mse,
+        "mae": mae,
         "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0,
     }
 
@@ -293,7 +314,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         scores = classification_scores(y, predicted, list(prep.classes or []))
     else:
         y = np.array([_value(v, table, i) for i, v in enumerate(table.y_raw)])
-        scores = regression_scores(y, predicted)
+        try:
+            scores = regression_scores(y, predicted)
+        except DataError as exc:
+            raise DataError(f"{table.source}, column {target!r}: {exc}") from None
     if args.json:
         print(json.dumps({"model": args.model, "data": table.source, **scores}, indent=2))
     else:

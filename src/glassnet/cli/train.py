@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import shutil
 import sys
@@ -245,8 +246,15 @@ def run(args: argparse.Namespace) -> int:
     data = read_data(args)
     prep = Preprocessing.fit(
         data.X, data.y, features=data.features, target=data.target, task=data.task,
-        classes=data.classes,
+        classes=data.classes, source=data.source,
     )  # fmt: skip
+    if args.validation_split > 0 and math.ceil(len(data.X) * args.validation_split) >= len(data.X):
+        # fit holds out ceil(n * fraction) rows; say it in the command line's words
+        raise CLIError(
+            f"argument --validation-split: {args.validation_split:g} of the {len(data.X)} rows "
+            f"of {data.source} leaves none to train on",
+            PROG,
+        )
     classification = data.task == "classification"
     n_out = len(data.classes or ()) if classification else 1
     model = build_network(
