@@ -340,7 +340,11 @@ def test_read_csv_directory(in_tmp: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "kwargs", "expected"),
     [
-        (b"\x89PNG\r\n\x1a\n\xff\xd8\xff", {}, "cannot read data.csv: not UTF-8 text (line 1, byte 0)"),
+        (
+            b"\x89PNG\r\n\x1a\n\xff\xd8\xff",
+            {},
+            "cannot read data.csv: not UTF-8 text (line 1, byte 0)",
+        ),
         ("a,b\n1,\x002\n", {}, "cannot read data.csv: binary data (a NUL byte), expected CSV text"),
         ("", {}, "data.csv is empty: expected a header row and at least one data row"),
         ("\n\n", {}, "data.csv is empty: expected a header row and at least one data row"),
