@@ -13,6 +13,7 @@ import os
 import stat
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -337,3 +338,59 @@ def test_a_validation_split_leaving_no_rows_names_the_option_and_file(tmp_path, 
     rc, out, err = run(capsys, *args, "0.7")
     assert_one_line_error(rc, out, err, "--validation-split", "3 rows", str(csv))
     assert listing(tmp_path) == ["d.csv"]
+
+
+# --- model files whose manifest was edited --------------------------------------------------------
+
+
+def craft(model: Path, path: Path, **changes: object) -> Path:
+    """A copy of ``model`` whose manifest has ``changes`` applied (``a__b=v`` sets m[a][b] = v).
+
+    The arrays keep their checksums, so only the JSON is wrong: what a hand edit produces.
+    """
+    with zipfile.ZipFile(model) as src:
+        manifest = json.loads(src.read("manifest.json"))
+        for dotted, value in changes.items():
+            *parents, key = dotted.split("__")
+            node = manifest
+            for parent in parents:
+                node = node[parent]
+            node[key] = value
+        with zipfile.ZipFile(path, "w") as dst:
+            for item in src.namelist():
+                blob = json.dumps(manifest) if item == "manifest.json" else src.read(item)
+                dst.writestr(item, blob)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"metadata__training__stopped_early": True, "metadata__training__best_epoch": "x"}, ""),
+        ({"metadata__training": "hello"}, ""),
+        ({"metadata__training__epochs": [1], "metadata__training__n_samples": {}}, ""),
+        ({"metadata__preprocessing": "x"}, "expected a JSON object"),
+        ({"metadata__preprocessing__features": ["x", "x"]}, "distinct"),
+        ({"metadata__preprocessing__features": ["x", "label"]}, "not the target"),
+        ({"metadata__preprocessing__classes": ["a", "a"]}, "distinct"),
+        ({"optimizer__iterations": -5}, "'optimizer.iterations' is malformed: -5"),
+    ],
+)
+@pytest.mark.parametrize("command", ["info", "predict", "diagnose"])
+def test_an_edited_manifest_is_shown_or_refused_in_one_line(
+    changes, needle, command, data, tmp_path, capsys
+):
+    # a best_epoch of "x" crashed info, a training summary that is not an object crashed
+    # diagnose, a negative optimizer step count crashed Adam; duplicate names went unnoticed
+    model = craft(data["model"], tmp_path / "edited.npz", **changes)
+    args = {
+        "info": ["info", model],
+        "predict": ["predict", model, data["csv"]],
+        "diagnose": ["diagnose", model, data["csv"], "--epochs", "1"],
+    }[command]
+    rc, out, err = run(capsys, *args)
+    if needle:
+        assert_one_line_error(rc, out, err, str(model), needle)
+    else:  # the summary is only informative: the model still works
+        assert (rc, err) == (0, ""), err
+        assert out

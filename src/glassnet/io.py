@@ -339,6 +339,13 @@ def _build(reader: _Reader, zf: zipfile.ZipFile, manifest: dict[str, Any]) -> Se
         for slot, values in slots.items():
             if [v.shape for v in values] != shapes:
                 raise reader.fail(f"optimizer state '{slot}' does not match the parameters")
+        for counter in ("iterations", "epoch"):  # a negative step count breaks Adam's bias terms
+            value = opt_spec[counter]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise reader.fail(
+                    f"manifest field 'optimizer.{counter}' is malformed: {value!r}, expected an "
+                    "integer >= 0"
+                )
         opt.load_state_dict(
             {"iterations": opt_spec["iterations"], "epoch": opt_spec["epoch"], "slots": slots}
         )

@@ -198,6 +198,8 @@ class Preprocessing:
 
     @classmethod
     def _read(cls, model: Sequential, meta: Any) -> Preprocessing:
+        if not isinstance(meta, dict):
+            raise TypeError(f"expected a JSON object, got {type(meta).__name__}")
         features, target, task, classes = (
             meta["features"],
             meta["target"],
@@ -211,11 +213,15 @@ class Preprocessing:
             raise ValueError(f"{len(features)} feature names for a network with {n} inputs")
         if not isinstance(target, str):
             raise TypeError("target must be a column name")
+        if len(set(features)) != len(features) or target in features or not all(features):
+            raise ValueError("feature names must be distinct, non-empty and not the target")
         if task == "classification":
             if not (isinstance(classes, list) and all(isinstance(c, str) for c in classes)):
                 raise TypeError("classes must be a list of labels")
             if len(classes) != n_out or n_out < 2:
                 raise ValueError(f"{len(classes)} class labels for {n_out} outputs")
+            if len(set(classes)) != len(classes):
+                raise ValueError("class labels must be distinct")
         elif task == "regression":
             if n_out != 1 or classes is not None:
                 raise ValueError(f"a regression network must have 1 output, got {n_out}")

@@ -118,7 +118,8 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def run_diagnose(args: argparse.Namespace) -> int:
     model, X, y = _training_data(args.model, args.data, args.target, "glassnet diagnose")
-    options = model.metadata.get("training", {}).get("options", {})
+    training = model.metadata.get("training")  # metadata is whatever the file holds
+    options = training.get("options") if isinstance(training, dict) else None
     batch_size = options.get("batch_size") if isinstance(options, dict) else None
     diagnosis = diagnose(
         model,

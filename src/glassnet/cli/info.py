@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-from typing import Any
+from typing import Any, TypeGuard
 
 from .. import datasets
 from ..errors import ModelFileError
@@ -96,23 +96,29 @@ def format_facts(facts: dict[str, Any], summary: str) -> str:
         lines.append(f"task: regression of {target!r}")
     lines.append(f"features: {shown}")
     training = facts["training"]
-    if isinstance(training, dict):
+    if isinstance(training, dict):  # written by train, but any JSON a file holds: check types
         parts = []
-        if "data" in training:
-            parts.append(f"on {training['data']} ({training.get('n_samples', '?')} rows)")
-        if "epochs" in training:
+        if isinstance(training.get("data"), str):
+            n = training.get("n_samples")
+            parts.append(f"on {training['data']} ({n if _is_count(n) else '?'} rows)")
+        if _is_count(training.get("epochs")):
             parts.append(f"{training['epochs']} epochs")
         for key in ("loss", "val_loss", "accuracy", "val_accuracy", "r2", "val_r2"):
             value = training.get(key)
-            if isinstance(value, (int, float)):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
                 parts.append(f"{key} {value:.4g}")
-        if training.get("stopped_early"):
+        if training.get("stopped_early") is True:
             best = training.get("best_epoch")
-            kept = f", weights from its best epoch {best + 1}" if best is not None else ""
+            kept = f", weights from its best epoch {best + 1}" if _is_count(best) else ""
             parts.append("stopped early" + kept)
         if parts:
             lines.append("training: " + ", ".join(parts))
     return "\n".join(lines)
+
+
+def _is_count(value: Any) -> TypeGuard[int]:
+    """Whether a value read from a model file is a count (an int >= 0, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def run_info(args: argparse.Namespace) -> int:
