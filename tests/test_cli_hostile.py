@@ -394,3 +394,26 @@ def test_an_edited_manifest_is_shown_or_refused_in_one_line(
     else:  # the summary is only informative: the model still works
         assert (rc, err) == (0, ""), err
         assert out
+
+
+# --- reports stay readable ----------------------------------------------------------------------
+
+
+def test_errors_about_a_very_wide_file_stay_short(tmp_path, capsys):
+    header = ",".join(f"c{j}" for j in range(1000))
+    csv = write(tmp_path / "wide.csv", header + "\n" + ",".join(["1"] * 1000) + "\n")
+    rc, out, err = run(capsys, "train", csv, "--target", "nope", "-o", tmp_path / "m.npz")
+    assert_one_line_error(rc, out, err, "'c9', ... (1000 in all)")
+    assert len(err) < 300  # it listed all 1,000 names
+
+
+def test_labels_with_newlines_or_commas_keep_reports_one_row_per_class(tmp_path, capsys):
+    csv = write(tmp_path / "d.csv", 'x,label\n1,"a,b"\n2,"c\nd"\n3,"a,b"\n4,"c\nd"\n')
+    model = tmp_path / "m.npz"
+    assert main(["train", str(csv), "--target", "label", "-o", str(model), *FAST]) == 0
+    rc, out, _ = run(capsys, "info", model)
+    assert rc == 0 and "2 classes: 'a,b', 'c\\nd'" in out
+    rc, out, _ = run(capsys, "evaluate", model, csv)
+    assert rc == 0
+    rows = [line.split() for line in out.splitlines() if line.startswith("  '")]
+    assert [r[0] for r in rows] == ["'a,b'", "'c\\nd'"] * 2  # per-class table, confusion matrix

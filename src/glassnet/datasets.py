@@ -684,9 +684,12 @@ def _show(value: str, limit: int = 40) -> str:
     return repr(value if len(value) <= limit else value[: limit - 3] + "...")
 
 
-def _names(columns: Iterable[str]) -> str:
-    """Column names quoted and comma-separated, for messages."""
-    return ", ".join(_show(column) for column in columns)
+def _names(columns: Iterable[str], limit: int = 10) -> str:
+    """Column names quoted and comma-separated, for messages; the first ``limit`` of many."""
+    names = [_show(column) for column in columns]
+    if len(names) > limit:  # a 1,000-column file must not make a 10,000-character message
+        return ", ".join(names[:limit]) + f", ... ({len(names)} in all)"
+    return ", ".join(names)
 
 
 def infer_task(y_raw: Sequence[str]) -> Task:

@@ -86,6 +86,13 @@ def fraction(text: str) -> float:
     return value
 
 
+def shown_label(text: str) -> str:
+    """A class label as a report shows it: as is, or quoted if a newline, comma or edge space
+    would garble the line."""
+    plain = text.isprintable() and "," not in text and text == text.strip() and text != ""
+    return text if plain else repr(text)
+
+
 def command_prog(args: argparse.Namespace) -> str:
     """The name of the (sub)command that parsed ``args``, e.g. ``glassnet plot boundary``."""
     words = ["glassnet", getattr(args, "command", None), getattr(args, "kind", None)]

@@ -11,7 +11,7 @@ from .. import datasets
 from ..errors import ModelFileError
 from ..network import Sequential
 from ..preprocessing import Preprocessing
-from ._common import add_command
+from ._common import add_command, shown_label
 from .predict import load_model
 
 
@@ -85,13 +85,15 @@ def format_facts(facts: dict[str, Any], summary: str) -> str:
         lines.append(trained)
     features = facts["features"]
     shown = ", ".join(features) if features else f"{facts['n_features']} unnamed columns"
+    if features and len(features) > 20:  # --json lists them all
+        shown = ", ".join(features[:20]) + f", ... ({len(features)} in all)"
     target = facts["target"] or "the target"
     if facts["task"] is None:
         lines.append(f"task: unknown ({facts['n_outputs']} outputs, no preprocessing stored)")
     elif facts["task"] == "classification":
         classes = facts["classes"]
         lines.append(f"task: classification of {target!r} into {len(classes)} classes: "
-                     + ", ".join(classes))  # fmt: skip
+                     + ", ".join(shown_label(c) for c in classes))  # fmt: skip
     else:
         lines.append(f"task: regression of {target!r}")
     lines.append(f"features: {shown}")

@@ -25,7 +25,7 @@ from ..datasets import Table, read_csv, write_csv_atomic
 from ..errors import DataError, GlassnetError, ModelFileError
 from ..network import Sequential
 from ..preprocessing import Predictor, Preprocessing
-from ._common import CLIError, add_command
+from ._common import CLIError, add_command, shown_label
 
 # --- shared by the commands that use a model ------------------------------------------------------
 
@@ -346,15 +346,15 @@ def format_scores(scores: dict[str, Any], *, model: str, data: str) -> str:
         lines += [f"  MSE  {scores['mse']:.6g}", f"  MAE  {scores['mae']:.6g}"]
         lines.append(f"  R²   {scores['r2']:.4f}")
         return "\n".join(lines)
-    classes = scores["classes"]
+    classes = [shown_label(c) for c in scores["classes"]]
     width = max(5, *(len(c) for c in classes))
     lines.append(f"  accuracy  {scores['accuracy']:.4f}")
     lines.append("")
     lines.append(f"  {'class':<{width}}  precision  recall  support")
-    for c in classes:
+    for c, label in zip(classes, scores["classes"]):
         lines.append(
-            f"  {c:<{width}}  {scores['precision'][c]:>9.4f}  {scores['recall'][c]:>6.4f}  "
-            f"{scores['support'][c]:>7d}"
+            f"  {c:<{width}}  {scores['precision'][label]:>9.4f}  {scores['recall'][label]:>6.4f}  "
+            f"{scores['support'][label]:>7d}"
         )
     lines.append("")
     lines.append("  confusion matrix (rows: true class, columns: predicted class)")
