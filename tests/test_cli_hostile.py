@@ -417,3 +417,21 @@ def test_labels_with_newlines_or_commas_keep_reports_one_row_per_class(tmp_path,
     assert rc == 0
     rows = [line.split() for line in out.splitlines() if line.startswith("  '")]
     assert [r[0] for r in rows] == ["'a,b'", "'c\\nd'"] * 2  # per-class table, confusion matrix
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["train", "", "--target", "y", "-o", "{d}/m.npz"], ["argument DATA", "got ''"]),
+        (["info", ""], ["argument MODEL", "got ''"]),  # said "'' : it is a directory"
+        (["predict", "{model}", ""], ["argument DATA"]),
+        (["train", "{d}/no\nsuch.csv", "--target", "y", "-o", "{d}/m.npz"], ["no\\nsuch.csv"]),
+        (["predict", "{model}", "{csv}", "-o", "{d}/new\nline/p.csv"], ["new\\nline"]),
+        (["predict", "{model}", "{csv}", "--target", "x"], ["'x' is one of the model's feature"]),
+    ],
+)
+def test_odd_file_names_and_targets_are_one_line(args, needles, data, tmp_path, capsys):
+    filled = [a.format(d=tmp_path, model=data["model"], csv=data["csv"]) for a in args]
+    rc, out, err = run(capsys, *filled)
+    assert_one_line_error(rc, out, err, *needles)
+    assert listing(tmp_path) == []

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import GlassnetError
 from . import demo, glass, info, plot, predict, train
-from ._common import EXIT_USAGE, CLIError, Parser, command_prog, refuse_overwriting_inputs
+from ._common import EXIT_USAGE, CLIError, Parser, check_paths, command_prog
 
 #: subcommand modules, each with `register(subparsers)`; the order is the order in --help
 COMMANDS = [demo, train, predict, info, plot, glass]
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             prog = command_prog(args)
             raise CLIError(f"unrecognized arguments: {' '.join(unknown)} (see '{prog} --help')",
                            prog)  # fmt: skip
-        refuse_overwriting_inputs(args)
+        check_paths(args)
         code = int(args.handler(args) or 0)
         if sys.stdout is not None:
             sys.stdout.flush()  # a full disk or a closed pipe shows here, not after main returns
@@ -57,10 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CLIError as exc:
         # an error raised without its command's name gets it from what was parsed
         prog = command_prog(args) if exc.prog == "glassnet" and args is not None else exc.prog
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except GlassnetError as exc:
-        print(f"glassnet: error: {exc}", file=sys.stderr)
+        print(f"glassnet: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
@@ -76,12 +76,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # every file glassnet opens is named in its own message; an error without a file name
         # comes from writing the results to standard output (a full disk, a closed terminal)
         if exc.filename:
-            print(f"glassnet: error: {exc.strerror or exc}: '{exc.filename}'", file=sys.stderr)
+            message = f"{exc.strerror or exc}: '{exc.filename}'"
+            print(f"glassnet: error: {_one_line(message)}", file=sys.stderr)
         else:
             print(f"glassnet: error: cannot write standard output: {exc.strerror or exc}",
                   file=sys.stderr)  # fmt: skip
             _silence_stdout()
         return EXIT_USAGE
+
+
+def _one_line(message: str) -> str:
+    """The message with line breaks (from a file or column name) shown as escapes."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _silence_stdout() -> None:

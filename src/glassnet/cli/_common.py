@@ -99,12 +99,18 @@ def command_prog(args: argparse.Namespace) -> str:
     return " ".join(w for w in words if isinstance(w, str))
 
 
-def refuse_overwriting_inputs(args: argparse.Namespace) -> None:
-    """Refuse an output path (``-o``, ``--plot``) that names an input file (MODEL, DATA).
+def check_paths(args: argparse.Namespace) -> None:
+    """Refuse an empty file name, and an output path (``-o``, ``--plot``) that names an input
+    file (MODEL, DATA).
 
     Writing the output would destroy the input it is computed from; a symbolic or hard link to
     the input counts as the input.
     """
+    for name in ("model", "data"):
+        if getattr(args, name, None) == "":
+            raise CLIError(
+                f"argument {name.upper()}: expected a file name, got ''", command_prog(args)
+            )
     inputs = [getattr(args, name, None) for name in ("model", "data")]
     outputs = [
         ("-o/--output", getattr(args, "output", None)),

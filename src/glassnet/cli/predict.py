@@ -97,6 +97,8 @@ def read_data(path: str, predictor: Predictor, *, target: str | None, need_targe
     source = _rereadable(path)
     if target is None and need_target:
         raise CLIError("this model does not name its target column; give it with --target")
+    if target is not None and prep.features is not None and target in prep.features:
+        raise CLIError(f"argument --target: {target!r} is one of the model's feature columns")
     present = target is not None and (need_target or _has_column(source, target))
     table = read_csv(
         source, target=target if present else None, feature_columns=prep.features,
