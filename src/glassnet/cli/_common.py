@@ -59,6 +59,22 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def step_count_or_zero(text: str) -> int:
+    """argparse type: a number of epochs from 0 (none) to `MAX_STEPS`."""
+    value = non_negative_int(text)
+    if value > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_STEPS}, got {text!r}")
+    return value
+
+
+def legacy_seed(text: str) -> int:
+    """argparse type: a seed for the tutorial's legacy generator, which takes 0 to 2**32 - 1."""
+    value = non_negative_int(text)
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 4294967295, got {text!r}")
+    return value
+
+
 def finite_float(text: str) -> float:
     """argparse type: a finite number."""
     try:

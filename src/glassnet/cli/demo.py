@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..tutorial import TRAINING_INPUTS, TRAINING_OUTPUTS, NeuralNetwork
-from ._common import MAX_STEPS, CLIError, add_command, non_negative_int, step_count
+from ._common import MAX_STEPS, CLIError, add_command, legacy_seed, step_count
 
 PROMPTS = ("User Input One: ", "User Input Two: ", "User Input Three: ")
 
@@ -38,14 +38,6 @@ def register(sub: Any) -> None:
         "--seed", type=legacy_seed, default=1, metavar="S", help="seed, 0 to 2**32 - 1 (default: 1)"
     )
     p.set_defaults(handler=run)
-
-
-def legacy_seed(text: str) -> int:
-    """argparse type: a seed for the tutorial's legacy generator, which takes 0 to 2**32 - 1."""
-    value = non_negative_int(text)
-    if value >= 2**32:
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 4294967295, got {text!r}")
-    return value
 
 
 def parse_value(text: str) -> float:

@@ -15,7 +15,16 @@ from ..datasets import encode_target
 from ..diagnostics import diagnose
 from ..errors import DataError
 from ..trace import explain
-from ._common import CLIError, add_command, non_negative_int, positive_float, positive_int
+from ._common import (
+    CLIError,
+    add_command,
+    legacy_seed,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    step_count,
+    step_count_or_zero,
+)
 from .predict import add_target_option, check_output, load_predictor, read_data
 
 FORMATS = ("text", "markdown", "json")
@@ -40,7 +49,7 @@ def register(sub: Any) -> None:
     )
     e.add_argument(
         "--iteration",
-        type=positive_int,
+        type=step_count,
         default=1,
         metavar="N",
         help="which full-batch iteration to show, counted from 1 (default: 1)",
@@ -48,7 +57,7 @@ def register(sub: Any) -> None:
     e.add_argument("--format", choices=FORMATS, default="text", help="output format")
     e.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=legacy_seed,
         default=1,
         metavar="S",
         help="the tutorial neuron's seed (default: 1, the tutorial's)",
@@ -73,7 +82,7 @@ def register(sub: Any) -> None:
     d.add_argument("data", metavar="DATA", help="a CSV file with the model's columns and target")
     d.add_argument(
         "--epochs",
-        type=non_negative_int,
+        type=step_count_or_zero,
         default=0,
         metavar="N",
         help="also train a copy for N epochs and judge its loss curve (default: 0, no probe)",
@@ -149,14 +158,12 @@ def register_weights(kinds: Any) -> None:
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="the PNG file to write")
     p.add_argument(
         "--iterations",
-        type=positive_int,
+        type=step_count,
         default=10000,
         metavar="N",
         help="training iterations (default: 10000)",
     )
-    p.add_argument(
-        "--seed", type=non_negative_int, default=1, metavar="S", help="seed (default: 1)"
-    )
+    p.add_argument("--seed", type=legacy_seed, default=1, metavar="S", help="seed (default: 1)")
     p.set_defaults(handler=run_weights)
 
 
@@ -241,7 +248,7 @@ def register_evolution(kinds: Any) -> None:
                    help="(default: adam)")  # fmt: skip
     p.add_argument("--learning-rate", type=positive_float, metavar="LR",
                    help="(default: 0.01)")  # fmt: skip
-    p.add_argument("--epochs", type=positive_int, default=200, metavar="N",
+    p.add_argument("--epochs", type=step_count, default=200, metavar="N",
                    help="(default: 200)")  # fmt: skip
     p.add_argument("--batch-size", type=positive_int, default=32, metavar="N",
                    help="(default: 32)")  # fmt: skip
