@@ -129,6 +129,7 @@ def test_an_output_naming_an_input_is_refused_and_the_input_kept(args, tmp_path,
         (["plot", "weights", "-o", "{d}/w.png", "--iterations", "9" * 15], ["--iterations"]),
         (["plot", "evolution", "--dataset", "xor", "-o", "{d}/e.gif", "--epochs", "9" * 15], []),
         (["explain", "--iteration", "9" * 15], ["--iteration", "at most 1000000"]),
+        (["train", "--dataset", "xor", "-o", "{d}/m.npz", "--hidden", "9" * 20], ["--hidden"]),
         (
             ["train", "--dataset", "xor", "-o", "{d}/m.npz", "--bogus"],
             ["glassnet train:", "--bogus"],

@@ -50,6 +50,7 @@ from .predict import check_output
 
 PROG = "glassnet train"
 HIDDEN_ACTIVATIONS = [name for name in ACTIVATIONS if name != "softmax"]
+MAX_UNITS = 1_000_000  # per hidden layer; 1e6 x 1e6 weights would already need 8 TB
 
 
 def hidden_sizes(text: str) -> list[int]:
@@ -64,6 +65,10 @@ def hidden_sizes(text: str) -> list[int]:
     if not sizes or any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(
             f"expected positive layer widths like 64,32 (or 'none'), got {text!r}"
+        )
+    if max(sizes) > MAX_UNITS:  # past 2**63 NumPy cannot even name the shape
+        raise argparse.ArgumentTypeError(
+            f"expected layer widths of at most {MAX_UNITS} units, got {text!r}"
         )
     return sizes
 
