@@ -143,7 +143,7 @@ def test_absurd_option_values_fail_at_once_in_one_line(args, needles, tmp_path, 
 
 
 def test_a_network_too_large_for_memory_is_one_line(tmp_path, capsys):
-    hidden = ["--hidden", "100000000000"]  # 8e11 weights: NumPy refuses to allocate them
+    hidden = ["--hidden", "1000000,1000000"]  # 1e12 weights, 8 TB: NumPy refuses to allocate
     rc, out, err = run(capsys, "train", "--dataset", "xor", "-o", tmp_path / "m.npz", *hidden)
     assert_one_line_error(rc, out, err, "out of memory")
     assert listing(tmp_path) == []
