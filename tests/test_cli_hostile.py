@@ -441,3 +441,9 @@ def test_odd_file_names_and_targets_are_one_line(args, needles, data, tmp_path, 
     rc, out, err = run(capsys, *filled)
     assert_one_line_error(rc, out, err, *needles)
     assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(("given", "meant"), [("Label", "label"), ("lable", "label")])
+def test_a_misspelt_target_gets_a_suggestion(given, meant, data, tmp_path, capsys):
+    rc, out, err = run(capsys, "train", data["csv"], "--target", given, "-o", tmp_path / "m.npz")
+    assert_one_line_error(rc, out, err, f"no target column {given!r}", f"did you mean {meant!r}?")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import difflib
 import io
 import math
 import os
@@ -622,7 +623,7 @@ def _feature_columns(
     if target is not None and target not in header:
         raise DataError(
             f"{name}: no target column {target!r}; the columns are {_names(header)}"
-            + _separator_hint(header)
+            + (_separator_hint(header) or _spelling_hint(target, header))
         )
     available = [column for column in header if column != target]
     if not available:
@@ -653,6 +654,13 @@ def _separator_hint(header: list[str]) -> str:
             if separator in header[0]:
                 return f" (the file looks {label}-separated; glassnet reads comma-separated values)"
     return ""
+
+
+def _spelling_hint(wanted: str, header: list[str]) -> str:
+    """' (did you mean 'Label'?)' for a column name differing in case or by a typo, else ''."""
+    folded = [column for column in header if column.casefold() == wanted.casefold()]
+    close = folded or difflib.get_close_matches(wanted, header, n=1, cutoff=0.8)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _number(cell: str, name: str, line: int, column: str) -> float:
