@@ -447,3 +447,16 @@ def test_odd_file_names_and_targets_are_one_line(args, needles, data, tmp_path, 
 def test_a_misspelt_target_gets_a_suggestion(given, meant, data, tmp_path, capsys):
     rc, out, err = run(capsys, "train", data["csv"], "--target", given, "-o", tmp_path / "m.npz")
     assert_one_line_error(rc, out, err, f"no target column {given!r}", f"did you mean {meant!r}?")
+
+
+def test_an_unknown_option_before_any_command_is_named(capsys):
+    rc, out, err = run(capsys, "--bogus")  # said only that COMMAND was missing
+    assert_one_line_error(rc, out, err, "unrecognized arguments: --bogus")
+
+
+def test_no_arguments_is_one_line_and_version_and_help_work():
+    proc = glassnet()
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and err.count("\n") == 1 and "COMMAND" in err
+    version = glassnet("--version")
+    assert version.returncode == 0 and version.stdout.decode() == f"glassnet {gn.__version__}\n"

@@ -57,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CLIError as exc:
         # an error raised without its command's name gets it from what was parsed
         prog = command_prog(args) if exc.prog == "glassnet" and args is not None else exc.prog
+        words = list(sys.argv[1:] if argv is None else argv)
+        if args is None and words and words[0].startswith("-") and exc.prog == "glassnet":
+            # 'glassnet --bogus' would only hear that COMMAND is missing: name the option
+            exc = CLIError(f"unrecognized arguments: {words[0]} (see 'glassnet --help')")
         print(f"{prog}: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except GlassnetError as exc:
