@@ -434,6 +434,7 @@ def test_labels_with_newlines_or_commas_keep_reports_one_row_per_class(tmp_path,
         (["train", "{d}/no\nsuch.csv", "--target", "y", "-o", "{d}/m.npz"], ["no\\nsuch.csv"]),
         (["predict", "{model}", "{csv}", "-o", "{d}/new\nline/p.csv"], ["new\\nline"]),
         (["predict", "{model}", "{csv}", "--target", "x"], ["'x' is one of the model's feature"]),
+        (["predict", "{model}", "{csv}", "-o", "{csv}/p.csv"], ["good.csv is not a directory"]),
     ],
 )
 def test_odd_file_names_and_targets_are_one_line(args, needles, data, tmp_path, capsys):

@@ -48,7 +48,9 @@ def check_output(path: str, option: str, *, stdout_ok: bool = True) -> None:
         return
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise GlassnetError(f"cannot write {path}: no such directory {directory}")
+        exists = os.path.exists(directory)
+        problem = f"{directory} is not a directory" if exists else f"no such directory {directory}"
+        raise GlassnetError(f"cannot write {path}: {problem}")
     # create and delete a file where the output will go: permissions alone do not tell (root
     # may write anywhere, yet not in /proc or on a read-only file system)
     probe = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.probe")
