@@ -461,3 +461,15 @@ def test_no_arguments_is_one_line_and_version_and_help_work():
     assert proc.returncode == 2 and err.count("\n") == 1 and "COMMAND" in err
     version = glassnet("--version")
     assert version.returncode == 0 and version.stdout.decode() == f"glassnet {gn.__version__}\n"
+
+
+def test_a_long_but_legal_file_name_can_be_written(data, tmp_path, capsys):
+    # temporary names added ~20 characters to the name, so a 250-character one could not be
+    # written at all ("File name too long")
+    stem = str(tmp_path / ("a" * 246))
+    args = ["train", data["csv"], "--target", "label", *FAST, "-o", f"{stem}.npz"]
+    rc, out, err = run(capsys, *args, "--plot", f"{stem}.png")
+    assert (rc, out, err) == (0, "", "")
+    rc, out, err = run(capsys, "predict", f"{stem}.npz", data["csv"], "-o", f"{stem}.csv")
+    assert (rc, out, err) == (0, "", "")
+    assert len(listing(tmp_path)) == 3

@@ -813,7 +813,7 @@ def write_csv_atomic(
         return
     temporary = os.path.join(
         os.path.dirname(os.path.abspath(path)),
-        f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp",
+        f".{os.path.basename(path)[:64]}.{uuid.uuid4().hex[:8]}.tmp",
     )
     try:
         with open(temporary, "x", newline="", encoding="utf-8") as f:

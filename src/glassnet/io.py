@@ -129,7 +129,7 @@ def _atomic_write(target: Path, write: Any) -> None:
             raise ModelFileError(f"cannot write model file '{target}': {exc.strerror}") from None
         return
     directory = target.parent if str(target.parent) else Path(".")
-    tmp = directory / f".{target.name}.{secrets.token_hex(8)}.tmp"
+    tmp = directory / f".{target.name[:64]}.{secrets.token_hex(8)}.tmp"  # a long name still fits
     try:
         # O_EXCL: never follow or reuse an existing name; mode 0o666 minus the umask, like any
         # ordinary file (mkstemp's 0o600 would make the model unreadable to the user's group)

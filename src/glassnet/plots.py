@@ -48,7 +48,9 @@ def _save(fig: Any, path: str | os.PathLike[str]) -> None:
             raise GlassnetError(f"cannot write plot {path}: {exc.strerror or exc}") from None
         return
     directory = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp")
+    temporary = os.path.join(
+        directory, f".{os.path.basename(path)[:64]}.{uuid.uuid4().hex[:8]}.tmp"
+    )
     try:
         with open(temporary, "xb") as f:
             fig.savefig(f, format="png")

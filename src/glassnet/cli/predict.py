@@ -53,7 +53,7 @@ def check_output(path: str, option: str, *, stdout_ok: bool = True) -> None:
         raise GlassnetError(f"cannot write {path}: {problem}")
     # create and delete a file where the output will go: permissions alone do not tell (root
     # may write anywhere, yet not in /proc or on a read-only file system)
-    probe = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.probe")
+    probe = os.path.join(directory, f".{os.path.basename(path)[:64]}.{uuid.uuid4().hex[:8]}.probe")
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as exc:

@@ -349,7 +349,7 @@ def write_outputs(
         else:
             directory = os.path.dirname(os.path.abspath(args.plot))
             staged = os.path.join(
-                directory, f".{os.path.basename(args.plot)}.{uuid.uuid4().hex[:8]}.png"
+                directory, f".{os.path.basename(args.plot)[:64]}.{uuid.uuid4().hex[:8]}.png"
             )
             try:
                 plot_curves(history, staged, title=title)
