@@ -14,6 +14,22 @@ from ._typing import Array
 from .errors import GlassnetError
 from .layers import Layer
 
+#: bytes per block when an activation runs several elementwise passes over a large array: the
+#: block stays in the core's L2 cache from one pass to the next (see `row_blocks`)
+BLOCK_BYTES = 1 << 18
+
+
+def row_blocks(a: Array) -> list[slice]:
+    """Row slices of `a` of about `BLOCK_BYTES` each (one slice when `a` is small).
+
+    A chain of NumPy passes over a big array streams it through memory once per pass; run
+    block by block, the chain reads and writes memory once and the other passes hit the cache.
+    """
+    if a.nbytes <= 2 * BLOCK_BYTES or a.ndim != 2:
+        return [slice(None)]
+    rows = max(1, BLOCK_BYTES // max(1, a.strides[0]))
+    return [slice(i, i + rows) for i in range(0, a.shape[0], rows)]
+
 
 class Activation(Layer):
     """An elementwise (or row-wise) function with no parameters; caches its output for backward."""
@@ -48,22 +64,44 @@ class Sigmoid(Activation):
     def forward(self, x: Array, training: bool = False) -> Array:
         out = self._out("out", x, training)
         low, one = self._CONSTANTS.get(x.dtype.char, (-700.0, 1.0))
-        out = np.maximum(x, low, out=out)
-        np.negative(out, out=out)
-        np.exp(out, out=out)
-        np.add(out, one, out=out)
-        np.reciprocal(out, out=out)  # 1/(1 + e^(−z)), the same IEEE division as 1.0 / out
-        self._y = out
+        if out is None:
+            out = np.maximum(x, low)  # a fresh array, of x's float dtype (float64 for ints)
+            x = out
+        if x.nbytes <= 2 * BLOCK_BYTES:
+            self._y = _sigmoid(x, out, low, one)
+        else:
+            for rows in row_blocks(x):
+                _sigmoid(x[rows], out[rows], low, one)
+            self._y = out
         return out
 
     def backward(self, grad: Array) -> Array:
         y = self._cached_output()
         dx = self._buffer("dx", y.shape, y.dtype)
-        # σ'(z) = σ(z)(1 − σ(z)): the tutorial's sigmoid_derivative, applied to the output
-        np.subtract(self._CONSTANTS.get(y.dtype.char, (0.0, 1.0))[1], y, out=dx)
-        dx *= y
-        dx *= grad
+        one = self._CONSTANTS.get(y.dtype.char, (0.0, 1.0))[1]
+        if y.nbytes <= 2 * BLOCK_BYTES:
+            return _sigmoid_backward(y, grad, dx, one)
+        for rows in row_blocks(y):
+            _sigmoid_backward(y[rows], grad[rows], dx[rows], one)
         return dx
+
+
+def _sigmoid(x: Array, out: Array, low: Any, one: Any) -> Array:
+    """out ← σ(max(x, low)), in place: five passes, no temporaries."""
+    np.maximum(x, low, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.add(out, one, out=out)
+    return np.reciprocal(out, out=out)  # 1/(1 + e^(−z)), the same IEEE division as 1.0 / out
+
+
+def _sigmoid_backward(y: Array, grad: Array, dx: Array, one: Any) -> Array:
+    """dx ← grad · y(1 − y), in place."""
+    # σ'(z) = σ(z)(1 − σ(z)): the tutorial's sigmoid_derivative, applied to the output
+    np.subtract(one, y, out=dx)
+    dx *= y
+    dx *= grad
+    return dx
 
 
 class Tanh(Activation):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,7 +109,15 @@ class _Step:
 
     Built once per `fit`, so that the per-step work is only the arithmetic: the bound methods,
     the reversed layer order and the parameter lists are looked up here, not on every batch.
+
+    A large batch (the full batch of a big data set) is computed a block of rows at a time, so
+    that each layer's arrays stay in the CPU cache from one pass to the next instead of
+    streaming through memory once per pass. The blocks' gradients add up to the batch's — a
+    mean loss weights each block by its share of the rows — and one update follows.
     """
+
+    #: bytes of the widest layer's array per block (a large block: few BLAS calls per step)
+    BLOCK_BYTES = 1 << 21
 
     def __init__(self, model: Sequential, loss: _losses.Loss, optimizer: _optimizers.Optimizer):
         layers = model.layers
@@ -119,24 +127,68 @@ class _Step:
         # nobody needs d loss / d X: a first Dense layer skips that product
         self.first_dense = self.first if isinstance(self.first, Dense) else None
         self.loss_forward, self.loss_backward = loss.forward, loss.backward
+        self.mean_loss = loss.reduction == "mean"
         self.update = optimizer.step
         self.params, self.grads = model.parameters(), model.gradients()
+        widths, width = [model.n_features_in], model.n_features_in
+        for layer in layers:
+            width = layer.output_width(width) or width
+            widths.append(width)
+        self.block_rows = max(256, self.BLOCK_BYTES // (max(widths) * model.dtype.itemsize))
+        self.sums: list[Array] = []  # the gradients summed over blocks
 
-    def __call__(self, xb: Array, yb: Array) -> tuple[float, Array]:
-        """Train on one batch; returns (loss, outputs). Outputs live in a reused buffer."""
+    def __call__(
+        self, xb: Array, yb: Array, observe: Callable[[Array, Array], None] | None = None
+    ) -> float:
+        """Train on one batch and return its loss; `observe(y, outputs)` sees every output."""
+        n = len(xb)
+        if n < 2 * self.block_rows:
+            value = self.forward_backward(xb, yb, observe)
+            self.update(self.params, self.grads)
+            return value
+        if not self.sums:
+            self.sums = [np.empty_like(g) for g in self.grads]
+        n_blocks = -(-n // self.block_rows)
+        rows = -(-n // n_blocks)  # blocks of (nearly) equal size
+        total = 0.0
+        for start in range(0, n, rows):
+            x, y = xb[start : start + rows], yb[start : start + rows]
+            weight = len(x) / n if self.mean_loss else 1.0
+            total += weight * self.forward_backward(x, y, observe, weight)
+            for acc, g in zip(self.sums, self.grads):
+                if start:
+                    acc += g
+                else:
+                    np.copyto(acc, g)
+        for acc, g in zip(self.sums, self.grads):
+            np.copyto(g, acc)
+        self.update(self.params, self.grads)
+        return total
+
+    def forward_backward(
+        self,
+        xb: Array,
+        yb: Array,
+        observe: Callable[[Array, Array], None] | None = None,
+        weight: float = 1.0,
+    ) -> float:
+        """Fill every layer's grads with d (weight · loss) / d params; return the loss."""
         out = xb
         for forward in self.forwards:
             out = forward(out, True)
         value = self.loss_forward(out, yb)
+        if observe is not None:
+            observe(yb, out)
         grad = self.loss_backward()
+        if weight != 1.0:
+            grad *= weight  # the loss's own buffer, rewritten by its next backward
         for backward in self.backwards:
             grad = backward(grad)
         if self.first_dense is not None:
             self.first_dense.backward(grad, input_grad=False)
         else:
             self.first.backward(grad)
-        self.update(self.params, self.grads)
-        return value, out
+        return value
 
 
 def _all_finite(arrays: list[Array]) -> bool:
@@ -290,6 +342,12 @@ def fit(
         ylast = np.empty((n_last, *y.shape[1:]), dtype=y.dtype) if n_last else ybuf
     train_metrics = [_metrics.get(name, loss_fn) for name in metrics]
     train_step = _Step(model, loss_fn, opt)
+
+    def update_metrics(y_batch: Array, out: Array) -> None:
+        for m in train_metrics:
+            m.update(y_batch, out)
+
+    observe = update_metrics if train_metrics else None
     step = 0
 
     def diverged(epoch: int, total: float, finite_weights: bool) -> TrainingDivergedError:
@@ -310,7 +368,7 @@ def fit(
         for epoch in range(epochs):
             t0 = clock()
             opt.set_epoch(opt.epoch)
-            total = train_step(X, y)[0]
+            total = train_step(X, y)
             opt.epoch += 1
             if not (math.isfinite(total) and _all_finite(params)):
                 raise diverged(epoch, total, _all_finite(params))
@@ -328,9 +386,7 @@ def fit(
             m.reset()
         total = 0.0
         if full_batch:
-            total, out = train_step(X, y)
-            for m in train_metrics:
-                m.update(y, out)
+            total = train_step(X, y, observe)
             step += 1
             for cb in batch_hooks:
                 cb.on_batch_end(step, model, total)
@@ -342,10 +398,8 @@ def fit(
                 xb, yb = (xbuf, ybuf) if len(idx) == batch_size else (xlast, ylast)
                 np.take(X, idx, axis=0, out=xb)
                 np.take(y, idx, axis=0, out=yb)
-                value, out = train_step(xb, yb)
+                value = train_step(xb, yb, observe)
                 total += value * len(idx) if loss_fn.reduction == "mean" else value
-                for m in train_metrics:
-                    m.update(yb, out)
                 step += 1
                 for cb in batch_hooks:
                     cb.on_batch_end(step, model, value)
