@@ -473,3 +473,17 @@ def test_a_long_but_legal_file_name_can_be_written(data, tmp_path, capsys):
     rc, out, err = run(capsys, "predict", f"{stem}.npz", data["csv"], "-o", f"{stem}.csv")
     assert (rc, out, err) == (0, "", "")
     assert len(listing(tmp_path)) == 3
+
+
+def test_a_bug_is_one_line_with_exit_1_unless_debugging(monkeypatch, capsys):
+    def broken(args: object) -> int:
+        raise TypeError("an unforeseen case")
+
+    monkeypatch.setattr("glassnet.cli.info.run_info", broken)  # handlers bind at build time
+    monkeypatch.delenv("GLASSNET_DEBUG", raising=False)
+    rc, out, err = run(capsys, "info", "model.npz")
+    assert (rc, out) == (1, "") and err.count("\n") == 1
+    assert "internal error: TypeError: an unforeseen case" in err and "Traceback" not in err
+    monkeypatch.setenv("GLASSNET_DEBUG", "1")
+    with pytest.raises(TypeError, match="unforeseen"):
+        main(["info", "model.npz"])

@@ -1,7 +1,8 @@
 """The `glassnet` command: `main(argv) -> int`. Each subcommand lives in its own module here.
 
 Every failure the user can cause — a bad option, a bad file, bad data — ends as one line on
-stderr and exit code 2; stdout holds only what was asked for.
+stderr and exit code 2; stdout holds only what was asked for. A bug ends as one line and exit
+code 1 (``GLASSNET_DEBUG=1`` shows its traceback).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import GlassnetError
 from . import demo, glass, info, plot, predict, train
-from ._common import EXIT_USAGE, CLIError, Parser, check_paths, command_prog
+from ._common import EXIT_INTERNAL, EXIT_USAGE, CLIError, Parser, check_paths, command_prog
 
 #: subcommand modules, each with `register(subparsers)`; the order is the order in --help
 COMMANDS = [demo, train, predict, info, plot, glass]
@@ -87,6 +88,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                   file=sys.stderr)  # fmt: skip
             _silence_stdout()
         return EXIT_USAGE
+    except Exception as exc:  # a bug, not bad input: still one line, unless asked for the trace
+        if os.environ.get("GLASSNET_DEBUG"):
+            raise
+        message = _one_line(f"{type(exc).__name__}: {exc}")
+        print(f"glassnet: internal error: {message} (a bug: please report it; "
+              "GLASSNET_DEBUG=1 shows the traceback)", file=sys.stderr)  # fmt: skip
+        return EXIT_INTERNAL
 
 
 def _one_line(message: str) -> str:

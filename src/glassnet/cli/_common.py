@@ -7,7 +7,8 @@ import math
 import os
 from typing import Any, NoReturn
 
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # bad input: options, files, data
+EXIT_INTERNAL = 1  # a bug in glassnet
 
 #: the most epochs or iterations a run may ask for: more is a typo, not a plan, and would only
 #: look like a hang (a million epochs of the 4-row XOR data already take minutes)
