@@ -338,6 +338,12 @@ def test_a_latin1_file_names_the_line_of_the_first_bad_byte(tmp_path, capsys):
     assert_one_line_error(rc, out, err, str(csv), "not UTF-8", "line 3")
 
 
+def test_a_utf16_file_is_named_as_such(tmp_path, capsys):
+    csv = write(tmp_path / "d.csv", "x,label\n1,a\n2,b\n", encoding="utf-16")
+    rc, out, err = run(capsys, "train", csv, "--target", "label", "-o", tmp_path / "m.npz")
+    assert_one_line_error(rc, out, err, str(csv), "not UTF-8", "looks UTF-16")
+
+
 def test_a_validation_split_leaving_no_rows_names_the_option_and_file(tmp_path, capsys):
     csv = write(tmp_path / "d.csv", "x,label\n1,a\n2,b\n3,c\n")
     args = ["train", csv, "--target", "label", "-o", tmp_path / "m.npz", "--validation-split"]

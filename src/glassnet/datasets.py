@@ -570,8 +570,10 @@ def _read_text(path_or_file: str | os.PathLike[str] | IO[Any], name: str) -> str
         raise DataError(f"cannot read {name}: permission denied") from None
     except UnicodeDecodeError as e:
         line = e.object[: e.start].count(b"\n") + 1
+        utf16 = e.object[:2] in (b"\xff\xfe", b"\xfe\xff")  # the byte-order mark of UTF-16
         raise DataError(
             f"cannot read {name}: not UTF-8 text (line {line}, byte {e.start})"
+            + ("; it looks UTF-16: save it as UTF-8" if utf16 else "")
         ) from None
     except OSError as e:
         raise DataError(f"cannot read {name}: {e.strerror or e}") from None

@@ -108,8 +108,9 @@ def read_data(path: str, predictor: Predictor, *, target: str | None, need_targe
     )  # fmt: skip
     if table.X.shape[1] != prep.n_features:
         raise DataError(
-            f"{name}: {table.X.shape[1]} feature columns ({', '.join(table.columns)}), but the "
-            f"model expects {prep.n_features}"
+            f"{name}: {table.X.shape[1]} feature column(s) ({', '.join(table.columns[:10])}"
+            f"{', ...' if len(table.columns) > 10 else ''}), but the model expects "
+            f"{prep.n_features}"
         )
     return table
 
