@@ -7,6 +7,7 @@ in-process; a few run the real command in a subprocess (closed streams, a full d
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ import pytest
 
 import glassnet as gn
 from glassnet.cli import main
+from glassnet.cli._common import check_paths
 
 FAST = ["--hidden", "4", "--epochs", "3", "-q"]
 
@@ -493,3 +495,11 @@ def test_a_bug_is_one_line_with_exit_1_unless_debugging(monkeypatch, capsys):
     monkeypatch.setenv("GLASSNET_DEBUG", "1")
     with pytest.raises(TypeError, match="unforeseen"):
         main(["info", "model.npz"])
+
+
+def test_reading_and_writing_the_same_terminal_or_device_is_not_overwriting(device):
+    # '/dev/stdin' in and '/dev/stdout' out are the same terminal: writing it destroys nothing
+    args = argparse.Namespace(
+        command="predict", model="m.npz", data=str(device), output=str(device)
+    )
+    check_paths(args)  # no error

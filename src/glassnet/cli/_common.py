@@ -134,8 +134,8 @@ def check_paths(args: argparse.Namespace) -> None:
         ("--plot", getattr(args, "plot", None)),
     ]
     for option, output in outputs:
-        if not isinstance(output, str) or output in ("", "-"):
-            continue
+        if not isinstance(output, str) or output in ("", "-") or is_device_or_pipe(output):
+            continue  # e.g. '/dev/stdin' in and '/dev/stdout' out, both the terminal
         for given in inputs:
             if isinstance(given, str) and given not in ("", "-") and same_file(output, given):
                 raise CLIError(
@@ -151,6 +151,12 @@ def same_file(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # one does not exist (yet): compare where the names lead
         return os.path.realpath(a) == os.path.realpath(b)
+
+
+def is_device_or_pipe(path: str) -> bool:
+    """Whether ``path`` exists and is neither a regular file nor a directory (/dev/null, a FIFO,
+    a terminal): written into, never replaced, and not destroyed by writing."""
+    return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
 
 
 def add_command(sub: Any, name: str, *, help: str, example: str) -> Parser:

@@ -40,6 +40,7 @@ from ._common import (
     CLIError,
     add_command,
     fraction,
+    is_device_or_pipe,
     non_negative_int,
     positive_float,
     positive_int,
@@ -197,7 +198,7 @@ def _check_args(args: argparse.Namespace) -> None:
         raise CLIError("-o - would write a binary model file to the terminal; pipe it", PROG)
     if args.plot is not None:
         check_output(args.plot, "--plot", stdout_ok=False)
-        if same_file(args.plot, args.output) and not _is_device_or_pipe(args.plot):
+        if same_file(args.plot, args.output) and not is_device_or_pipe(args.plot):
             raise CLIError("--plot and -o/--output name the same file", PROG)
         if importlib.util.find_spec("matplotlib") is None:  # say so before training, not after
             raise GlassnetError(f"--plot: {MISSING_MATPLOTLIB}")
@@ -344,7 +345,7 @@ def write_outputs(
 
         source = args.dataset or ("<stdin>" if args.data == "-" else os.path.basename(args.data))
         title = f"training on {source}"
-        if _is_device_or_pipe(args.plot):  # e.g. /dev/null: nothing to stage, nothing to replace
+        if is_device_or_pipe(args.plot):  # e.g. /dev/null: nothing to stage, nothing to replace
             plot_curves(history, args.plot, title=title)
         else:
             directory = os.path.dirname(os.path.abspath(args.plot))
@@ -365,11 +366,6 @@ def write_outputs(
     finally:
         if staged is not None and os.path.exists(staged):
             os.remove(staged)
-
-
-def _is_device_or_pipe(path: str) -> bool:
-    """Whether ``path`` exists and is neither a regular file nor a directory (/dev/null, a FIFO)."""
-    return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
 
 
 def _save_to_stdout(model: Sequential) -> None:
