@@ -129,7 +129,10 @@ def test_an_output_naming_an_input_is_refused_and_the_input_kept(args, tmp_path,
         (["explain", "--seed", str(2**32)], ["glassnet explain:", "--seed"]),
         (["plot", "weights", "-o", "{d}/w.png", "--seed", str(2**32)], ["--seed"]),
         (["plot", "weights", "-o", "{d}/w.png", "--iterations", "9" * 15], ["--iterations"]),
-        (["plot", "evolution", "--dataset", "xor", "-o", "{d}/e.gif", "--epochs", "9" * 15], []),
+        (
+            ["plot", "evolution", "--dataset", "xor", "-o", "{d}/e.gif", "--epochs", "9" * 15],
+            ["--epochs"],
+        ),
         (["explain", "--iteration", "9" * 15], ["--iteration", "at most 1000000"]),
         (["train", "--dataset", "xor", "-o", "{d}/m.npz", "--hidden", "9" * 20], ["--hidden"]),
         (
