@@ -181,7 +181,7 @@ class Dense(Layer):
         same = x.dtype is w.dtype and grad.dtype is w.dtype  # then np.dot: see `forward`
         (np.dot if same else np.matmul)(x.T, grad, out=self.grads["weight"])
         if self.bias:
-            np.sum(grad, axis=0, out=self.grads["bias"])
+            np.add.reduce(grad, axis=0, out=self.grads["bias"])  # np.sum, minus its wrapper
         if not input_grad:
             return grad
         dx = self._buffer("dx", (grad.shape[0], self.n_in), w.dtype)

@@ -136,7 +136,7 @@ class CrossEntropy(Loss):
         n = z.shape[0]
         p = self._buffer("p", z)
         np.subtract(z, z.max(axis=1, keepdims=True), out=p)  # shift: e^(z − max) ≤ 1
-        shifted_true = _pick(p, y_true)  # Σ y·(z − max), before p is overwritten
+        shifted_true = _pick(p, y_true, self._row_numbers(n))  # Σ y·(z − max), before p changes
         np.exp(p, out=p)
         sums = p.sum(axis=1)
         p /= sums[:, None]
@@ -148,17 +148,25 @@ class CrossEntropy(Loss):
         g = self._buffer("g", p)
         if y.ndim == 1:
             np.copyto(g, p)
-            g[np.arange(len(y)), y] -= 1.0
+            g[self._row_numbers(len(y)), y] -= 1.0
         else:
             np.subtract(p, y, out=g)
         g *= 1.0 / len(g)
         return g
 
+    def _row_numbers(self, n: int) -> Array:
+        """0, 1, …, n − 1 (kept: the same batch size comes back every step)."""
+        rows: Array | None = self.__dict__.get("_rows")
+        if rows is None or len(rows) != n:
+            rows = self._rows = np.arange(n)
+        return rows
 
-def _pick(values: Array, y_true: Array) -> float:
+
+def _pick(values: Array, y_true: Array, rows: Array | None = None) -> float:
     """Σ over rows of the value at each row's label (labels), or of y·values (rows of weights)."""
     if y_true.ndim == 1:
-        return float(values[np.arange(len(y_true)), y_true].sum())
+        rows = np.arange(len(y_true)) if rows is None else rows
+        return float(values[rows, y_true].sum())
     return float(np.vdot(values, y_true))
 
 
