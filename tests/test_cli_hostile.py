@@ -506,3 +506,33 @@ def test_reading_and_writing_the_same_terminal_or_device_is_not_overwriting(devi
         command="predict", model="m.npz", data=str(device), output=str(device)
     )
     check_paths(args)  # no error
+
+
+# --- endless inputs -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["train", "/dev/zero", "--target", "y", "-o", "{d}/m.npz"], "binary data"),
+        (["predict", "{model}", "/dev/urandom"], "binary data"),
+        (["predict", "/dev/zero", "{csv}"], "not a glassnet model"),
+        (["info", "/dev/urandom"], "not a glassnet model"),
+    ],
+)
+def test_an_endless_device_is_refused_from_its_first_block(args, needle, data, tmp_path, capsys):
+    # both were read whole before being judged: /dev/zero until memory ran out
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("needs /dev/zero and /dev/urandom")
+    filled = [a.format(d=tmp_path, model=data["model"], csv=data["csv"]) for a in args]
+    rc, out, err = run(capsys, *filled)
+    assert_one_line_error(rc, out, err, "/dev/", needle)
+    assert listing(tmp_path) == []
+
+
+def test_binary_standard_input_is_refused_from_its_first_block(data):
+    # 64 MB of NUL bytes: refused after the first 64 KB (the pipe then closes on the writer)
+    for args in (["predict", data["model"], "-"], ["info", "-"]):
+        proc = glassnet(*args, stdin=bytes(1 << 26))
+        err = proc.stderr.decode()
+        assert proc.returncode == 2 and err.count("\n") == 1 and "<stdin>" in err, err

@@ -47,6 +47,9 @@ __all__ = [
 # An integer target with at most this many distinct values is read as class labels.
 MAX_INTEGER_CLASSES = 20
 
+# A CSV file whose first this many bytes hold a NUL byte is refused as binary before reading on.
+BINARY_SNIFF_BYTES = 1 << 16
+
 
 # --- the two fixed tables ----------------------------------------------------------------------
 
@@ -555,12 +558,12 @@ def _read_text(path_or_file: str | os.PathLike[str] | IO[Any], name: str) -> str
             if sys.stdin is None:
                 raise DataError(f"cannot read {name}: standard input is closed")
             stream: Any = getattr(sys.stdin, "buffer", sys.stdin)  # bytes, so we decide UTF-8
-            data = stream.read()
+            data = _read_all(stream, name)
         elif isinstance(path_or_file, (str, os.PathLike)):
             with open(path_or_file, "rb") as f:
-                data = f.read()
+                data = _read_all(f, name)
         else:
-            data = path_or_file.read()
+            data = _read_all(path_or_file, name)
         text: str = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     except FileNotFoundError:
         raise DataError(f"cannot read {name}: no such file") from None
@@ -570,16 +573,43 @@ def _read_text(path_or_file: str | os.PathLike[str] | IO[Any], name: str) -> str
         raise DataError(f"cannot read {name}: permission denied") from None
     except UnicodeDecodeError as e:
         line = e.object[: e.start].count(b"\n") + 1
-        utf16 = e.object[:2] in (b"\xff\xfe", b"\xfe\xff")  # the byte-order mark of UTF-16
         raise DataError(
             f"cannot read {name}: not UTF-8 text (line {line}, byte {e.start})"
-            + ("; it looks UTF-16: save it as UTF-8" if utf16 else "")
         ) from None
     except OSError as e:
         raise DataError(f"cannot read {name}: {e.strerror or e}") from None
     if "\x00" in text:
         raise DataError(f"cannot read {name}: binary data (a NUL byte), expected CSV text")
     return text.removeprefix("\ufeff")
+
+
+def _read_all(stream: IO[Any], name: str) -> bytes | str:
+    """All of ``stream``, refusing binary data as soon as its first block shows a NUL byte.
+
+    A device like /dev/zero, or a pipe from /dev/urandom, never ends: read whole, it would fill
+    memory before anything could be said about it.
+    """
+    first = stream.read(BINARY_SNIFF_BYTES)
+    if isinstance(first, bytes):
+        refuse_binary_start(first, name)
+    elif "\x00" in first:
+        raise DataError(f"cannot read {name}: binary data (a NUL byte), expected CSV text")
+    rest = stream.read()
+    return first + rest if rest else first
+
+
+def refuse_binary_start(first: bytes, name: str) -> None:
+    """Raise a DataError if the first bytes of a file show it is not UTF-8 CSV text.
+
+    UTF-16 (recognized by its byte-order mark) is named as such; any other NUL byte means binary.
+    """
+    if first[:2] in (b"\xff\xfe", b"\xfe\xff"):  # the byte-order mark of UTF-16
+        raise DataError(
+            f"cannot read {name}: not UTF-8 text (line 1, byte 0); it looks UTF-16: save it as "
+            "UTF-8"
+        )
+    if b"\x00" in first:
+        raise DataError(f"cannot read {name}: binary data (a NUL byte), expected CSV text")
 
 
 def _records(text: str, name: str) -> list[tuple[int, list[str]]]:

@@ -21,7 +21,13 @@ import numpy as np
 
 from .. import io as model_io
 from .._typing import Array
-from ..datasets import Table, read_csv, write_csv_atomic
+from ..datasets import (
+    BINARY_SNIFF_BYTES,
+    Table,
+    read_csv,
+    refuse_binary_start,
+    write_csv_atomic,
+)
 from ..errors import DataError, GlassnetError, ModelFileError
 from ..network import Sequential
 from ..preprocessing import Predictor, Preprocessing
@@ -64,7 +70,7 @@ def check_output(path: str, option: str, *, stdout_ok: bool = True) -> None:
 
 def load_model(path: str) -> Sequential:
     """A model from a file, or from standard input when ``path`` is ``-``."""
-    source = _rereadable(path)
+    source = _rereadable(path, model=True)
     if isinstance(source, str):
         return model_io.load(source)
     # a zip archive needs seeking: copy the stream into a temporary file and load that
@@ -115,22 +121,39 @@ def read_data(path: str, predictor: Predictor, *, target: str | None, need_targe
     return table
 
 
-def _rereadable(path: str) -> str | IO[bytes]:
-    """``path`` itself for a regular file; the bytes of stdin or of a pipe, read once."""
+def _rereadable(path: str, *, model: bool = False) -> str | IO[bytes]:
+    """``path`` itself for a regular file; the bytes of stdin or of a pipe or device, read once.
+
+    The first block is checked before reading on (a model file is a zip archive, starting
+    ``PK``; a CSV file holds no NUL byte), so /dev/zero or /dev/urandom is refused at once
+    instead of read until memory runs out.
+    """
+    name = "<stdin>" if path == "-" else path
     if path == "-":
         if sys.stdin is None:
             raise DataError("cannot read <stdin>: standard input is closed")
+        stream = sys.stdin.buffer
+    elif os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
         try:
-            return io.BytesIO(sys.stdin.buffer.read())
-        except OSError as exc:
-            raise DataError(f"cannot read <stdin>: {exc.strerror or exc}") from None
-    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
-        try:
-            with open(path, "rb") as f:
-                return io.BytesIO(f.read())
+            stream = open(path, "rb")  # noqa: SIM115 (closed below, after reading)
         except OSError:
-            pass  # read_csv will open it again and say what is wrong
-    return path
+            return path  # read_csv or load will open it again and say what is wrong
+    else:
+        return path
+    try:
+        first = stream.read(BINARY_SNIFF_BYTES)
+        if model and first and not first.startswith(b"PK"):
+            raise ModelFileError(
+                f"cannot load model file '{name}': not a glassnet model (not an .npz/zip archive)"
+            )
+        if not model:
+            refuse_binary_start(first, name)
+        return io.BytesIO(first + stream.read())
+    except OSError as exc:
+        raise DataError(f"cannot read {name}: {exc.strerror or exc}") from None
+    finally:
+        if path != "-":
+            stream.close()
 
 
 def checked_outputs(predictor: Predictor, table: Table) -> Array:
