@@ -536,3 +536,12 @@ def test_binary_standard_input_is_refused_from_its_first_block(data):
         proc = glassnet(*args, stdin=bytes(1 << 26))
         err = proc.stderr.decode()
         assert proc.returncode == 2 and err.count("\n") == 1 and "<stdin>" in err, err
+
+
+def test_info_json_stays_valid_json_when_the_manifest_holds_nan(data, tmp_path, capsys):
+    nan = float("nan")
+    model = craft(data["model"], tmp_path / "m.npz", metadata__training__loss=nan)
+    rc, out, err = run(capsys, "info", model, "--json")
+    assert (rc, err) == (0, "")
+    facts = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
+    assert facts["training"]["loss"] is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 from typing import Any, TypeGuard
 
 from .. import datasets
@@ -118,6 +119,18 @@ def format_facts(facts: dict[str, Any], summary: str) -> str:
     return "\n".join(lines)
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities (which a hand-edited manifest may hold) as None: JSON
+    has no such numbers, and ``json.dumps`` would write NaN, which JSON readers reject."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _is_count(value: Any) -> TypeGuard[int]:
     """Whether a value read from a model file is a count (an int >= 0, not a bool)."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
@@ -134,7 +147,7 @@ def run_info(args: argparse.Namespace) -> int:
         prep = None  # a model built in Python whose outputs the CLI cannot name; still show it
     facts = model_facts(model, prep, name)
     if args.json:
-        print(json.dumps(facts, indent=2))
+        print(json.dumps(_finite(facts), indent=2, allow_nan=False))
     else:
         print(format_facts(facts, model.summary()))
     return 0
