@@ -250,10 +250,26 @@ class SGD(Optimizer):
             raise GlassnetError("nesterov=True needs a momentum > 0, got momentum=0")
         self.slots = ("velocity",) if self.momentum else ()
 
+    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+        if self.momentum or self.clip_norm is not None or self.weight_decay:
+            super().step(params, grads)
+            return
+        # plain gradient descent, p ← p − η·g: nothing else to do, so no general machinery
+        if not self._scratch:
+            self._init_state(params)
+        self.iterations += 1
+        for p, g, step in zip(params, grads, self._scratch):
+            self._descend(p, g, step)
+
+    def _descend(self, p: Array, g: Array, step: Array) -> None:
+        if self.learning_rate == 1.0:  # the tutorial's rate: multiplying by 1 changes nothing
+            p -= g
+        else:
+            p -= np.multiply(g, self.learning_rate, out=step)
+
     def _update(self, i: int, p: Array, g: Array) -> None:
         if not self.momentum:
-            step = np.multiply(g, self.learning_rate, out=self._scratch[i])
-            p -= step
+            self._descend(p, g, self._scratch[i])
             return
         v = self.state["velocity"][i]
         v *= self.momentum
