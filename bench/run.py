@@ -400,6 +400,12 @@ def _machine_table(facts: dict[str, Any], gemm: dict[str, float]) -> str:
     rows.append(
         "| PyTorch threads | `torch.set_num_threads(os.cpu_count())` in every torch child |"
     )
+    if "load" in facts:
+        start, end = facts["load"]
+        rows.append(
+            "| load average (1, 5, 15 min) at start / end | "
+            f"{', '.join(f'{x:.2f}' for x in start)} / {', '.join(f'{x:.2f}' for x in end)} |"
+        )
     for key, value in gemm.items():
         rows.append(f"| measured matmul, {key.replace('_', ' ')} | {value / 1e9:.1f} GFLOP/s |")
     return "\n".join(rows)
@@ -454,6 +460,7 @@ def main(argv: list[str]) -> int:
     out = args.out or (HERE / "RESULTS.md" if args.full else None)
 
     started = time.perf_counter()
+    load_at_start = _load()
     facts = machine_facts()
     _log("measuring matrix-multiply throughput")
     gemm = _child([str(HERE / "run.py"), "--gemm"])
@@ -482,6 +489,7 @@ def main(argv: list[str]) -> int:
                 cmd = [str(HERE / "workloads.py"), wl, "glassnet", "--data", str(data)]
                 _child(cmd + ["--profile", str(prof)] + (["--quick"] if args.quick else []))
                 profiles[wl] = profile_table(prof)
+    facts["load"] = (load_at_start, _load())
     text = report(results, facts, gemm, profiles, args, time.perf_counter() - started)
     if out is None:
         print(text)
@@ -489,6 +497,14 @@ def main(argv: list[str]) -> int:
         out.write_text(text + "\n")
         _log(f"wrote {out}")
     return 0
+
+
+def _load() -> tuple[float, ...]:
+    """The machine's load average (other jobs compete with the benchmark for the cores)."""
+    try:
+        return tuple(os.getloadavg())
+    except OSError:
+        return (float("nan"),) * 3
 
 
 def _log(message: str) -> None:
