@@ -250,10 +250,6 @@ def build_network(
 def run(args: argparse.Namespace) -> int:
     _check_args(args)
     data = read_data(args)
-    prep = Preprocessing.fit(
-        data.X, data.y, features=data.features, target=data.target, task=data.task,
-        classes=data.classes, source=data.source,
-    )  # fmt: skip
     if args.validation_split > 0 and math.ceil(len(data.X) * args.validation_split) >= len(data.X):
         # fit holds out ceil(n * fraction) rows; say it in the command line's words
         raise CLIError(
@@ -261,6 +257,10 @@ def run(args: argparse.Namespace) -> int:
             f"of {data.source} leaves none to train on",
             PROG,
         )
+    prep = Preprocessing.fit(
+        data.X, data.y, features=data.features, target=data.target, task=data.task,
+        classes=data.classes, source=data.source,
+    )  # fmt: skip
     classification = data.task == "classification"
     n_out = len(data.classes or ()) if classification else 1
     model = build_network(
