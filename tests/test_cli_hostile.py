@@ -545,3 +545,13 @@ def test_info_json_stays_valid_json_when_the_manifest_holds_nan(data, tmp_path, 
     assert (rc, err) == (0, "")
     facts = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
     assert facts["training"]["loss"] is None
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(data, tmp_path):
+    # like 'glassnet predict ... | head -1': no BrokenPipeError trace, no message, exit 0
+    big = tmp_path / "big.csv"
+    big.write_text("x,y\n" + "0.5,-0.5\n" * 100_000)
+    command = f"{sys.executable} -m glassnet predict {data['model']} {big} --proba | head -1"
+    proc = subprocess.run(["sh", "-c", command], capture_output=True, timeout=120)
+    assert proc.stdout.decode() == "a,b\n"
+    assert proc.stderr == b""
