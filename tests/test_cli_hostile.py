@@ -555,3 +555,23 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(data, tmp_path):
     proc = subprocess.run(["sh", "-c", command], capture_output=True, timeout=120)
     assert proc.stdout.decode() == "a,b\n"
     assert proc.stderr == b""
+
+
+@pytest.mark.parametrize("event", [EOFError, KeyboardInterrupt])
+def test_demo_on_a_terminal_ends_the_prompt_line_before_the_message(event, monkeypatch, capsys):
+    # "User Input Two: glassnet demo: error: ..." shared one line on the terminal
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    def answer(prompt: str) -> str:
+        print(prompt, end="")
+        raise event
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr("builtins.input", answer)
+    rc = main(["demo", "--iterations", "1"])
+    out, err = capsys.readouterr()
+    assert rc == 2
+    assert out.endswith("User Input One: \n")
+    assert err.count("\n") == 1 and ("end of input" in err or "interrupted" in err)

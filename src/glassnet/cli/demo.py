@@ -67,7 +67,11 @@ def ask_situation() -> list[float]:
         while True:
             try:
                 answer = input(prompt) if interactive else _read_line(prompt)
-            except EOFError:
+            except (EOFError, KeyboardInterrupt) as exc:
+                if interactive:
+                    print(flush=True)  # end the prompt's line, so the message gets its own
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
                 raise CLIError(
                     f"end of input while reading {prompt.strip().rstrip(':')}", "glassnet demo"
                 ) from None
