@@ -575,3 +575,16 @@ def test_demo_on_a_terminal_ends_the_prompt_line_before_the_message(event, monke
     assert rc == 2
     assert out.endswith("User Input One: \n")
     assert err.count("\n") == 1 and ("end of input" in err or "interrupted" in err)
+
+
+def test_an_output_naming_the_file_on_standard_input_is_refused(data, tmp_path):
+    # 'glassnet train - -o data.csv < data.csv' replaced the data with the model
+    csv = tmp_path / "data.csv"
+    csv.write_bytes(data["csv"].read_bytes())
+    before = digest(csv)
+    with open(csv, "rb") as stdin:
+        proc = glassnet("train", "-", "--target", "label", "-o", csv, *FAST, stdin=stdin.fileno())
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and err.count("\n") == 1, err
+    assert "would overwrite the input file read on standard input" in err
+    assert digest(csv) == before and listing(tmp_path) == ["data.csv"]

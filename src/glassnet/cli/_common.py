@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from typing import Any, NoReturn
 
 EXIT_USAGE = 2  # bad input: options, files, data
@@ -137,12 +138,17 @@ def check_paths(args: argparse.Namespace) -> None:
         if not isinstance(output, str) or output in ("", "-") or is_device_or_pipe(output):
             continue  # e.g. '/dev/stdin' in and '/dev/stdout' out, both the terminal
         for given in inputs:
-            if isinstance(given, str) and given not in ("", "-") and same_file(output, given):
-                raise CLIError(
-                    f"argument {option}: {output} would overwrite the input file {given}; "
-                    "choose another path",
-                    command_prog(args),
-                )
+            if given == "-" and _is_stdin(output):  # e.g. 'train - -o data.csv < data.csv'
+                given = "read on standard input"
+            elif not (
+                isinstance(given, str) and given not in ("", "-") and same_file(output, given)
+            ):
+                continue
+            raise CLIError(
+                f"argument {option}: {output} would overwrite the input file {given}; "
+                "choose another path",
+                command_prog(args),
+            )
 
 
 def same_file(a: str, b: str) -> bool:
@@ -151,6 +157,15 @@ def same_file(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # one does not exist (yet): compare where the names lead
         return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _is_stdin(path: str) -> bool:
+    """Whether ``path`` is the file standard input was redirected from."""
+    try:
+        here, there = os.fstat(sys.stdin.fileno()), os.stat(path)
+    except (AttributeError, OSError, ValueError):  # no stdin, not a real file, or no such path
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def is_device_or_pipe(path: str) -> bool:
