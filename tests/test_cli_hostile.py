@@ -588,3 +588,25 @@ def test_an_output_naming_the_file_on_standard_input_is_refused(data, tmp_path):
     assert proc.returncode == 2 and err.count("\n") == 1, err
     assert "would overwrite the input file read on standard input" in err
     assert digest(csv) == before and listing(tmp_path) == ["data.csv"]
+
+
+def test_labels_reach_an_ascii_terminal_as_utf8_csv_and_escaped_reports(tmp_path):
+    # PYTHONIOENCODING=ascii (or an old locale) made predict and info fail on 'café'
+    csv = tmp_path / "d.csv"
+    csv.write_text("x,label\n1,café\n2,thé\n3,café\n", encoding="utf-8")
+    model = tmp_path / "m.npz"
+    assert main(["train", str(csv), "--target", "label", "-o", str(model), *FAST]) == 0
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    outputs = []
+    for args in (["predict", model, csv], ["info", model]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "glassnet", *map(str, args)],
+            capture_output=True,
+            env=env,
+            timeout=120,
+        )
+        assert (proc.returncode, proc.stderr) == (0, b""), proc.stderr
+        outputs.append(proc.stdout)
+    predictions, report = outputs
+    assert set(predictions.decode("utf-8").splitlines()[1:]) <= {"café", "thé"}
+    assert "caf\\xe9" in report.decode("ascii")

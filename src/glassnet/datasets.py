@@ -833,7 +833,7 @@ def write_csv_atomic(
     if os.fspath(path) == "-":
         if sys.stdout is None:
             raise DataError("cannot write <stdout>: standard output is closed")
-        _write_rows(sys.stdout, header, rows)
+        _write_rows_to_stdout(header, rows)
         return
     path = os.fspath(path)
     if _is_device_or_pipe(path):  # e.g. /dev/null: write into it, as renaming would replace it
@@ -858,6 +858,22 @@ def write_csv_atomic(
     except BaseException:
         _remove_quietly(temporary)
         raise
+
+
+def _write_rows_to_stdout(header: Sequence[str], rows: Iterable[Any]) -> None:
+    """Write the CSV to standard output in UTF-8, as to a file, whatever the locale's encoding
+    (an ASCII terminal could not print a label like 'café')."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (e.g. io.StringIO): it takes any character
+        _write_rows(sys.stdout, header, rows)
+        return
+    sys.stdout.flush()
+    text = io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=True)
+    try:
+        _write_rows(text, header, rows)
+        text.flush()
+    finally:
+        text.detach()  # leave sys.stdout's own binary stream open
 
 
 def _write_rows(f: IO[str], header: Sequence[str], rows: Iterable[Any]) -> None:

@@ -115,4 +115,9 @@ def _silence_stdout() -> None:
 
 def run() -> None:
     """Console-script entry point."""
+    # reports with a label or column name the terminal's encoding lacks show it escaped rather
+    # than failing (CSV output is written in UTF-8 regardless)
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
     sys.exit(main())
