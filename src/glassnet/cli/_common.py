@@ -6,6 +6,7 @@ import argparse
 import math
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 EXIT_USAGE = 2  # bad input: options, files, data
@@ -31,42 +32,29 @@ class Parser(argparse.ArgumentParser):
         raise CLIError(f"{message} (see '{self.prog} --help')", prog=self.prog)
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def integer_type(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer from `low` to `high` (inclusive; no upper bound if None)."""
+    words = {0: "a non-negative integer", 1: "a positive integer"}.get(low, f"an integer >= {low}")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"expected at most {high}, got {text!r}")
+        return value
+
+    return parse
 
 
-def step_count(text: str) -> int:
-    """argparse type: a number of epochs or iterations, from 1 to `MAX_STEPS`."""
-    value = positive_int(text)
-    if value > MAX_STEPS:
-        raise argparse.ArgumentTypeError(f"expected at most {MAX_STEPS}, got {text!r}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
-
-
-def step_count_or_zero(text: str) -> int:
-    """argparse type: a number of epochs from 0 (none) to `MAX_STEPS`."""
-    value = non_negative_int(text)
-    if value > MAX_STEPS:
-        raise argparse.ArgumentTypeError(f"expected at most {MAX_STEPS}, got {text!r}")
-    return value
+positive_int = integer_type(1)
+non_negative_int = integer_type(0)
+#: epochs or iterations: from 1 to `MAX_STEPS` (or from 0, where 0 means none)
+step_count = integer_type(1, MAX_STEPS)
+step_count_or_zero = integer_type(0, MAX_STEPS)
 
 
 def legacy_seed(text: str) -> int:
