@@ -152,3 +152,24 @@ def test_a_layer_that_allocates_per_batch_is_caught_by_the_peak_check():
     finally:
         tracemalloc.stop()
     assert max(memory.peak_above_start) > PEAK_LIMIT
+
+
+def test_a_large_full_batch_trained_in_blocks_allocates_nothing_per_epoch():
+    """The blocked full-batch path (`training._Step`) reuses its block buffers too."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((9000, 20))  # 3 blocks of 3000 rows with 64 hidden units
+    y = (rng.random((9000, 1)) < 0.5).astype(np.float64)
+    model = gn.Sequential([gn.Dense(20, 64, rng=0), gn.Sigmoid(), gn.Dense(64, 1, rng=1)])
+    memory = EpochMemory()
+    tracemalloc.start()
+    try:
+        model.fit(
+            X, y, loss=gn.BinaryCrossEntropy(), optimizer=gn.SGD(0.5), epochs=4,
+            callbacks=[memory],
+        )  # fmt: skip
+    finally:
+        tracemalloc.stop()
+    growth = memory.current[-1] - memory.current[0]
+    assert growth < GROWTH_LIMIT, f"epochs 2-4 kept {growth:,} more bytes"
+    # a block's hidden activations are 3000 × 64 × 8 bytes = 1.5 MB: none may be made anew
+    assert max(memory.peak_above_start) < PEAK_LIMIT, memory.peak_above_start
