@@ -508,7 +508,7 @@ def _walk(
     model: Sequential, X: Array, y: Array, loss: _losses.Loss, opt: _optimizers.Optimizer,
     iteration: int,
 ) -> Explanation:  # fmt: skip
-    """Run one training step as `training._train_step` does, keeping every intermediate array."""
+    """Run one training step as the fit loop does, keeping every intermediate array."""
     plain_sgd = (
         isinstance(opt, _optimizers.SGD) and not opt.momentum and not opt.weight_decay
         and opt.clip_norm is None

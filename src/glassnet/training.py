@@ -22,7 +22,7 @@ from . import optimizers as _optimizers
 from ._typing import Array
 from .errors import GlassnetError, TrainingDivergedError
 from .layers import Dense, Dropout, positive_int
-from .validation import check_X, check_y
+from .validation import all_finite, check_X, check_y
 
 if TYPE_CHECKING:
     from .network import Sequential
@@ -192,15 +192,8 @@ class _Step:
 
 
 def _all_finite(arrays: list[Array]) -> bool:
-    """True when no array holds an inf or a NaN.
-
-    Σ p² (one BLAS dot, no temporary) is finite whenever every p is; only when it is not (a
-    non-finite value, or finite values above ~1e154) is the exact elementwise test needed.
-    """
-    for p in arrays:
-        if not math.isfinite(float(np.vdot(p, p))) and not np.isfinite(p).all():
-            return False
-    return True
+    """True when no array holds an inf or a NaN."""
+    return all(all_finite(p) for p in arrays)
 
 
 def _split(
@@ -311,8 +304,10 @@ def fit(
     if batch_size is None:
         batch_size = n
     batch_size = min(positive_int(batch_size, "batch_size"), n)
-    stopper = EarlyStopping(patience=early_stopping) if isinstance(early_stopping, int) else (
-        early_stopping
+    stopper = (
+        EarlyStopping(patience=early_stopping)
+        if isinstance(early_stopping, int)
+        else (early_stopping)
     )
     if stopper is not None:
         positive_int(stopper.patience, "early_stopping patience")

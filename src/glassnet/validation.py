@@ -20,6 +20,18 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def all_finite(a: Array) -> bool:
+    """Whether `a` holds no NaN or infinity.
+
+    A sum is finite whenever every element is, and costs no temporary array; only when it is not
+    (a NaN, an infinity, or finite values whose sum overflows) is the elementwise test needed.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(a, axis=None)):
+            return True
+    return bool(np.isfinite(a).all())
+
+
 def _first_bad(a: Array) -> str:
     """Where the first NaN or infinity of `a` sits, and what it is."""
     pos = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
@@ -60,7 +72,7 @@ def check_X(X: Any, *, dtype: np.dtype, n_features: int | None = None, name: str
             f"{name} has {a.shape[1]} features per sample, but the network expects {n_features}"
         )
     a = np.ascontiguousarray(a, dtype=dtype)
-    if not np.isfinite(a).all():
+    if not all_finite(a):
         raise DataError(f"{name} contains {_first_bad(a)}; expected finite numbers")
     return a
 
@@ -86,7 +98,7 @@ def check_y(
         raise DataError(f"X and {name} have different lengths: {n_samples} and {len(a)} samples")
     if labels and a.ndim == 1:
         if a.dtype.kind == "f":
-            if not np.isfinite(a).all():
+            if not all_finite(a):
                 raise DataError(f"{name} contains {_first_bad(a)}; expected class labels")
             if not np.array_equal(a, np.round(a)):
                 raise DataError(f"{name} holds class labels, so must be integers; got {a[:5]}")
@@ -97,7 +109,7 @@ def check_y(
                 f"{n_outputs} outputs, so expects labels in [0, {n_outputs - 1}]"
             )
         return ai
-    if labels and a.ndim == 2 and a.shape[1] == n_outputs and np.isfinite(a).all():
+    if labels and a.ndim == 2 and a.shape[1] == n_outputs and all_finite(a):
         sums = a.sum(axis=1)
         if (a < 0).any() or not np.allclose(sums, 1.0, atol=1e-6):
             row = int(np.argmax((a < 0).any(axis=1) | ~np.isclose(sums, 1.0, atol=1e-6)))
@@ -115,6 +127,6 @@ def check_y(
     if a.shape[1] != n_outputs:
         raise DataError(f"{name} has {a.shape[1]} columns, but the network has {n_outputs} outputs")
     a = np.ascontiguousarray(a, dtype=dtype)
-    if not np.isfinite(a).all():
+    if not all_finite(a):
         raise DataError(f"{name} contains {_first_bad(a)}; expected finite numbers")
     return a
