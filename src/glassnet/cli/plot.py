@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
     p = add_command(
         sub,
         "plot",
-        help="draw a figure of a trained model to a PNG file",
+        help="draw a figure (a PNG, or an animated GIF for evolution)",
         example="glassnet plot boundary model.npz data.csv -o boundary.png",
     )
     kinds = p.add_subparsers(dest="kind", metavar="KIND", parser_class=Parser)
