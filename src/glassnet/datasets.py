@@ -68,9 +68,9 @@ def tutorial() -> tuple[Array, Array]:
     >>> X.shape, y.ravel().tolist()
     ((4, 3), [0.0, 1.0, 1.0, 0.0])
     """
-    X = np.array([[0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 1]], dtype=np.float64)
-    y = np.array([[0], [1], [1], [0]], dtype=np.float64)
-    return X, y
+    from .tutorial import TRAINING_INPUTS, TRAINING_OUTPUTS
+
+    return TRAINING_INPUTS.copy(), TRAINING_OUTPUTS.copy()
 
 
 def xor() -> tuple[Array, Array]:
