@@ -209,10 +209,10 @@ def test_training_without_a_trace_calls_no_batch_hook_and_wraps_no_layer():
     assert not training._overrides(gn.Callback(), "on_batch_end")
     X, y = gn.datasets.xor()
     net = gn.Sequential([gn.Dense(2, 2, rng=0), gn.ReLU(), gn.Dense(2, 1, rng=1)])
-    methods = [type(layer).__dict__["forward"] for layer in net.layers]
+    methods = [type(layer).forward for layer in net.layers]
     net.fit(X, y, loss="mse", optimizer="sgd", epochs=2, callbacks=[Trace()])
     # tracing reads the layers' cached outputs: it replaces no method and adds no attribute
-    assert [type(layer).__dict__["forward"] for layer in net.layers] == methods
+    assert [type(layer).forward for layer in net.layers] == methods
     assert all("forward" not in vars(layer) for layer in net.layers)
 
 

@@ -1,7 +1,8 @@
-"""The array alias every glassnet module annotates with."""
+"""The aliases glassnet modules annotate with."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -9,3 +10,5 @@ import numpy.typing as npt
 
 Array = npt.NDArray[Any]
 FloatDType = type[np.float32] | type[np.float64]
+#: one pre-bound step of a compiled training step: a call with no arguments
+Call = Callable[[], object]

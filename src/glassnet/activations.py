@@ -6,11 +6,12 @@ the classic form (σ' = σ(1 − σ), tanh' = 1 − tanh²).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._typing import Array
+from ._typing import Array, Call
 from .errors import GlassnetError
 from .layers import Layer
 
@@ -32,11 +33,41 @@ def row_blocks(a: Array) -> list[slice]:
 
 
 class Activation(Layer):
-    """An elementwise (or row-wise) function with no parameters; caches its output for backward."""
+    """An elementwise (or row-wise) function with no parameters; caches its output for backward.
+
+    A subclass gives the function and its derivative as two kernels, ``_apply(x, out)`` and
+    ``_derive(y, grad, dx)``; `forward`, `backward` and the fit loop's plans all run those same
+    kernels, so each formula is written once.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._y: Array | None = None
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self._y = self._apply(x, self._out("out", x, training))
+        return self._y
+
+    def backward(self, grad: Array) -> Array:
+        y = self._cached_output()
+        return self._derive(y, grad, self._buffer("dx", y.shape, y.dtype))
+
+    def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
+        out = self._y = self._buffer("out", x.shape, x.dtype)
+        return out, [partial(self._apply, x, out)]
+
+    def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
+        y = self._cached_output()
+        dx = self._buffer("dx", y.shape, y.dtype)
+        return dx, [partial(self._derive, y, grad, dx)]
+
+    def _apply(self, x: Array, out: Array | None) -> Array:
+        """out ← f(x) (a fresh array when `out` is None); return it."""
+        raise NotImplementedError
+
+    def _derive(self, y: Array, grad: Array, dx: Array) -> Array:
+        """dx ← grad · f′, given the output y = f(x); return dx."""
+        raise NotImplementedError
 
     def _cached_output(self) -> Array:
         if self._y is None:
@@ -61,23 +92,31 @@ class Sigmoid(Activation):
         "f": (np.array(-87.0, dtype=np.float32), np.array(1.0, dtype=np.float32)),
     }
 
-    def forward(self, x: Array, training: bool = False) -> Array:
-        out = self._out("out", x, training)
+    def _apply(self, x: Array, out: Array | None) -> Array:
         low, one = self._CONSTANTS.get(x.dtype.char, (-700.0, 1.0))
         if out is None:
             out = np.maximum(x, low)  # a fresh array, of x's float dtype (float64 for ints)
             x = out
         if x.nbytes <= 2 * BLOCK_BYTES:
-            self._y = _sigmoid(x, out, low, one)
-        else:
-            for rows in row_blocks(x):
-                _sigmoid(x[rows], out[rows], low, one)
-            self._y = out
+            return _sigmoid(x, out, low, one)
+        for rows in row_blocks(x):
+            _sigmoid(x[rows], out[rows], low, one)
         return out
 
-    def backward(self, grad: Array) -> Array:
+    def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
+        out, calls = super().plan_forward(x)
+        if x.nbytes <= 2 * BLOCK_BYTES:  # one block: its passes themselves, no Python between
+            calls = _sigmoid_passes(x, out, *self._CONSTANTS[x.dtype.char])
+        return out, calls
+
+    def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
+        dx, calls = super().plan_backward(grad, input_grad)
         y = self._cached_output()
-        dx = self._buffer("dx", y.shape, y.dtype)
+        if y.nbytes <= 2 * BLOCK_BYTES:
+            calls = _sigmoid_backward_passes(y, grad, dx, self._CONSTANTS[y.dtype.char][1])
+        return dx, calls
+
+    def _derive(self, y: Array, grad: Array, dx: Array) -> Array:
         one = self._CONSTANTS.get(y.dtype.char, (0.0, 1.0))[1]
         if y.nbytes <= 2 * BLOCK_BYTES:
             return _sigmoid_backward(y, grad, dx, one)
@@ -88,20 +127,37 @@ class Sigmoid(Activation):
 
 def _sigmoid(x: Array, out: Array, low: Any, one: Any) -> Array:
     """out ← σ(max(x, low)), in place: five passes, no temporaries."""
-    np.maximum(x, low, out=out)
-    np.negative(out, out=out)
-    np.exp(out, out=out)
-    np.add(out, one, out=out)
-    return np.reciprocal(out, out=out)  # 1/(1 + e^(−z)), the same IEEE division as 1.0 / out
+    for call in _sigmoid_passes(x, out, low, one):
+        call()
+    return out
+
+
+def _sigmoid_passes(x: Array, out: Array, low: Any, one: Any) -> list[Call]:
+    """The five passes of `_sigmoid`, pre-bound: a training plan runs them with no Python in
+    between (positional ``out``: NumPy parses it faster than a keyword)."""
+    return [
+        partial(np.maximum, x, low, out=out),  # (np.maximum takes out= as a keyword only)
+        partial(np.negative, out, out),
+        partial(np.exp, out, out),
+        partial(np.add, out, one, out),
+        partial(np.reciprocal, out, out),  # 1/(1 + e^(−z)), the same IEEE division as 1.0 / out
+    ]
 
 
 def _sigmoid_backward(y: Array, grad: Array, dx: Array, one: Any) -> Array:
     """dx ← grad · y(1 − y), in place."""
-    # σ'(z) = σ(z)(1 − σ(z)): the tutorial's sigmoid_derivative, applied to the output
-    np.subtract(one, y, out=dx)
-    dx *= y
-    dx *= grad
+    for call in _sigmoid_backward_passes(y, grad, dx, one):
+        call()
     return dx
+
+
+def _sigmoid_backward_passes(y: Array, grad: Array, dx: Array, one: Any) -> list[Call]:
+    # σ'(z) = σ(z)(1 − σ(z)): the tutorial's sigmoid_derivative, applied to the output
+    return [
+        partial(np.subtract, one, y, dx),
+        partial(np.multiply, dx, y, dx),
+        partial(np.multiply, dx, grad, dx),
+    ]
 
 
 class Tanh(Activation):
@@ -109,13 +165,10 @@ class Tanh(Activation):
 
     kind = "Tanh"
 
-    def forward(self, x: Array, training: bool = False) -> Array:
-        self._y = np.tanh(x, out=self._out("out", x, training))
-        return self._y
+    def _apply(self, x: Array, out: Array | None) -> Array:
+        return np.tanh(x, out=out)
 
-    def backward(self, grad: Array) -> Array:
-        y = self._cached_output()
-        dx = self._buffer("dx", y.shape, y.dtype)
+    def _derive(self, y: Array, grad: Array, dx: Array) -> Array:
         np.multiply(y, y, out=dx)
         np.subtract(1.0, dx, out=dx)
         dx *= grad
@@ -127,15 +180,13 @@ class ReLU(Activation):
 
     kind = "ReLU"
 
-    def forward(self, x: Array, training: bool = False) -> Array:
-        self._y = np.maximum(x, 0.0, out=self._out("out", x, training))
-        return self._y
+    def _apply(self, x: Array, out: Array | None) -> Array:
+        return np.maximum(x, 0.0, out=out)
 
-    def backward(self, grad: Array) -> Array:
-        y = self._cached_output()
-        active = self._buffer("active", y.shape, np.dtype(bool))
-        np.greater(y, 0.0, out=active)
-        return np.multiply(grad, active, out=self._buffer("dx", y.shape, y.dtype))
+    def _derive(self, y: Array, grad: Array, dx: Array) -> Array:
+        np.greater(y, 0.0, out=dx)  # 1.0 where z > 0, else 0.0 (y > 0 exactly where z > 0)
+        dx *= grad
+        return dx
 
 
 class LeakyReLU(Activation):
@@ -156,21 +207,18 @@ class LeakyReLU(Activation):
             raise GlassnetError(f"negative_slope must be in [0, 1), got {negative_slope!r}")
         self.negative_slope = float(negative_slope)
 
-    def forward(self, x: Array, training: bool = False) -> Array:
-        out = self._out("out", x, training)
+    def _apply(self, x: Array, out: Array | None) -> Array:
         # for 0 ≤ a < 1, max(z, a·z) is z for z > 0 and a·z otherwise
         out = np.multiply(x, self.negative_slope, out=out)
-        self._y = np.maximum(x, out, out=out)
-        return self._y
+        return np.maximum(x, out, out=out)
 
-    def backward(self, grad: Array) -> Array:
-        y = self._cached_output()  # y > 0 exactly where z > 0
-        slope = self._buffer("slope", y.shape, y.dtype)
-        np.greater(y, 0.0, out=slope)
-        # slope = 1 where z > 0, a elsewhere: a + (1 − a)·[z > 0]
-        slope *= 1.0 - self.negative_slope
-        slope += self.negative_slope
-        return np.multiply(grad, slope, out=self._buffer("dx", y.shape, y.dtype))
+    def _derive(self, y: Array, grad: Array, dx: Array) -> Array:
+        # slope = 1 where z > 0 (exactly where y > 0), a elsewhere: a + (1 − a)·[z > 0]
+        np.greater(y, 0.0, out=dx)
+        dx *= 1.0 - self.negative_slope
+        dx += self.negative_slope
+        dx *= grad
+        return dx
 
     def get_config(self) -> dict[str, Any]:
         return {"negative_slope": self.negative_slope}
@@ -186,19 +234,15 @@ class Softmax(Activation):
 
     kind = "Softmax"
 
-    def forward(self, x: Array, training: bool = False) -> Array:
-        out = self._out("out", x, training)
+    def _apply(self, x: Array, out: Array | None) -> Array:
         rowmax = x.max(axis=1, keepdims=True)
         out = np.subtract(x, rowmax, out=out)
         np.exp(out, out=out)
         out /= out.sum(axis=1, keepdims=True)
-        self._y = out
         return out
 
-    def backward(self, grad: Array) -> Array:
+    def _derive(self, y: Array, grad: Array, dx: Array) -> Array:
         # Jacobian-vector product: ∂L/∂zᵢ = yᵢ (gᵢ − Σⱼ gⱼ yⱼ)
-        y = self._cached_output()
-        dx = self._buffer("dx", y.shape, y.dtype)
         np.multiply(grad, y, out=dx)
         dot = dx.sum(axis=1, keepdims=True)
         np.subtract(grad, dot, out=dx)
@@ -216,6 +260,12 @@ class Identity(Activation):
 
     def backward(self, grad: Array) -> Array:
         return grad
+
+    def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
+        return x, []
+
+    def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
+        return grad, []
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

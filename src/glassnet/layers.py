@@ -10,12 +10,13 @@ inference path, always returns a fresh array).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
 from . import initializers
-from ._typing import Array
+from ._typing import Array, Call
 from .errors import GlassnetError
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -68,6 +69,24 @@ class Layer:
 
     def backward(self, grad: Array) -> Array:
         """Given d loss / d output, fill `grads` and return d loss / d input."""
+        raise NotImplementedError
+
+    def plan_forward(self, x: Array) -> tuple[Array, list[Call]] | None:
+        """The training forward pass as pre-bound calls, for the fit loop to run again and again.
+
+        Returns the array the output will be in and the calls that fill it from whatever `x`
+        holds when they run (the fit loop refills the same batch buffers every step), or None
+        when this layer has no plan (the fit loop then calls `forward` and `backward`). The
+        calls run the same kernels as `forward`, on the buffers `forward` would use.
+        """
+        return None
+
+    def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
+        """The backward pass as pre-bound calls, after `plan_forward`: (d loss / d input, calls).
+
+        `grad` is the array d loss / d output will be in; with `input_grad` False the calls
+        may skip d loss / d input (nobody needs it below the first layer).
+        """
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
@@ -187,6 +206,31 @@ class Dense(Layer):
         dx = self._buffer("dx", (grad.shape[0], self.n_in), w.dtype)
         return (np.dot if same else np.matmul)(grad, w.T, out=dx)
 
+    def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
+        self._x = x
+        w = self.params["weight"]
+        out = self._buffer("out", (x.shape[0], self.n_out), w.dtype)
+        product = np.dot if x.dtype is w.dtype else np.matmul
+        # out= given by position: NumPy parses that faster than a keyword
+        calls: list[Call] = [partial(product, x, w, out)]
+        if self.bias:
+            calls.append(partial(np.add, out, self.params["bias"], out))
+        return out, calls
+
+    def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
+        x, w = self._x, self.params["weight"]
+        if x is None:
+            raise GlassnetError("Dense.plan_backward called before plan_forward")
+        product = np.dot if x.dtype is w.dtype and grad.dtype is w.dtype else np.matmul
+        calls: list[Call] = [partial(product, x.T, grad, self.grads["weight"])]
+        if self.bias:  # np.add.reduce(grad, axis=0, dtype=None, out=grads["bias"])
+            calls.append(partial(np.add.reduce, grad, 0, None, self.grads["bias"]))
+        if not input_grad:
+            return grad, calls
+        dx = self._buffer("dx", (grad.shape[0], self.n_in), w.dtype)
+        calls.append(partial(product, grad, w.T, dx))
+        return dx, calls
+
     def get_config(self) -> dict[str, Any]:
         return {"n_in": self.n_in, "n_out": self.n_out, "bias": self.bias}
 
@@ -220,18 +264,34 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             self._mask = None
             return x
-        mask = self._buffer("mask", x.shape, x.dtype)
-        # keep with probability 1 − rate, scaled so that E[output] = x
-        self.rng.random(out=mask, dtype=mask.dtype)
-        np.greater_equal(mask, self.rate, out=mask)
-        mask *= 1.0 / (1.0 - self.rate)
-        self._mask = mask
+        mask = self._mask = self._draw(self._buffer("mask", x.shape, x.dtype))
         return np.multiply(x, mask, out=self._buffer("out", x.shape, x.dtype))
 
     def backward(self, grad: Array) -> Array:
         if self._mask is None:
             return grad
         return np.multiply(grad, self._mask, out=self._buffer("dx", grad.shape, grad.dtype))
+
+    def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
+        if self.rate == 0.0:
+            self._mask = None
+            return x, []
+        mask = self._mask = self._buffer("mask", x.shape, x.dtype)
+        out = self._buffer("out", x.shape, x.dtype)
+        return out, [partial(self._draw, mask), partial(np.multiply, x, mask, out)]
+
+    def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
+        if self._mask is None:
+            return grad, []
+        dx = self._buffer("dx", grad.shape, grad.dtype)
+        return dx, [partial(np.multiply, grad, self._mask, dx)]
+
+    def _draw(self, mask: Array) -> Array:
+        """A fresh mask: 0 with probability `rate`, else 1 / (1 − rate), so that E[output] = x."""
+        self.rng.random(out=mask, dtype=mask.dtype)
+        np.greater_equal(mask, self.rate, out=mask)
+        mask *= 1.0 / (1.0 - self.rate)
+        return mask
 
     def get_config(self) -> dict[str, Any]:
         return {"rate": self.rate}

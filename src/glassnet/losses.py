@@ -7,6 +7,8 @@ gradient is (p − y)/n, finite for any logits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,6 +36,17 @@ class Loss:
 
     def __call__(self, y_pred: Array, y_true: Array) -> float:
         return self.forward(y_pred, y_true)
+
+    def plan(
+        self, y_pred: Array, y_true: Array
+    ) -> tuple[Callable[[], float], Array, list[Callable[[], object]]]:
+        """The loss as pre-bound calls for the fit loop (see `Layer.plan_forward`).
+
+        Returns (value, grad, calls): ``value()`` computes the loss of what `y_pred` and
+        `y_true` hold when it runs; after it, `calls` leave d loss / d y_pred in `grad`.
+        """
+        grad = self._buffer("g", y_pred)  # where `backward` leaves it: then nothing is copied
+        return partial(self.forward, y_pred, y_true), grad, [partial(_relay, self.backward, grad)]
 
     def _buffer(self, name: str, like: Array) -> Array:
         key = (name, like.shape, like.dtype.char)  # a str hashes faster than a dtype
@@ -63,13 +76,24 @@ class SumSquaredError(Loss):
     reduction = "sum"
 
     def forward(self, y_pred: Array, y_true: Array) -> float:
-        r = np.subtract(y_pred, y_true, out=self._buffer("r", y_pred))
-        self._r = r
-        return 0.5 * float(np.vdot(r, r))  # vdot reads r flat: Σ r²
+        self._r = self._buffer("r", y_pred)
+        return _half_squared_error(y_pred, y_true, self._r)
 
     def backward(self) -> Array:
         # d/dŷ ½(y − ŷ)² = ŷ − y
         return self._r
+
+    def plan(
+        self, y_pred: Array, y_true: Array
+    ) -> tuple[Callable[[], float], Array, list[Callable[[], object]]]:
+        r = self._r = self._buffer("r", y_pred)  # the value leaves the gradient in r
+        return partial(_half_squared_error, y_pred, y_true, r), r, []
+
+
+def _half_squared_error(y_pred: Array, y_true: Array, r: Array) -> float:
+    """r ← ŷ − y; return ½·Σ r²."""
+    np.subtract(y_pred, y_true, out=r)
+    return 0.5 * float(np.vdot(r, r))  # vdot reads r flat: Σ r²
 
 
 class MeanSquaredError(Loss):
@@ -160,6 +184,13 @@ class CrossEntropy(Loss):
         if rows is None or len(rows) != n:
             rows = self._rows = np.arange(n)
         return rows
+
+
+def _relay(backward: Callable[[], Array], grad: Array) -> None:
+    """Run `backward` and make sure its result is in `grad` (it is, unless buffers were remade)."""
+    result = backward()
+    if result is not grad:
+        np.copyto(grad, result)
 
 
 def _pick(values: Array, y_true: Array, rows: Array | None = None) -> float:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._typing import Array
+from ._typing import Array, Call
 from .errors import GlassnetError
 
 # ---------------------------------------------------------------- learning-rate schedules
@@ -182,6 +183,10 @@ class Optimizer:
                 g += grads[i]
             self._update(i, p, g)
 
+    def plan_step(self, params: Sequence[Array], grads: Sequence[Array]) -> list[Call]:
+        """The update as pre-bound calls, for the fit loop's compiled step (`_Step.program`)."""
+        return [partial(self.step, params, grads)]
+
     def _init_state(self, params: Sequence[Array]) -> None:
         self._scratch = [np.empty_like(p) for p in params]
         self._decayed = [np.empty_like(p) for p in params]
@@ -251,25 +256,28 @@ class SGD(Optimizer):
         self.slots = ("velocity",) if self.momentum else ()
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        if self.momentum or self.clip_norm is not None or self.weight_decay:
+        if not self._plain:
             super().step(params, grads)
             return
-        # plain gradient descent, p ← p − η·g: nothing else to do, so no general machinery
         if not self._scratch:
             self._init_state(params)
-        self.iterations += 1
-        for p, g, step in zip(params, grads, self._scratch):
-            self._descend(p, g, step)
+        _descend(self, params, grads, self._scratch)
 
-    def _descend(self, p: Array, g: Array, step: Array) -> None:
-        if self.learning_rate == 1.0:  # the tutorial's rate: multiplying by 1 changes nothing
-            p -= g
-        else:
-            p -= np.multiply(g, self.learning_rate, out=step)
+    def plan_step(self, params: Sequence[Array], grads: Sequence[Array]) -> list[Call]:
+        if not self._plain:
+            return super().plan_step(params, grads)
+        if not self._scratch:
+            self._init_state(params)
+        return [partial(_descend, self, params, grads, self._scratch)]
+
+    @property
+    def _plain(self) -> bool:
+        """Plain gradient descent, p ← p − η·g: nothing else to do, so no general machinery."""
+        return not (self.momentum or self.clip_norm is not None or self.weight_decay)
 
     def _update(self, i: int, p: Array, g: Array) -> None:
         if not self.momentum:
-            self._descend(p, g, self._scratch[i])
+            _descend(self, [p], [g], [self._scratch[i]], count=False)
             return
         v = self.state["velocity"][i]
         v *= self.momentum
@@ -285,6 +293,24 @@ class SGD(Optimizer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+def _descend(
+    opt: Optimizer,
+    params: Sequence[Array],
+    grads: Sequence[Array],
+    scratch: Sequence[Array],
+    count: bool = True,
+) -> None:
+    """p ← p − η·g for each parameter (and one more step counted, unless `count` is False)."""
+    rate = opt.learning_rate
+    if count:
+        opt.iterations += 1
+    for p, g, step in zip(params, grads, scratch):
+        if rate == 1.0:  # the tutorial's rate: multiplying by 1 changes nothing
+            p -= g
+        else:
+            p -= np.multiply(g, rate, out=step)
 
 
 class Adam(Optimizer):

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,9 +20,9 @@ import numpy as np
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
-from ._typing import Array
+from ._typing import Array, Call
 from .errors import GlassnetError, TrainingDivergedError
-from .layers import Dense, Dropout, positive_int
+from .layers import Dense, Dropout, Layer, positive_int
 from .validation import all_finite, check_X, check_y
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ class _Step:
     BLOCK_BYTES = 1 << 21
 
     def __init__(self, model: Sequential, loss: _losses.Loss, optimizer: _optimizers.Optimizer):
-        layers = model.layers
+        layers = self.layers = model.layers
         self.forwards = [layer.forward for layer in layers]
         self.backwards = [layer.backward for layer in layers[:0:-1]]
         self.first = layers[0]
@@ -129,6 +130,10 @@ class _Step:
         self.loss_forward, self.loss_backward = loss.forward, loss.backward
         self.mean_loss = loss.reduction == "mean"
         self.update = optimizer.step
+        self.update_plan = optimizer.plan_step
+        self.loss_plan = loss.plan if _plans_cover(loss) else partial(_losses.Loss.plan, loss)
+        # the lowest layer with parameters: below it, backward has nothing to compute
+        self.lowest_params = next((i for i, la in enumerate(layers) if la.params), len(layers))
         self.params, self.grads = model.parameters(), model.gradients()
         widths, width = [model.n_features_in], model.n_features_in
         for layer in layers:
@@ -148,15 +153,11 @@ class _Step:
             return value
         if not self.sums:
             self.sums = [np.empty_like(g) for g in self.grads]
-        n_blocks = -(-n // self.block_rows)
-        rows = -(-n // n_blocks)  # blocks of (nearly) equal size
         total = 0.0
-        for start in range(0, n, rows):
-            x, y = xb[start : start + rows], yb[start : start + rows]
-            weight = len(x) / n if self.mean_loss else 1.0
+        for i, (x, y, weight) in enumerate(self.blocks(xb, yb)):
             total += weight * self.forward_backward(x, y, observe, weight)
             for acc, g in zip(self.sums, self.grads):
-                if start:
+                if i:
                     acc += g
                 else:
                     np.copyto(acc, g)
@@ -164,6 +165,86 @@ class _Step:
             np.copyto(g, acc)
         self.update(self.params, self.grads)
         return total
+
+    def blocks(self, xb: Array, yb: Array) -> list[tuple[Array, Array, float]]:
+        """(rows of xb, rows of yb, the block's weight in the batch's loss) for each block."""
+        n = len(xb)
+        if n < 2 * self.block_rows:
+            return [(xb, yb, 1.0)]
+        n_blocks = -(-n // self.block_rows)
+        rows = -(-n // n_blocks)  # blocks of (nearly) equal size
+        starts = range(0, n, rows)
+        weights = [(min(n, i + rows) - i) / n if self.mean_loss else 1.0 for i in starts]
+        return [(xb[i : i + rows], yb[i : i + rows], w) for i, w in zip(starts, weights)]
+
+    def program(
+        self,
+        xb: Array,
+        yb: Array,
+        observe: Callable[[Array, Array], None] | None = None,
+        *,
+        keep_caches: bool = False,
+    ) -> tuple[Callable[[], float], Call]:
+        """The step on the batch arrays `xb`, `yb`, compiled into a function of no arguments.
+
+        Each layer, the loss and the optimizer contribute their part of the step as pre-bound
+        NumPy calls on the buffers they own (`Layer.plan_forward`), so running the step is
+        those calls and nothing else: no method lookups, no buffer lookups, no branches. The
+        function trains on whatever `xb` and `yb` hold when it is called — the fit loop
+        gathers each batch into the same two arrays. A layer without a plan (a layer class of
+        your own) makes it fall back to calling `forward` and `backward`.
+
+        Returns the step and a call that points the layers' forward caches (what `Trace` reads)
+        at this step's arrays, as running `forward` would; with `keep_caches` the step does so
+        itself, first thing.
+        """
+        fallback = partial(self, xb, yb, observe), _nothing
+        if not all(_plans_cover(layer) for layer in self.layers):
+            return fallback
+        blocks = self.blocks(xb, yb)
+        if len(blocks) > 1 and not self.sums:
+            self.sums = [np.empty_like(g) for g in self.grads]
+        segments: list[tuple[list[Call], Callable[[], float], float, list[Call]]] = []
+        caches: dict[int, list[tuple[Layer, str, Any]]] = {}  # the last block's, by layer
+        for i, (x, y, weight) in enumerate(blocks):
+            before: list[Call] = []
+            out = x
+            for layer in self.layers:
+                planned = layer.plan_forward(out)
+                if planned is None:
+                    return fallback
+                out, calls = planned
+                before += calls
+                caches[id(layer)] = [(layer, k, v) for k, v in vars(layer).items() if k in _CACHES]
+            value, grad, after = self.loss_plan(out, y)
+            after = list(after)
+            if observe is not None:
+                after.insert(0, partial(observe, y, out))
+            if weight != 1.0:
+                after.append(partial(np.multiply, grad, weight, grad))
+            for depth, layer in reversed(list(enumerate(self.layers))):
+                if depth < self.lowest_params:
+                    break  # no parameters below: nobody needs these gradients
+                grad, calls = layer.plan_backward(grad, input_grad=depth > self.lowest_params)
+                after += calls
+            if len(blocks) > 1:  # gradients summed over blocks (the last lands in grads)
+                pairs = zip(self.sums, self.grads)
+                if i == 0:
+                    after += [partial(np.copyto, acc, g) for acc, g in pairs]
+                else:
+                    target = "grads" if i == len(blocks) - 1 else "sums"
+                    after += [
+                        partial(np.add, acc, g, g if target == "grads" else acc) for acc, g in pairs
+                    ]
+            segments.append((before, value, weight, after))
+        segments[-1][3].extend(self.update_plan(self.params, self.grads))
+        restore = partial(_set_caches, [entry for entries in caches.values() for entry in entries])
+        if keep_caches:
+            segments[0][0].insert(0, restore)
+        if len(segments) == 1:
+            before, value, _, after = segments[0]
+            return partial(_run_one, tuple(before), value, tuple(after)), restore
+        return partial(_run, [(tuple(b), v, w, tuple(a)) for b, v, w, a in segments]), restore
 
     def forward_backward(
         self,
@@ -189,6 +270,59 @@ class _Step:
         else:
             self.first.backward(grad)
         return value
+
+
+def _run_one(before: Sequence[Call], value: Callable[[], float], after: Sequence[Call]) -> float:
+    """Run a compiled step of one block (see `_Step.program`)."""
+    for call in before:
+        call()
+    loss = value()
+    for call in after:
+        call()
+    return loss
+
+
+#: one block of a compiled step: (forward calls, loss value, block weight, calls after the value)
+_Segment = tuple[Sequence[Call], Callable[[], float], float, Sequence[Call]]
+
+
+def _run(segments: Sequence[_Segment]) -> float:
+    """Run a compiled step of several blocks (see `_Step.program`)."""
+    total = 0.0
+    for before, value, weight, after in segments:
+        for call in before:
+            call()
+        total += weight * value()
+        for call in after:
+            call()
+    return total
+
+
+#: the attributes in which layers cache their last forward pass (`Layer._x`, `_y`, `_mask`)
+_CACHES = frozenset({"_x", "_y", "_mask"})
+
+
+def _set_caches(caches: Sequence[tuple[Layer, str, Any]]) -> None:
+    for layer, name, value in caches:
+        setattr(layer, name, value)
+
+
+def _nothing() -> None:
+    pass
+
+
+def _plans_cover(obj: object) -> bool:
+    """True when each plan method of `obj` is defined at least as deep in its class tree as the
+    method it mirrors: a subclass that overrides `forward` alone falls back to `forward`."""
+    mro = type(obj).__mro__
+
+    def depth(name: str) -> int:
+        return next(i for i, cls in enumerate(mro) if name in vars(cls))
+
+    pairs = [("forward", "plan_forward"), ("backward", "plan_backward")]
+    if isinstance(obj, _losses.Loss):
+        pairs = [("forward", "plan"), ("backward", "plan")]
+    return all(depth(plan) <= depth(method) for method, plan in pairs)
 
 
 def _all_finite(arrays: list[Array]) -> bool:
@@ -345,10 +479,9 @@ def fit(
     observe = update_metrics if train_metrics else None
     step = 0
 
-    def diverged(epoch: int, total: float, finite_weights: bool) -> TrainingDivergedError:
+    def diverged(epoch: int, what: str) -> TrainingDivergedError:
         model.set_weights(start_weights)
         opt.load_state_dict(start_state)  # no inf/NaN momenta left for the next fit
-        what = f"the loss became {total}" if finite_weights else "the weights became inf/NaN"
         return TrainingDivergedError(
             f"training diverged at epoch {epoch + 1}: {what}; the weights "
             f"were restored to where fit started. Try a smaller learning rate "
@@ -358,22 +491,46 @@ def fit(
     if full_batch and not (train_metrics or callbacks or X_val is not None or stopper or verbose):
         # The lean loop (the tutorial's case): one step per epoch and nothing else to report,
         # so only the three lists History keeps are filled — no per-epoch dicts.
+        # Divergence is caught where it happens: NumPy raises at the first overflow or invalid
+        # operation (which the engine's own arithmetic never makes on finite numbers), so no
+        # epoch pays for scanning the weights; one scan at the end covers the rest.
         losses, rates, times = [], [], []
         clock = time.perf_counter
-        for epoch in range(epochs):
-            t0 = clock()
-            opt.set_epoch(opt.epoch)
-            total = train_step(X, y)
-            opt.epoch += 1
-            if not (math.isfinite(total) and _all_finite(params)):
-                raise diverged(epoch, total, _all_finite(params))
-            losses.append(total)
-            rates.append(opt.learning_rate)
-            times.append(clock() - t0)
+        run, restore = train_step.program(X, y)
+        scheduled = type(opt.schedule).__call__ is not _optimizers.Schedule.__call__
+        opt.set_epoch(opt.epoch)
+        epoch = 0
+        try:
+            with np.errstate(over="raise", invalid="raise"):
+                start = clock()
+                for epoch in range(epochs):
+                    if scheduled:
+                        opt.set_epoch(opt.epoch)
+                    total = run()
+                    opt.epoch += 1
+                    if not math.isfinite(total):
+                        raise diverged(epoch, f"the loss became {total}")
+                    losses.append(total)
+                    rates.append(opt.learning_rate)
+                    end = clock()
+                    times.append(end - start)
+                    start = end
+        except FloatingPointError as error:
+            raise diverged(epoch, f"the arithmetic overflowed ({error})") from None
+        if not _all_finite(params):
+            raise diverged(epoch, "the weights became inf/NaN")
+        restore()
         history.history = {"loss": losses, "learning_rate": rates, "time": times}
         history.epochs = epochs
         epochs = 0  # done: skip the general loop below
 
+    if epochs:  # callbacks that see every batch may read the layers' caches: keep them true
+        keep = bool(batch_hooks)
+        xb, yb = (X, y) if full_batch else (xbuf, ybuf)
+        run_full, restore = train_step.program(xb, yb, observe, keep_caches=keep)
+        run_last = run_full
+        if not full_batch and n_last:
+            run_last, restore = train_step.program(xlast, ylast, observe, keep_caches=keep)
     for epoch in range(epochs):
         t0 = time.perf_counter()
         opt.set_epoch(opt.epoch)
@@ -381,7 +538,7 @@ def fit(
             m.reset()
         total = 0.0
         if full_batch:
-            total = train_step(X, y, observe)
+            total = run_full()
             step += 1
             for cb in batch_hooks:
                 cb.on_batch_end(step, model, total)
@@ -390,10 +547,11 @@ def fit(
                 rng.shuffle(order)
             for start in range(0, n, batch_size):
                 idx = order[start : start + batch_size]
-                xb, yb = (xbuf, ybuf) if len(idx) == batch_size else (xlast, ylast)
+                whole = len(idx) == batch_size
+                xb, yb = (xbuf, ybuf) if whole else (xlast, ylast)
                 np.take(X, idx, axis=0, out=xb)
                 np.take(y, idx, axis=0, out=yb)
-                value = train_step(xb, yb, observe)
+                value = run_full() if whole else run_last()
                 total += value * len(idx) if loss_fn.reduction == "mean" else value
                 step += 1
                 for cb in batch_hooks:
@@ -403,7 +561,10 @@ def fit(
         opt.epoch += 1
 
         if not (math.isfinite(total) and _all_finite(params)):
-            raise diverged(epoch, total, _all_finite(params))
+            finite = _all_finite(params)
+            raise diverged(
+                epoch, f"the loss became {total}" if finite else "the weights became inf/NaN"
+            )
         logs: dict[str, float] = {"loss": total}
         for m in train_metrics:
             logs[m.name] = m.result()
@@ -440,6 +601,8 @@ def fit(
             history.stopped_early = epoch + 1 < epochs
             break
 
+    if epochs:
+        restore()  # the caches hold the last training batch's forward pass, as forward leaves them
     if best_weights is not None:
         model.set_weights(best_weights)
     model.metadata["training"] = history.summary()
