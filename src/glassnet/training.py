@@ -498,20 +498,20 @@ def fit(
         clock = time.perf_counter
         run, restore = train_step.program(X, y)
         scheduled = type(opt.schedule).__call__ is not _optimizers.Schedule.__call__
-        opt.set_epoch(opt.epoch)
+        first = opt.epoch
+        opt.set_epoch(first)
         epoch = 0
         try:
             with np.errstate(over="raise", invalid="raise"):
                 start = clock()
                 for epoch in range(epochs):
                     if scheduled:
-                        opt.set_epoch(opt.epoch)
+                        opt.set_epoch(first + epoch)
+                        rates.append(opt.learning_rate)
                     total = run()
-                    opt.epoch += 1
                     if not math.isfinite(total):
                         raise diverged(epoch, f"the loss became {total}")
                     losses.append(total)
-                    rates.append(opt.learning_rate)
                     end = clock()
                     times.append(end - start)
                     start = end
@@ -519,6 +519,9 @@ def fit(
             raise diverged(epoch, f"the arithmetic overflowed ({error})") from None
         if not _all_finite(params):
             raise diverged(epoch, "the weights became inf/NaN")
+        opt.epoch = first + epochs
+        if not scheduled:
+            rates = [opt.learning_rate] * epochs
         restore()
         history.history = {"loss": losses, "learning_rate": rates, "time": times}
         history.epochs = epochs
