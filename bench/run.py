@@ -272,10 +272,11 @@ def report(
         add("## Where glassnet's time goes (cProfile, one run per workload)")
         add("")
         add(
-            "Top functions by own time (`tottime`). NumPy's ufuncs are not Python functions, so "
-            "their time counts towards the glassnet method that calls them (e.g. "
-            "`Sigmoid.forward`); `numpy.dot`/`matmul` show as built-ins. Profiling adds overhead "
-            "per call, which inflates the Python share on W1 and W2."
+            "First the top functions by own time (`tottime`). A training step is compiled into "
+            "pre-bound NumPy calls (`training._Step.program`) that cProfile cannot see into, so "
+            "their time shows as the runner's (`_run_one`, `_run`) own time; the second table "
+            "(another run, with a clock around each call) breaks the step down call by call. "
+            "Profiling adds overhead per call, which inflates the Python share on W1 and W2."
         )
         add("")
         for wl, text in profiles.items():
@@ -412,6 +413,25 @@ def _machine_table(facts: dict[str, Any], gemm: dict[str, float]) -> str:
     return "\n".join(rows)
 
 
+def step_table(path: Path, top: int = 12) -> str:
+    """The compiled step's most expensive calls (from `workloads.py --steps`), as a table."""
+    record = json.loads(path.read_text())
+    steps, calls = record["steps"], sorted(record["calls"], key=lambda c: -c[2])
+    total = sum(c[2] for c in calls)
+    rows = [
+        f"Inside the compiled step ({steps:,} steps; {total / steps * 1e6:,.1f} µs of timed calls "
+        "per step): each NumPy call the layers, the loss and the optimizer contribute, with the "
+        "shapes of its array arguments.",
+        "",
+        "| call | calls per step | µs per step | share |",
+        "|---|---|---|---|",
+    ]
+    for label, n, seconds in calls[:top]:
+        per_step = seconds / steps * 1e6
+        rows.append(f"| `{label}` | {n / steps:.2f} | {per_step:,.1f} | {seconds / total:.0%} |")
+    return "\n".join(rows)
+
+
 def profile_table(path: Path, top: int = 10) -> str:
     """The top functions of a cProfile dump by own time, as a markdown table."""
     stats = pstats.Stats(str(path), stream=io.StringIO())
@@ -497,8 +517,11 @@ def main(argv: list[str]) -> int:
             if not args.no_profile:
                 prof = data / f"{wl}.prof"
                 cmd = [str(HERE / "workloads.py"), wl, "glassnet", "--data", str(data)]
-                _child(cmd + ["--profile", str(prof)] + (["--quick"] if args.quick else []))
-                profiles[wl] = profile_table(prof)
+                quick = ["--quick"] if args.quick else []
+                _child([*cmd, "--profile", str(prof), *quick])
+                steps = data / f"{wl}.steps.json"
+                _child([*cmd, "--steps", str(steps), *quick])
+                profiles[wl] = profile_table(prof) + "\n\n" + step_table(steps)
     facts["load"] = (load_at_start, _load())
     text = report(results, facts, gemm, profiles, args, time.perf_counter() - started)
     if out is None:

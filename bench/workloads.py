@@ -95,6 +95,86 @@ class Clock:
             Clock.profiler.disable()
 
 
+class StepTimes:
+    """Times each call of glassnet's compiled training step (`training._Step.program`).
+
+    A compiled step is a list of pre-bound NumPy calls that cProfile cannot see into (a
+    `functools.partial` calling a NumPy function is C calling C). With --steps the child
+    replaces the step's runner with one that reads the clock around every call, in the order the
+    step makes them, and writes each call's total time. The clock adds ~0.1 µs per call.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, list[Any]] = {}
+        self.steps = 0
+
+    def install(self) -> None:
+        from glassnet import training
+
+        clock, entries = time.perf_counter, self.entries
+        labels: dict[int, str] = {}
+        alive: list[Any] = []  # each call seen, kept alive so that no id is reused
+
+        def timed(call: Callable[[], Any]) -> Any:
+            t0 = clock()
+            result = call()
+            elapsed = clock() - t0
+            key = labels.get(id(call))
+            if key is None:
+                key = labels[id(call)] = _call_label(call)
+                alive.append(call)
+            entry = entries.setdefault(key, [0, 0.0])
+            entry[0] += 1
+            entry[1] += elapsed
+            return result
+
+        def run_one(before: Any, value: Any, after: Any) -> float:
+            self.steps += 1
+            for call in before:
+                timed(call)
+            loss = timed(value)
+            for call in after:
+                timed(call)
+            return loss
+
+        def run(segments: Any) -> float:
+            self.steps += 1
+            total = 0.0
+            for before, value, weight, after in segments:
+                for call in before:
+                    timed(call)
+                total += weight * timed(value)
+                for call in after:
+                    timed(call)
+            return total
+
+        training._run_one, training._run = run_one, run  # type: ignore[assignment]
+
+    def dump(self, path: Path) -> None:
+        rows = [[label, n, t] for label, (n, t) in self.entries.items()]
+        path.write_text(json.dumps({"steps": self.steps, "calls": rows}))
+
+
+def _call_label(call: Any) -> str:
+    """`name(shapes of the array arguments)` for one call of a compiled step."""
+    f = getattr(call, "func", call)
+    owner = getattr(f, "__self__", None)
+    if isinstance(f, np.ufunc):
+        name = f"np.{f.__name__}"
+    elif isinstance(owner, np.ufunc):
+        name = f"np.{owner.__name__}.{f.__name__}"  # e.g. np.add.reduce
+    elif owner is not None and type(owner).__name__ != "module":
+        name = f"{type(owner).__name__}.{f.__name__}"  # a bound method
+    else:
+        name = f"np.{f.__name__}" if getattr(f, "__module__", "") == "numpy" else f.__name__
+    shapes = [
+        "×".join(map(str, a.shape)) or "0-d"
+        for a in getattr(call, "args", ())
+        if isinstance(a, np.ndarray)
+    ]
+    return f"{name}({', '.join(shapes)})"
+
+
 # ---------------------------------------------------------------- data, prepared once
 
 
@@ -543,6 +623,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", type=Path, help="write a cProfile of training to this file")
+    parser.add_argument("--steps", type=Path, help="write the compiled step's call times here")
     args = parser.parse_args(argv)
     if args.workload == "prepare":
         prepare(args.data, args.quick, args.library.split(","))
@@ -554,9 +635,14 @@ def main(argv: list[str]) -> int:
         import cProfile
 
         Clock.profiler = cProfile.Profile()
+    step_times = StepTimes() if args.steps else None
+    if step_times is not None:
+        step_times.install()
     result = run(args.workload, args.library, args.data, args.seed, args.quick)
     if args.profile:
         Clock.profiler.dump_stats(args.profile)
+    if step_times is not None:
+        step_times.dump(args.steps)
     result = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in result.items()}
     result["peak_rss_mb"] = _peak_rss_mb()
     print(json.dumps(result))
