@@ -206,3 +206,25 @@ def test_state_dict_is_a_copy(rng: np.random.Generator) -> None:
     state = opt.state_dict()
     state["slots"]["m"][0][...] = 99.0
     assert not np.any(opt.state["m"][0] == 99.0)
+
+
+def test_adams_whole_model_update_with_weight_decay_is_the_per_parameter_update() -> None:
+    # Adam updates a model's parameters as one flat array; with weight decay it adds λ·W to
+    # the gathered gradients itself. The per-parameter path (`Optimizer.step`) is the reference.
+    rng = np.random.default_rng(0)
+    shapes = [(5, 4), (4,), (4, 3), (3,)]
+    start = [rng.standard_normal(s) for s in shapes]
+    steps = [[rng.standard_normal(s) for s in shapes] for _ in range(5)]
+    flat_params, plain_params = [p.copy() for p in start], [p.copy() for p in start]
+    flat, plain = gn.Adam(0.05, weight_decay=0.1), gn.Adam(0.05, weight_decay=0.1)
+    plain._init_state(plain_params)
+    plain._flat = None  # as when the parameters' dtypes differ: one parameter at a time
+    for grads in steps:
+        flat.step(flat_params, [g.copy() for g in grads])
+        plain.step(plain_params, [g.copy() for g in grads])
+    assert flat._flat is not None
+    for a, b in zip(flat_params, plain_params):
+        np.testing.assert_array_equal(a, b)
+    for name in ("m", "v"):
+        for a, b in zip(flat.state[name], plain.state[name]):
+            np.testing.assert_array_equal(a, b)

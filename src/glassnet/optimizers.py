@@ -346,19 +346,20 @@ class Adam(Optimizer):
         t = self.iterations + 1
         self._step_size = self.learning_rate / (1.0 - self.beta_1**t)
         self._root_correction = 1.0 / math.sqrt(1.0 - self.beta_2**t)
-        if self.clip_norm is not None or self.weight_decay:
-            super().step(params, grads)
-            return
         if not self._scratch:
             self._init_state(params)
-        if self._flat is None:
+        if self._flat is None or self.clip_norm is not None:
             super().step(params, grads)
             return
         # the whole model at once: gather the gradients, one update, then each parameter moves
         self.iterations += 1
-        flat = self._flat
-        for view, g in zip(self._flat_views["g"], grads):
-            np.copyto(view, g)
+        flat, decay = self._flat, self.weight_decay
+        for p, view, g in zip(params, self._flat_views["g"], grads):
+            if decay and p.ndim >= 2:  # λ·W + g, the very sum `Optimizer.step` makes
+                np.multiply(p, decay, out=view)
+                view += g
+            else:
+                np.copyto(view, g)
         self._moments(flat["m"], flat["v"], flat["g"], flat["step"])
         for p, step in zip(params, self._flat_views["step"]):
             p -= step
