@@ -552,8 +552,8 @@ def fit(
                 idx = order[start : start + batch_size]
                 whole = len(idx) == batch_size
                 xb, yb = (xbuf, ybuf) if whole else (xlast, ylast)
-                np.take(X, idx, axis=0, out=xb)
-                np.take(y, idx, axis=0, out=yb)
+                X.take(idx, 0, xb)  # np.take, minus its Python wrapper
+                y.take(idx, 0, yb)
                 value = run_full() if whole else run_last()
                 total += value * len(idx) if loss_fn.reduction == "mean" else value
                 step += 1
