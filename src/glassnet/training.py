@@ -497,6 +497,11 @@ def fit(
         losses, rates, times = [], [], []
         clock = time.perf_counter
         run, restore = train_step.program(X, y)
+        before: Sequence[Call] = ()
+        after: Sequence[Call] = ()
+        loss_value: Callable[[], float] | None = None
+        if isinstance(run, partial) and run.func is _run_one:
+            before, loss_value, after = run.args
         scheduled = type(opt.schedule).__call__ is not _optimizers.Schedule.__call__
         first = opt.epoch
         opt.set_epoch(first)
@@ -508,7 +513,14 @@ def fit(
                     if scheduled:
                         opt.set_epoch(first + epoch)
                         rates.append(opt.learning_rate)
-                    total = run()
+                    if loss_value is None:
+                        total = run()
+                    else:  # a one-block step, run here: one Python call less per epoch
+                        for call in before:
+                            call()
+                        total = loss_value()
+                        for call in after:
+                            call()
                     if not math.isfinite(total):
                         raise diverged(epoch, f"the loss became {total}")
                     losses.append(total)
