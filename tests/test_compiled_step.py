@@ -222,15 +222,14 @@ def test_a_callback_that_reads_the_caches_sees_each_batch():
             seen.append(out.shape)
             np.testing.assert_array_equal(out, np.maximum(model.layers[0]._last_out, 0.0))
 
-    model = gn.Sequential(ARCHITECTURES["relu-leaky"](3))
-    dense = model.layers[0]
-    original = dense.plan_forward
+    class RememberingDense(gn.Dense):
+        """Adds a call to its plan that copies its output aside, for the spy to compare."""
 
-    def remember(x: np.ndarray) -> tuple[np.ndarray, list[Any]]:
-        out, calls = original(x)
-        return out, [*calls, lambda: setattr(dense, "_last_out", out.copy())]
+        def plan_forward(self, x: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+            out, calls = super().plan_forward(x)
+            return out, [*calls, lambda: setattr(self, "_last_out", out.copy())]
 
-    dense.plan_forward = remember  # type: ignore[method-assign]
+    model = gn.Sequential([RememberingDense(5, 8, rng=0), *ARCHITECTURES["relu-leaky"](3)[1:]])
     model.fit(X, y, loss="cross_entropy", optimizer="adam", epochs=2, batch_size=16,
               validation_data=(X[:7], y[:7]), seed=0, callbacks=[Spy()])  # fmt: skip
     assert seen == [(16, 8), (16, 8), (16, 8), (2, 8)] * 2
@@ -244,7 +243,7 @@ def test_the_lean_loop_restores_numpys_error_state_and_reports_overflow():
     assert np.geterr() == before
     start = model.get_weights()
     with pytest.raises(
-        TrainingDivergedError, match=r"diverged at epoch [12]: the arithmetic overflowed"
+        TrainingDivergedError, match=r"diverged at epoch [12]: NumPy reported overflow"
     ):
         model.fit(X * 1e200, y, loss="mse", optimizer=gn.SGD(1e200), epochs=3)
     assert np.geterr() == before
@@ -260,3 +259,182 @@ def test_the_lean_loop_finds_weights_that_were_not_finite_from_the_start():
     model.set_weights(weights)
     with pytest.raises(TrainingDivergedError, match="inf/NaN"):
         model.fit(np.abs(X), y, loss="sse", optimizer=gn.SGD(0.1), epochs=2)
+
+
+# ------------------------------------------------------- what a compiled step must not freeze
+
+
+def _fit_both(make: Callable[[], tuple[gn.Sequential, dict[str, Any]]], monkeypatch):
+    """Fit twice, compiled and through the methods; return both models' weights and losses."""
+    runs = []
+    for methods in (False, True):
+        with monkeypatch.context() as m:
+            if methods:
+                _methods_only(m)
+            model, kwargs = make()
+            history = model.fit(**kwargs)
+            runs.append((model.get_weights(), history["loss"]))
+    return runs
+
+
+def _assert_same_runs(runs: list[tuple[list[np.ndarray], list[float]]]) -> None:
+    (w1, l1), (w2, l2) = runs
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(l1, l2)
+
+
+class _Change(gn.Callback):
+    """Sets `attr` of the optimizer, or of layer `layer`, to `value` after the first batch."""
+
+    def __init__(self, attr: str, value: Any, layer: int | None = None) -> None:
+        self.attr, self.value, self.layer = attr, value, layer
+
+    def on_batch_end(self, step: int, model: gn.Sequential, loss: float) -> None:
+        if step == 1:
+            target = model.optimizer if self.layer is None else model.layers[self.layer]
+            setattr(target, self.attr, self.value)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_Change("weight_decay", 0.5), _Change("clip_norm", 1e-3), _Change("momentum", 0.9),
+     _Change("learning_rate", 0.5), _Change("rate", 0.5, layer=1)],
+    ids=["decay", "clip", "momentum", "rate", "dropout"],
+)  # fmt: skip
+def test_settings_changed_between_batches_take_effect(change, monkeypatch):
+    X, y = _data(64, 1)
+
+    def make(callbacks: list[gn.Callback]) -> Callable[[], tuple[gn.Sequential, dict[str, Any]]]:
+        def build() -> tuple[gn.Sequential, dict[str, Any]]:
+            layers = [gn.Dense(5, 8, rng=0), gn.Dropout(0.0), gn.Tanh(), gn.Dense(8, 1, rng=1)]
+            kwargs = {"X": X, "y": y, "loss": "mse", "optimizer": gn.SGD(0.1), "epochs": 3,
+                      "batch_size": 16, "seed": 0, "callbacks": callbacks}  # fmt: skip
+            return gn.Sequential(layers), kwargs
+
+        return build
+
+    changed = _fit_both(make([change]), monkeypatch)
+    _assert_same_runs(changed)
+    unchanged = _fit_both(make([gn.Callback()]), monkeypatch)
+    assert not np.array_equal(changed[0][0][0], unchanged[0][0][0])  # the change mattered
+
+
+def test_an_optimizer_of_ones_own_has_its_step_and_set_epoch_called():
+    class MaxNormSGD(gn.SGD):
+        steps = 0
+
+        def __init__(self, learning_rate: float) -> None:
+            super().__init__(learning_rate)
+            self.epochs_seen: list[int] = []
+
+        def set_epoch(self, epoch: int) -> None:
+            super().set_epoch(epoch)
+            self.learning_rate = 0.01 * (epoch + 1)  # a warm-up of its own
+
+        def step(self, params: Any, grads: Any) -> None:
+            type(self).steps += 1
+            self.epochs_seen.append(self.epoch)
+            super().step(params, grads)
+            for p in params:
+                np.clip(p, -0.1, 0.1, out=p)
+
+    X, y = _data(40, 1)
+    model = gn.Sequential([gn.Dense(5, 4, rng=0), gn.Tanh(), gn.Dense(4, 1, rng=1)])
+    opt = MaxNormSGD(0.01)
+    history = model.fit(X, y * 100, loss="mse", optimizer=opt, epochs=4)  # the lean loop
+    assert MaxNormSGD.steps == 4 and opt.epochs_seen == [0, 1, 2, 3] and opt.epoch == 4
+    np.testing.assert_allclose(history["learning_rate"], [0.01, 0.02, 0.03, 0.04])
+    assert all(np.abs(p).max() <= 0.1 for p in model.parameters())
+
+
+def test_kernels_of_ones_own_are_used_even_when_they_return_new_arrays(monkeypatch):
+    class HardSigmoid(gn.Sigmoid):
+        def _apply(self, x: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+            return np.clip(0.2 * x + 0.5, 0.0, 1.0, out=out)
+
+        def _derive(self, y: np.ndarray, grad: np.ndarray, dx: np.ndarray) -> np.ndarray:
+            return grad * ((y > 0) & (y < 1)) * 0.2  # a new array, not dx
+
+    class Softsign(gn.activations.Activation):
+        def _apply(self, x: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+            return x / (1.0 + np.abs(x))  # a new array, not out
+
+        def _derive(self, y: np.ndarray, grad: np.ndarray, dx: np.ndarray) -> np.ndarray:
+            return grad * (1.0 - np.abs(y)) ** 2
+
+    X, y = _data(48, 1)
+    for activation in (HardSigmoid, Softsign):
+        for batch_size in (None, 16):
+
+            def make(activation=activation, batch_size=batch_size):
+                layers = [gn.Dense(5, 6, rng=0), activation(), gn.Dense(6, 1, rng=1)]
+                kwargs = {"X": X, "y": y, "loss": "mse", "optimizer": gn.SGD(0.1),
+                          "epochs": 3, "batch_size": batch_size, "seed": 0}  # fmt: skip
+                return gn.Sequential(layers), kwargs
+
+            _assert_same_runs(_fit_both(make, monkeypatch))
+
+
+def test_a_loss_that_skips_loss_init_and_an_instance_with_its_own_forward(monkeypatch):
+    class BareMSE(gn.Loss):
+        def __init__(self) -> None:  # no super().__init__()
+            pass
+
+        def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+            self._d = y_pred - y_true
+            return float(np.mean(self._d**2))
+
+        def backward(self) -> np.ndarray:
+            return 2.0 * self._d / self._d.size
+
+    X, y = _data(32, 1)
+
+    def make() -> tuple[gn.Sequential, dict[str, Any]]:
+        tanh = gn.Tanh()
+        tanh.forward = lambda x, training=False: gn.Tanh.forward(tanh, 2.0 * x, training)  # type: ignore[method-assign]
+        tanh.backward = lambda grad: 2.0 * gn.Tanh.backward(tanh, grad)  # type: ignore[method-assign]
+        model = gn.Sequential([gn.Dense(5, 4, rng=0), tanh, gn.Dense(4, 1, rng=1)])
+        kwargs = {"X": X, "y": y, "loss": BareMSE(), "optimizer": gn.SGD(0.1), "epochs": 3}
+        return model, kwargs
+
+    assert not training._plans_cover(make()[0].layers[1])
+    _assert_same_runs(_fit_both(make, monkeypatch))
+
+
+def test_harmless_overflow_in_a_layer_of_ones_own_is_not_divergence():
+    class NaiveSigmoid(Layer):
+        """1 / (1 + e^(−z)) with no guard: e^(−z) overflows to inf, and σ is rightly 0."""
+
+        kind = "NaiveSigmoid"
+
+        def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+            self._y = 1.0 / (1.0 + np.exp(-x))
+            return self._y
+
+        def backward(self, grad: np.ndarray) -> np.ndarray:
+            assert self._y is not None
+            return grad * self._y * (1.0 - self._y)
+
+    X, y = _data(20, 1)
+    X[0] = -1e3  # e^(1000 · w) overflows for some weights
+    model = gn.Sequential([gn.Dense(5, 3, rng=0), NaiveSigmoid(), gn.Dense(3, 1, rng=1)])
+    history = model.fit(X, y, loss="mse", optimizer=gn.SGD(0.1), epochs=3)  # the lean loop
+    assert all(np.isfinite(history["loss"]))
+    assert np.geterr()["over"] == "warn"
+
+
+def test_an_interrupted_lean_loop_leaves_the_epoch_counter_with_the_steps():
+    class Interrupt(gn.SGD):
+        def step(self, params: Any, grads: Any) -> None:
+            if self.iterations == 7:
+                raise KeyboardInterrupt
+            super().step(params, grads)
+
+    X, y = _data(20, 1)
+    model = gn.Sequential([gn.Dense(5, 1, rng=0), gn.Sigmoid()])
+    opt = Interrupt(0.1)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y, loss="sse", optimizer=opt, epochs=100)
+    assert opt.iterations == opt.epoch == 7
+    assert np.geterr()["over"] == "warn"

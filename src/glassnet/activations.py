@@ -6,6 +6,7 @@ the classic form (σ' = σ(1 − σ), tanh' = 1 − tanh²).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
 
@@ -54,12 +55,12 @@ class Activation(Layer):
 
     def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
         out = self._y = self._buffer("out", x.shape, x.dtype)
-        return out, [partial(self._apply, x, out)]
+        return out, [_bind(self._apply, x, out)]
 
     def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
         y = self._cached_output()
         dx = self._buffer("dx", y.shape, y.dtype)
-        return dx, [partial(self._derive, y, grad, dx)]
+        return dx, [_bind(self._derive, y, grad, dx)]
 
     def _apply(self, x: Array, out: Array | None) -> Array:
         """out ← f(x) (a fresh array when `out` is None); return it."""
@@ -105,14 +106,15 @@ class Sigmoid(Activation):
 
     def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
         out, calls = super().plan_forward(x)
-        if x.nbytes <= 2 * BLOCK_BYTES:  # one block: its passes themselves, no Python between
+        # one block, and the kernel is this class's: its passes themselves, no Python between
+        if x.nbytes <= 2 * BLOCK_BYTES and type(self)._apply is Sigmoid._apply:
             calls = _sigmoid_passes(x, out, *self._CONSTANTS[x.dtype.char])
         return out, calls
 
     def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
         dx, calls = super().plan_backward(grad, input_grad)
         y = self._cached_output()
-        if y.nbytes <= 2 * BLOCK_BYTES:
+        if y.nbytes <= 2 * BLOCK_BYTES and type(self)._derive is Sigmoid._derive:
             calls = _sigmoid_backward_passes(y, grad, dx, self._CONSTANTS[y.dtype.char][1])
         return dx, calls
 
@@ -123,6 +125,22 @@ class Sigmoid(Activation):
         for rows in row_blocks(y):
             _sigmoid_backward(y[rows], grad[rows], dx[rows], one)
         return dx
+
+
+def _bind(kernel: Callable[..., Array], *args: Array) -> Call:
+    """A kernel pre-bound to its arrays, the last of which is its output.
+
+    glassnet's own kernels write into that output; a kernel of one's own (a subclass's) may
+    return a new array instead, so its result is copied in (see `_into`)."""
+    if getattr(kernel, "__module__", None) == __name__:
+        return partial(kernel, *args)
+    return partial(_into, kernel, args)
+
+
+def _into(kernel: Callable[..., Array], args: tuple[Array, ...]) -> None:
+    result = kernel(*args)
+    if result is not args[-1]:
+        np.copyto(args[-1], result)
 
 
 def _sigmoid(x: Array, out: Array, low: Any, one: Any) -> Array:

@@ -273,18 +273,28 @@ class Dropout(Layer):
         return np.multiply(grad, self._mask, out=self._buffer("dx", grad.shape, grad.dtype))
 
     def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
-        if self.rate == 0.0:
-            self._mask = None
-            return x, []
         mask = self._mask = self._buffer("mask", x.shape, x.dtype)
         out = self._buffer("out", x.shape, x.dtype)
-        return out, [partial(self._draw, mask), partial(np.multiply, x, mask, out)]
+        return out, [partial(self._forward_into, x, mask, out)]
 
     def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
-        if self._mask is None:
-            return grad, []
         dx = self._buffer("dx", grad.shape, grad.dtype)
-        return dx, [partial(np.multiply, grad, self._mask, dx)]
+        return dx, [partial(self._backward_into, grad, dx)]
+
+    def _forward_into(self, x: Array, mask: Array, out: Array) -> None:
+        """`forward(x, True)` into `out` (the rate is read now: a callback may change it)."""
+        if self.rate == 0.0:
+            self._mask = None
+            np.copyto(out, x)
+        else:
+            self._mask = self._draw(mask)
+            np.multiply(x, mask, out)
+
+    def _backward_into(self, grad: Array, dx: Array) -> None:
+        if self._mask is None:
+            np.copyto(dx, grad)
+        else:
+            np.multiply(grad, self._mask, dx)
 
     def _draw(self, mask: Array) -> Array:
         """A fresh mask: 0 with probability `rate`, else 1 / (1 − rate), so that E[output] = x."""

@@ -50,11 +50,14 @@ class Loss:
 
     def _buffer(self, name: str, like: Array) -> Array:
         key = (name, like.shape, like.dtype.char)  # a str hashes faster than a dtype
-        buf = self._buffers.get(key)
+        buffers = self.__dict__.get("_buffers")
+        if buffers is None:  # a subclass of one's own that skipped Loss.__init__
+            buffers = self._buffers = {}
+        buf = buffers.get(key)
         if buf is None:
-            if len(self._buffers) > 16:
-                self._buffers.clear()
-            buf = self._buffers[key] = np.empty(like.shape, like.dtype)
+            if len(buffers) > 16:
+                buffers.clear()
+            buf = buffers[key] = np.empty(like.shape, like.dtype)
         return buf
 
     def __getstate__(self) -> dict[str, Any]:

@@ -256,29 +256,21 @@ class SGD(Optimizer):
         self.slots = ("velocity",) if self.momentum else ()
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        if not self._plain:
+        # read every time: a callback may turn momentum, decay or clipping on between steps
+        if self.momentum or self.clip_norm is not None or self.weight_decay:
             super().step(params, grads)
             return
+        # plain gradient descent, p ← p − η·g: nothing else to do, so no general machinery
         if not self._scratch:
             self._init_state(params)
         _descend(self, params, grads, self._scratch)
-
-    def plan_step(self, params: Sequence[Array], grads: Sequence[Array]) -> list[Call]:
-        if not self._plain:
-            return super().plan_step(params, grads)
-        if not self._scratch:
-            self._init_state(params)
-        return [partial(_descend, self, params, grads, self._scratch)]
-
-    @property
-    def _plain(self) -> bool:
-        """Plain gradient descent, p ← p − η·g: nothing else to do, so no general machinery."""
-        return not (self.momentum or self.clip_norm is not None or self.weight_decay)
 
     def _update(self, i: int, p: Array, g: Array) -> None:
         if not self.momentum:
             _descend(self, [p], [g], [self._scratch[i]], count=False)
             return
+        if "velocity" not in self.state:  # momentum turned on after the first step
+            self.state["velocity"] = [np.zeros_like(a) for a in self._scratch]
         v = self.state["velocity"][i]
         v *= self.momentum
         v += g

@@ -11,6 +11,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -313,7 +314,8 @@ def _nothing() -> None:
 
 def _plans_cover(obj: object) -> bool:
     """True when each plan method of `obj` is defined at least as deep in its class tree as the
-    method it mirrors: a subclass that overrides `forward` alone falls back to `forward`."""
+    method it mirrors: a subclass that overrides `forward` alone (or an instance given its own
+    `forward`) falls back to `forward`."""
     mro = type(obj).__mro__
 
     def depth(name: str) -> int:
@@ -322,7 +324,18 @@ def _plans_cover(obj: object) -> bool:
     pairs = [("forward", "plan_forward"), ("backward", "plan_backward")]
     if isinstance(obj, _losses.Loss):
         pairs = [("forward", "plan"), ("backward", "plan")]
+    if any(name in vars(obj) for pair in pairs for name in pair):
+        return False
     return all(depth(plan) <= depth(method) for method, plan in pairs)
+
+
+def _glassnets_own(obj: object) -> bool:
+    """True for an instance of one of glassnet's own classes (not a subclass of one's own)."""
+    return type(obj).__module__.startswith("glassnet.")
+
+
+def _what_diverged(total: float, params: list[Array]) -> str:
+    return f"the loss became {total}" if _all_finite(params) else "the weights became inf/NaN"
 
 
 def _all_finite(arrays: list[Array]) -> bool:
@@ -491,9 +504,10 @@ def fit(
     if full_batch and not (train_metrics or callbacks or X_val is not None or stopper or verbose):
         # The lean loop (the tutorial's case): one step per epoch and nothing else to report,
         # so only the three lists History keeps are filled — no per-epoch dicts.
-        # Divergence is caught where it happens: NumPy raises at the first overflow or invalid
-        # operation (which the engine's own arithmetic never makes on finite numbers), so no
-        # epoch pays for scanning the weights; one scan at the end covers the rest.
+        # When the step is glassnet's own arithmetic (compiled, no class of one's own), divergence
+        # is caught where it happens: NumPy raises at the first overflow or invalid operation,
+        # which that arithmetic never makes on finite numbers — so no epoch pays for scanning
+        # the weights, and one scan at the end covers the rest.
         losses, rates, times = [], [], []
         clock = time.perf_counter
         run, restore = train_step.program(X, y)
@@ -502,17 +516,23 @@ def fit(
         loss_value: Callable[[], float] | None = None
         if isinstance(run, partial) and run.func is _run_one:
             before, loss_value, after = run.args
-        scheduled = type(opt.schedule).__call__ is not _optimizers.Schedule.__call__
-        first = opt.epoch
-        opt.set_epoch(first)
+        compiled = isinstance(run, partial) and run.func in (_run_one, _run)
+        parts = [*model.layers, loss_fn, opt, opt.schedule]
+        trusted = compiled and all(_glassnets_own(part) for part in parts)
+        # the rate moves only in set_epoch: skip the call unless a schedule or the optimizer
+        # brings its own
+        scheduled = not (
+            type(opt.schedule).__call__ is _optimizers.Schedule.__call__
+            and type(opt).set_epoch is _optimizers.Optimizer.set_epoch
+        )
+        opt.set_epoch(opt.epoch)
         epoch = 0
         try:
-            with np.errstate(over="raise", invalid="raise"):
+            with np.errstate(over="raise", invalid="raise") if trusted else nullcontext():
                 start = clock()
                 for epoch in range(epochs):
                     if scheduled:
-                        opt.set_epoch(first + epoch)
-                        rates.append(opt.learning_rate)
+                        opt.set_epoch(opt.epoch)
                     if loss_value is None:
                         total = run()
                     else:  # a one-block step, run here: one Python call less per epoch
@@ -521,19 +541,18 @@ def fit(
                         total = loss_value()
                         for call in after:
                             call()
-                    if not math.isfinite(total):
-                        raise diverged(epoch, f"the loss became {total}")
+                    opt.epoch += 1
+                    if not (math.isfinite(total) and (trusted or _all_finite(params))):
+                        raise diverged(epoch, _what_diverged(total, params))
                     losses.append(total)
+                    rates.append(opt.learning_rate)
                     end = clock()
                     times.append(end - start)
                     start = end
         except FloatingPointError as error:
-            raise diverged(epoch, f"the arithmetic overflowed ({error})") from None
+            raise diverged(epoch, f"NumPy reported {error}") from None
         if not _all_finite(params):
             raise diverged(epoch, "the weights became inf/NaN")
-        opt.epoch = first + epochs
-        if not scheduled:
-            rates = [opt.learning_rate] * epochs
         restore()
         history.history = {"loss": losses, "learning_rate": rates, "time": times}
         history.epochs = epochs
@@ -576,10 +595,7 @@ def fit(
         opt.epoch += 1
 
         if not (math.isfinite(total) and _all_finite(params)):
-            finite = _all_finite(params)
-            raise diverged(
-                epoch, f"the loss became {total}" if finite else "the weights became inf/NaN"
-            )
+            raise diverged(epoch, _what_diverged(total, params))
         logs: dict[str, float] = {"loss": total}
         for m in train_metrics:
             logs[m.name] = m.result()
