@@ -417,6 +417,8 @@ def step_table(path: Path, top: int = 12) -> str:
     """The compiled step's most expensive calls (from `workloads.py --steps`), as a table."""
     record = json.loads(path.read_text())
     steps, calls = record["steps"], sorted(record["calls"], key=lambda c: -c[2])
+    if not steps:
+        return "(No compiled step ran: the model trained through its layers' methods.)"
     total = sum(c[2] for c in calls)
     rows = [
         f"Inside the compiled step ({steps:,} steps; {total / steps * 1e6:,.1f} µs of timed calls "

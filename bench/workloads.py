@@ -109,13 +109,17 @@ class StepTimes:
         self.steps = 0
 
     def install(self) -> None:
+        from functools import partial
+
         from glassnet import training
 
         clock, entries = time.perf_counter, self.entries
         labels: dict[int, str] = {}
         alive: list[Any] = []  # each call seen, kept alive so that no id is reused
 
-        def timed(call: Callable[[], Any]) -> Any:
+        def timed(call: Callable[[], Any], first: bool = False) -> Any:
+            if first:  # the first loss value of a step: one more step
+                self.steps += 1
             t0 = clock()
             result = call()
             elapsed = clock() - t0
@@ -128,27 +132,26 @@ class StepTimes:
             entry[1] += elapsed
             return result
 
-        def run_one(before: Any, value: Any, after: Any) -> float:
-            self.steps += 1
-            for call in before:
-                timed(call)
-            loss = timed(value)
-            for call in after:
-                timed(call)
-            return loss
+        def wrap(calls: Any) -> tuple[Any, ...]:
+            return tuple(partial(timed, call) for call in calls)
 
-        def run(segments: Any) -> float:
-            self.steps += 1
-            total = 0.0
-            for before, value, weight, after in segments:
-                for call in before:
-                    timed(call)
-                total += weight * timed(value)
-                for call in after:
-                    timed(call)
-            return total
+        compile_step = training._Step.program
 
-        training._run_one, training._run = run_one, run  # type: ignore[assignment]
+        def program(step: Any, *args: Any, **kwargs: Any) -> Any:
+            """The step as compiled, with every call wrapped in a clock."""
+            run, restore = compile_step(step, *args, **kwargs)
+            if isinstance(run, partial) and run.func is training._run_one:
+                before, value, after = run.args
+                run = partial(run.func, wrap(before), partial(timed, value, True), wrap(after))
+            elif isinstance(run, partial) and run.func is training._run:
+                segments = [
+                    (wrap(before), partial(timed, value, i == 0), weight, wrap(after))
+                    for i, (before, value, weight, after) in enumerate(run.args[0])
+                ]
+                run = partial(run.func, segments)
+            return run, restore
+
+        training._Step.program = program  # type: ignore[method-assign]
 
     def dump(self, path: Path) -> None:
         rows = [[label, n, t] for label, (n, t) in self.entries.items()]
