@@ -281,19 +281,34 @@ def w1_glassnet(cfg: dict[str, Any], data_dir: Path, seed: int) -> dict[str, Any
 # ---------------------------------------------------------------- W2, W3: classifiers
 
 
+def _glorot_start(widths: list[int], seed: int, dtype: Any) -> list[np.ndarray]:
+    """The starting weights all three libraries train from: per layer a Glorot-uniform matrix
+    of shape (n_in, n_out) and a zero bias, drawn from `seed` (so run i starts alike in each)."""
+    rng = np.random.default_rng(seed)
+    start: list[np.ndarray] = []
+    for a, b in itertools.pairwise(widths):
+        limit = np.sqrt(6.0 / (a + b))
+        start += [rng.uniform(-limit, limit, (a, b)).astype(dtype), np.zeros(b, dtype=dtype)]
+    return start
+
+
+def _widths(d: dict[str, np.ndarray], hidden: tuple[int, ...]) -> list[int]:
+    return [d["X_train"].shape[1], *hidden, int(d["y_train"].max()) + 1]
+
+
 def _classifier_glassnet(
     d: dict[str, np.ndarray], hidden: tuple[int, ...], c: dict[str, Any], seed: int, dtype: Any
 ) -> dict[str, Any]:
     import glassnet as gn
 
-    widths = [d["X_train"].shape[1], *hidden, int(d["y_train"].max()) + 1]
-    rng = np.random.default_rng(seed)
+    widths = _widths(d, hidden)
     layers: list[gn.Layer] = []
     for i, (a, b) in enumerate(itertools.pairwise(widths)):
-        layers.append(gn.Dense(a, b, init="glorot_uniform", rng=rng, dtype=dtype))
+        layers.append(gn.Dense(a, b, dtype=dtype))
         if i < len(widths) - 2:
             layers.append(gn.ReLU())
     model = gn.Sequential(layers)
+    model.set_weights(_glorot_start(widths, seed, dtype))
     X, y = d["X_train"].astype(dtype), d["y_train"]
     with Clock() as clock:
         history = model.fit(
@@ -333,11 +348,23 @@ def _classifier_sklearn(
         n_iter_no_change=c["epochs"] + 1,  # never stop early: run every epoch
         shuffle=True,
         random_state=seed,
+        warm_start=True,
     )
-    X = d["X_train"].astype(dtype)
+    X, y = d["X_train"].astype(dtype), d["y_train"]
+    # MLPClassifier takes no initial weights: one untimed fit on a row of each class sets it
+    # up, then the shared weights replace its own and the timed fit starts from them (with a
+    # fresh Adam: `fit` makes a new optimizer even with warm_start)
+    one_each = np.unique(y, return_index=True)[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one iteration, and a batch larger than the rows
+        clf.set_params(max_iter=1).fit(X[one_each], y[one_each])
+    clf.set_params(max_iter=c["epochs"])
+    start = _glorot_start(_widths(d, hidden), seed, dtype)
+    clf.coefs_, clf.intercepts_ = start[0::2], start[1::2]
+    clf.loss_curve_ = []
     with Clock() as clock, warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter reached: as intended
-        clf.fit(X, d["y_train"])
+        clf.fit(X, y)
     seconds = clock.seconds
     accuracy = float(clf.score(d["X_test"].astype(dtype), d["y_test"]))
     return {"seconds": seconds, "accuracy": accuracy, "loss": float(clf.loss_)}
@@ -358,17 +385,19 @@ def _classifier_torch(
 
     torch.manual_seed(seed)
     tdtype = torch.float64 if np.dtype(dtype) == np.float64 else torch.float32
-    widths = [d["X_train"].shape[1], *hidden, int(d["y_train"].max()) + 1]
+    widths = _widths(d, hidden)
     modules: list[nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(widths)):
         modules.append(nn.Linear(a, b))
         if i < len(widths) - 2:
             modules.append(nn.ReLU())
     model = nn.Sequential(*modules).to(tdtype)
-    for module in modules:  # Glorot-uniform weights and zero biases, as glassnet and sklearn use
-        if isinstance(module, nn.Linear):
-            nn.init.xavier_uniform_(module.weight)
-            nn.init.zeros_(module.bias)
+    start = iter(_glorot_start(widths, seed, dtype))
+    with torch.no_grad():  # the shared starting weights (torch keeps W as (n_out, n_in))
+        for module in modules:
+            if isinstance(module, nn.Linear):
+                module.weight.copy_(torch.from_numpy(next(start).T.copy()))
+                module.bias.copy_(torch.from_numpy(next(start)))
     X = torch.from_numpy(d["X_train"].astype(dtype))
     y = torch.from_numpy(d["y_train"].astype(np.int64))
     with Clock() as clock:
