@@ -438,3 +438,110 @@ def test_an_interrupted_lean_loop_leaves_the_epoch_counter_with_the_steps():
         model.fit(X, y, loss="sse", optimizer=opt, epochs=100)
     assert opt.iterations == opt.epoch == 7
     assert np.geterr()["over"] == "warn"
+
+
+# ------------------------------------------------------- the lean loop is the general loop, faster
+
+
+class _HalvingSGD(gn.SGD):
+    """Changes its own rate inside step(): the schedule resets it every epoch."""
+
+    def step(self, params: Any, grads: Any) -> None:
+        super().step(params, grads)
+        self.learning_rate *= 0.5
+
+
+class _CountingSchedule(gn.optimizers.Schedule):
+    def __init__(self, learning_rate: float) -> None:
+        super().__init__(learning_rate)
+        self.calls: list[int] = []
+
+    def __call__(self, epoch: int) -> float:
+        self.calls.append(epoch)
+        return self.learning_rate / (1 + epoch)
+
+
+def _warm_up_instance() -> gn.Optimizer:
+    opt = gn.SGD(0.05)
+    plain = opt.set_epoch
+
+    def warm(epoch: int) -> None:  # replaced on the instance only
+        plain(epoch)
+        opt.learning_rate = 0.01 * (epoch + 1)
+
+    opt.set_epoch = warm  # type: ignore[method-assign]
+    return opt
+
+
+def _sigmoid_with_own_apply() -> gn.Sigmoid:
+    layer = gn.Sigmoid()
+    layer._apply = lambda x, out: np.tanh(x, out=out)  # type: ignore[method-assign]
+    return layer
+
+
+LEAN_CASES: dict[str, Callable[[], tuple[list[Layer], gn.Optimizer]]] = {
+    "optimizer-changes-its-rate": lambda: (_tanh_layers(), _HalvingSGD(0.5)),
+    "set-epoch-on-instance": lambda: (_tanh_layers(), _warm_up_instance()),
+    "stateful-schedule": lambda: (_tanh_layers(), gn.SGD(_CountingSchedule(0.1))),
+    "sigmoid-apply-on-instance": lambda: (
+        [gn.Dense(5, 4, rng=0), _sigmoid_with_own_apply(), gn.Dense(4, 1, rng=1)],
+        gn.SGD(0.1),
+    ),
+}
+
+
+def _tanh_layers() -> list[Layer]:
+    return [gn.Dense(5, 4, rng=0), gn.Tanh(), gn.Dense(4, 1, rng=1)]
+
+
+@pytest.mark.parametrize("case", list(LEAN_CASES))
+def test_the_lean_loop_trains_as_the_general_loop_does(case):
+    X, y = _data(30, 1)
+    runs = []
+    for callbacks in ([], [gn.Callback()]):  # a callback sends fit through the general loop
+        layers, opt = LEAN_CASES[case]()
+        model = gn.Sequential(layers)
+        history = model.fit(X, y, loss="mse", optimizer=opt, epochs=4, callbacks=callbacks)
+        runs.append((model.get_weights(), history["loss"], history["learning_rate"], opt))
+    (w1, l1, r1, o1), (w2, l2, r2, o2) = runs
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(l1, l2)
+    np.testing.assert_array_equal(r1, r2)
+    if isinstance(o1.schedule, _CountingSchedule):
+        assert o1.schedule.calls == o2.schedule.calls == [0, 0, 1, 2, 3]  # __init__, then each
+
+
+def test_a_loss_instance_with_its_own_forward_may_overflow_harmlessly():
+    X, y = _data(20, 1)
+    loss = gn.MeanSquaredError()
+    plain = loss.forward
+
+    def forward(y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        np.exp(np.full(2, 1000.0))  # overflows to inf, and nothing uses it
+        return plain(y_pred, y_true)
+
+    loss.forward = forward  # type: ignore[method-assign]
+    model = gn.Sequential(_tanh_layers())
+    history = model.fit(X, y, loss=loss, optimizer=gn.SGD(0.1), epochs=3)
+    assert all(np.isfinite(history["loss"]))
+
+
+def test_dropout_with_rate_zero_leaves_no_mask_after_fit():
+    X, y = _data(20, 1)
+    model = gn.Sequential([gn.Dense(5, 4, rng=0), gn.Dropout(0.0), gn.Dense(4, 1, rng=1)])
+    model.fit(X, y, loss="mse", optimizer=gn.SGD(0.1), epochs=2)
+    dropout = model.layers[1]
+    assert dropout._mask is None
+    grad = np.ones((3, 4))
+    np.testing.assert_array_equal(dropout.backward(grad), grad)
+
+
+def test_weights_found_inf_only_at_the_end_are_reported_by_that_epoch():
+    X, y = _data(30, 1)
+    model = gn.Sequential([gn.Dense(5, 1, rng=0), gn.Sigmoid()])
+    weights = model.get_weights()
+    weights[0][0, 0] = np.inf
+    model.set_weights(weights)
+    with pytest.raises(TrainingDivergedError, match="diverged by epoch 5: the weights became"):
+        model.fit(np.abs(X), y, loss="sse", optimizer=gn.SGD(0.1), epochs=5)

@@ -107,14 +107,14 @@ class Sigmoid(Activation):
     def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
         out, calls = super().plan_forward(x)
         # one block, and the kernel is this class's: its passes themselves, no Python between
-        if x.nbytes <= 2 * BLOCK_BYTES and type(self)._apply is Sigmoid._apply:
+        if x.nbytes <= 2 * BLOCK_BYTES and _unchanged(self._apply, Sigmoid._apply):
             calls = _sigmoid_passes(x, out, *self._CONSTANTS[x.dtype.char])
         return out, calls
 
     def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
         dx, calls = super().plan_backward(grad, input_grad)
         y = self._cached_output()
-        if y.nbytes <= 2 * BLOCK_BYTES and type(self)._derive is Sigmoid._derive:
+        if y.nbytes <= 2 * BLOCK_BYTES and _unchanged(self._derive, Sigmoid._derive):
             calls = _sigmoid_backward_passes(y, grad, dx, self._CONSTANTS[y.dtype.char][1])
         return dx, calls
 
@@ -135,6 +135,11 @@ def _bind(kernel: Callable[..., Array], *args: Array) -> Call:
     if getattr(kernel, "__module__", None) == __name__:
         return partial(kernel, *args)
     return partial(_into, kernel, args)
+
+
+def _unchanged(bound: Callable[..., Array], function: Callable[..., Array]) -> bool:
+    """Whether a bound kernel is `function` itself (not a subclass's or an instance's own)."""
+    return getattr(bound, "__func__", None) is function
 
 
 def _into(kernel: Callable[..., Array], args: tuple[Array, ...]) -> None:

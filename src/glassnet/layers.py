@@ -217,7 +217,7 @@ class Dense(Layer):
         product(x.T, grad, out=self.grads["weight"])
         if self.bias:
             # db = Σ over rows = 1ᵀ·grad: one BLAS product, 2–3× faster than np.sum(axis=0)
-            product(_ones(len(grad), grad.dtype), grad, out=self.grads["bias"])
+            product(_ones(len(grad), w.dtype), grad, out=self.grads["bias"])
         if not input_grad:
             return grad
         dx = self._buffer("dx", (grad.shape[0], self.n_in), w.dtype)
@@ -241,7 +241,7 @@ class Dense(Layer):
         product = np.dot if x.dtype is w.dtype and grad.dtype is w.dtype else np.matmul
         calls: list[Call] = [partial(product, x.T, grad, self.grads["weight"])]
         if self.bias:  # db = 1ᵀ·grad, as in `backward`
-            calls.append(partial(product, _ones(len(grad), grad.dtype), grad, self.grads["bias"]))
+            calls.append(partial(product, _ones(len(grad), w.dtype), grad, self.grads["bias"]))
         if not input_grad:
             return grad, calls
         dx = self._buffer("dx", (grad.shape[0], self.n_in), w.dtype)
@@ -290,7 +290,7 @@ class Dropout(Layer):
         return np.multiply(grad, self._mask, out=self._buffer("dx", grad.shape, grad.dtype))
 
     def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
-        mask = self._mask = self._buffer("mask", x.shape, x.dtype)
+        mask = self._buffer("mask", x.shape, x.dtype)  # `_mask` is set as each step runs
         out = self._buffer("out", x.shape, x.dtype)
         return out, [partial(self._forward_into, x, mask, out)]
 

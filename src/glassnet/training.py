@@ -299,8 +299,8 @@ def _run(segments: Sequence[_Segment]) -> float:
     return total
 
 
-#: the attributes in which layers cache their last forward pass (`Layer._x`, `_y`, `_mask`)
-_CACHES = frozenset({"_x", "_y", "_mask"})
+#: the attributes in which layers cache their last forward pass (`Layer._x`, `_y`)
+_CACHES = frozenset({"_x", "_y"})  # (Dropout sets its `_mask` as each step runs)
 
 
 def _set_caches(caches: Sequence[tuple[Layer, str, Any]]) -> None:
@@ -330,8 +330,12 @@ def _plans_cover(obj: object) -> bool:
 
 
 def _glassnets_own(obj: object) -> bool:
-    """True for an instance of one of glassnet's own classes (not a subclass of one's own)."""
-    return type(obj).__module__.startswith("glassnet.")
+    """True for an instance of one of glassnet's own classes (not a subclass of one's own), with
+    none of its methods replaced on the instance."""
+    cls = type(obj)
+    if not cls.__module__.startswith("glassnet."):
+        return False
+    return not any(callable(getattr(cls, name, None)) for name in vars(obj))
 
 
 def _what_diverged(total: float, params: list[Array]) -> str:
@@ -492,11 +496,12 @@ def fit(
     observe = update_metrics if train_metrics else None
     step = 0
 
-    def diverged(epoch: int, what: str) -> TrainingDivergedError:
+    def diverged(epoch: int, what: str, found_after: bool = False) -> TrainingDivergedError:
         model.set_weights(start_weights)
         opt.load_state_dict(start_state)  # no inf/NaN momenta left for the next fit
+        when = f"by epoch {epoch + 1}" if found_after else f"at epoch {epoch + 1}"
         return TrainingDivergedError(
-            f"training diverged at epoch {epoch + 1}: {what}; the weights "
+            f"training diverged {when}: {what}; the weights "
             f"were restored to where fit started. Try a smaller learning rate "
             f"(it was {opt.learning_rate:g})"
         )
@@ -517,15 +522,14 @@ def fit(
         if isinstance(run, partial) and run.func is _run_one:
             before, loss_value, after = run.args
         compiled = isinstance(run, partial) and run.func in (_run_one, _run)
-        parts = [*model.layers, loss_fn, opt, opt.schedule]
-        trusted = compiled and all(_glassnets_own(part) for part in parts)
-        # the rate moves only in set_epoch: skip the call unless a schedule or the optimizer
-        # brings its own
-        scheduled = not (
-            type(opt.schedule).__call__ is _optimizers.Schedule.__call__
-            and type(opt).set_epoch is _optimizers.Optimizer.set_epoch
-        )
-        opt.set_epoch(opt.epoch)
+        own_optimizer = _glassnets_own(opt) and _glassnets_own(opt.schedule)
+        trusted = compiled and own_optimizer and all(map(_glassnets_own, [*model.layers, loss_fn]))
+        # glassnet's optimizers move the rate only in set_epoch, and the constant schedule never
+        # does: then set_epoch once is enough; anything else gets it every epoch, as in the
+        # general loop
+        scheduled = not own_optimizer or type(opt.schedule) is not _optimizers.Constant
+        if not scheduled:
+            opt.set_epoch(opt.epoch)
         epoch = 0
         try:
             with np.errstate(over="raise", invalid="raise") if trusted else nullcontext():
@@ -552,7 +556,7 @@ def fit(
         except FloatingPointError as error:
             raise diverged(epoch, f"NumPy reported {error}") from None
         if not _all_finite(params):
-            raise diverged(epoch, "the weights became inf/NaN")
+            raise diverged(epoch, "the weights became inf/NaN", found_after=True)
         restore()
         history.history = {"loss": losses, "learning_rate": rates, "time": times}
         history.epochs = epochs
