@@ -24,9 +24,11 @@ class Loss:
     reduction: ClassVar[str] = "mean"
     #: True when targets may be integer class labels of shape (n_samples,)
     takes_labels: ClassVar[bool] = False
+    #: scratch arrays by (name, shape, dtype); None until `__init__` (or the first `_buffer`)
+    _buffers: dict[tuple[str, tuple[int, ...], str], Array] | None = None
 
     def __init__(self) -> None:
-        self._buffers: dict[tuple[str, tuple[int, ...], str], Array] = {}
+        self._buffers = {}
 
     def forward(self, y_pred: Array, y_true: Array) -> float:
         raise NotImplementedError
@@ -50,7 +52,7 @@ class Loss:
 
     def _buffer(self, name: str, like: Array) -> Array:
         key = (name, like.shape, like.dtype.char)  # a str hashes faster than a dtype
-        buffers = self.__dict__.get("_buffers")
+        buffers = self._buffers
         if buffers is None:  # a subclass of one's own that skipped Loss.__init__
             buffers = self._buffers = {}
         buf = buffers.get(key)
@@ -157,6 +159,7 @@ class CrossEntropy(Loss):
 
     kind = "CrossEntropy"
     takes_labels = True
+    _rows: Array | None = None  # 0, 1, …, n − 1 for the last batch size (see `_row_numbers`)
 
     def forward(self, y_pred: Array, y_true: Array) -> float:
         z = y_pred
@@ -183,7 +186,7 @@ class CrossEntropy(Loss):
 
     def _row_numbers(self, n: int) -> Array:
         """0, 1, …, n − 1 (kept: the same batch size comes back every step)."""
-        rows: Array | None = self.__dict__.get("_rows")
+        rows = self._rows
         if rows is None or len(rows) != n:
             rows = self._rows = np.arange(n)
         return rows

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -216,7 +217,11 @@ class _Step:
                     return fallback
                 out, calls = planned
                 before += calls
-                caches[id(layer)] = [(layer, k, v) for k, v in vars(layer).items() if k in _CACHES]
+                caches[id(layer)] = [
+                    (layer, name, getattr(layer, name))
+                    for name in _CACHES
+                    if getattr(layer, name, None) is not None
+                ]
             value, grad, after = self.loss_plan(out, y)
             after = list(after)
             if observe is not None:
@@ -324,7 +329,7 @@ def _plans_cover(obj: object) -> bool:
     pairs = [("forward", "plan_forward"), ("backward", "plan_backward")]
     if isinstance(obj, _losses.Loss):
         pairs = [("forward", "plan"), ("backward", "plan")]
-    if any(name in vars(obj) for pair in pairs for name in pair):
+    if _replaced_on_instance(obj, [name for pair in pairs for name in pair]):
         return False
     return all(depth(plan) <= depth(method) for method, plan in pairs)
 
@@ -335,7 +340,24 @@ def _glassnets_own(obj: object) -> bool:
     cls = type(obj)
     if not cls.__module__.startswith("glassnet."):
         return False
-    return not any(callable(getattr(cls, name, None)) for name in vars(obj))
+    methods = [name for name in dir(cls) if isinstance(getattr(cls, name, None), FunctionType)]
+    return not _replaced_on_instance(obj, methods)
+
+
+def _replaced_on_instance(obj: object, names: Sequence[str]) -> bool:
+    """Whether any of these methods is replaced on `obj` itself.
+
+    Each is looked up by name: asking for the instance's ``__dict__`` (``vars``) would make
+    CPython keep its attributes in a real dict from then on, and every attribute read in the
+    training loop slower (W1 lost 0.3 µs per iteration to that)."""
+    cls = type(obj)
+    for name in names:
+        function = getattr(cls, name, None)
+        if isinstance(function, FunctionType):
+            bound = getattr(obj, name, None)
+            if getattr(bound, "__func__", None) is not function:
+                return True
+    return False
 
 
 def _what_diverged(total: float, params: list[Array]) -> str:
