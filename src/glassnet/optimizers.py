@@ -263,11 +263,13 @@ class SGD(Optimizer):
         # plain gradient descent, p ← p − η·g: nothing else to do, so no general machinery
         if not self._scratch:
             self._init_state(params)
-        _descend(self, params, grads, self._scratch)
+        self.iterations += 1
+        for p, g, scratch in zip(params, grads, self._scratch):
+            _descend(p, g, self.learning_rate, scratch)
 
     def _update(self, i: int, p: Array, g: Array) -> None:
         if not self.momentum:
-            _descend(self, [p], [g], [self._scratch[i]], count=False)
+            _descend(p, g, self.learning_rate, self._scratch[i])
             return
         if "velocity" not in self.state:  # momentum turned on after the first step
             self.state["velocity"] = [np.zeros_like(a) for a in self._scratch]
@@ -287,22 +289,12 @@ class SGD(Optimizer):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
-def _descend(
-    opt: Optimizer,
-    params: Sequence[Array],
-    grads: Sequence[Array],
-    scratch: Sequence[Array],
-    count: bool = True,
-) -> None:
-    """p ← p − η·g for each parameter (and one more step counted, unless `count` is False)."""
-    rate = opt.learning_rate
-    if count:
-        opt.iterations += 1
-    for p, g, step in zip(params, grads, scratch):
-        if rate == 1.0:  # the tutorial's rate: multiplying by 1 changes nothing
-            p -= g
-        else:
-            p -= np.multiply(g, rate, out=step)
+def _descend(p: Array, g: Array, rate: float, scratch: Array) -> None:
+    """p ← p − η·g, in place (`scratch` holds η·g)."""
+    if rate == 1.0:  # the tutorial's rate: multiplying by 1 changes nothing
+        p -= g
+    else:
+        p -= np.multiply(g, rate, out=scratch)
 
 
 class Adam(Optimizer):
