@@ -273,7 +273,7 @@ def report(
         add("")
         add(
             "First the top functions by own time (`tottime`). A training step is compiled into "
-            "pre-bound NumPy calls (`training._Step.program`) that cProfile cannot see into, so "
+            "pre-bound NumPy calls (`compiled.Step.program`) that cProfile cannot see into, so "
             "their time shows as the runner's (`_run_one`, `_run`) own time; the second table "
             "(another run, with a clock around each call) breaks the step down call by call. "
             "Profiling adds overhead per call, which inflates the Python share on W1 and W2."

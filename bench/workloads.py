@@ -96,7 +96,7 @@ class Clock:
 
 
 class StepTimes:
-    """Times each call of glassnet's compiled training step (`training._Step.program`).
+    """Times each call of glassnet's compiled training step (`compiled.Step.program`).
 
     A compiled step is a list of pre-bound NumPy calls that cProfile cannot see into (a
     `functools.partial` calling a NumPy function is C calling C). With --steps the child
@@ -111,7 +111,7 @@ class StepTimes:
     def install(self) -> None:
         from functools import partial
 
-        from glassnet import training
+        from glassnet import compiled
 
         clock, entries = time.perf_counter, self.entries
         labels: dict[int, str] = {}
@@ -135,15 +135,15 @@ class StepTimes:
         def wrap(calls: Any) -> tuple[Any, ...]:
             return tuple(partial(timed, call) for call in calls)
 
-        compile_step = training._Step.program
+        compile_step = compiled.Step.program
 
         def program(step: Any, *args: Any, **kwargs: Any) -> Any:
             """The step as compiled, with every call wrapped in a clock."""
             run, restore = compile_step(step, *args, **kwargs)
-            if isinstance(run, partial) and run.func is training._run_one:
+            if isinstance(run, partial) and run.func is compiled.run_one:
                 before, value, after = run.args
                 run = partial(run.func, wrap(before), partial(timed, value, True), wrap(after))
-            elif isinstance(run, partial) and run.func is training._run:
+            elif isinstance(run, partial) and run.func is compiled.run_blocks:
                 segments = [
                     (wrap(before), partial(timed, value, i == 0), weight, wrap(after))
                     for i, (before, value, weight, after) in enumerate(run.args[0])
@@ -151,7 +151,7 @@ class StepTimes:
                 run = partial(run.func, segments)
             return run, restore
 
-        training._Step.program = program  # type: ignore[method-assign]
+        compiled.Step.program = program  # type: ignore[method-assign]
 
     def dump(self, path: Path) -> None:
         rows = [[label, n, t] for label, (n, t) in self.entries.items()]

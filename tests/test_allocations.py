@@ -155,7 +155,7 @@ def test_a_layer_that_allocates_per_batch_is_caught_by_the_peak_check():
 
 
 def test_a_large_full_batch_trained_in_blocks_allocates_nothing_per_epoch():
-    """The blocked full-batch path (`training._Step`) reuses its block buffers too."""
+    """The blocked full-batch path (`compiled.Step`) reuses its block buffers too."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((9000, 20))  # 3 blocks of 3000 rows with 64 hidden units
     y = (rng.random((9000, 1)) < 0.5).astype(np.float64)

@@ -1,4 +1,4 @@
-"""The compiled training step (`training._Step.program`) computes what `forward`/`backward` do.
+"""The compiled training step (`compiled.Step.program`) computes what `forward`/`backward` do.
 
 `fit` runs each step as a flat list of pre-bound NumPy calls that the layers, the loss and the
 optimizer contribute (`Layer.plan_forward`, `Loss.plan`, `Optimizer.plan_step`). These tests
@@ -16,14 +16,14 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet import training
+from glassnet import compiled as gn_compiled
 from glassnet.errors import TrainingDivergedError
 from glassnet.layers import Layer
 
 
 def _methods_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make `fit` take the uncompiled path: every layer and loss looks plan-less."""
-    monkeypatch.setattr(training, "_plans_cover", lambda obj: False)
+    monkeypatch.setattr(gn_compiled, "plans_cover", lambda obj: False)
 
 
 def _data(n: int, n_out: int, kind: str = "binary") -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +121,7 @@ def test_compiled_step_matches_the_methods_for_every_optimizer_and_batching(
 
 @pytest.mark.parametrize("loss", ["mse", "sse", "ce-labels"])
 def test_compiled_blocks_of_a_large_batch_match_the_methods(loss, monkeypatch):
-    monkeypatch.setattr(training._Step, "BLOCK_BYTES", 1)  # 256-row blocks: 700 = 3 blocks
+    monkeypatch.setattr(gn_compiled.Step, "BLOCK_BYTES", 1)  # 256-row blocks: 700 = 3 blocks
     for kwargs in ({}, {"metrics": ("accuracy",) if loss == "ce-labels" else ("mse",)}):
         compiled = _train("relu-leaky", loss, "adam", np.float64, kwargs, n=700)
         with monkeypatch.context() as m:
@@ -173,9 +173,9 @@ def test_layers_and_losses_of_ones_own_are_trained_through_their_methods(monkeyp
         model.fit(X, y, loss=loss, optimizer=gn.SGD(0.05), epochs=3, batch_size=16, seed=0)
         return model.get_weights()
 
-    assert not training._plans_cover(_ScaledSigmoid())
-    assert training._plans_cover(gn.Sigmoid()) and training._plans_cover(gn.SumSquaredError())
-    assert not training._plans_cover(_FreshMSE())  # its plan is the generic one: still exact
+    assert not gn_compiled.plans_cover(_ScaledSigmoid())
+    assert gn_compiled.plans_cover(gn.Sigmoid()) and gn_compiled.plans_cover(gn.SumSquaredError())
+    assert not gn_compiled.plans_cover(_FreshMSE())  # its plan is the generic one: still exact
 
     scaled, plain = (
         run(_ScaledSigmoid(), gn.MeanSquaredError()),
@@ -388,7 +388,7 @@ def test_a_loss_that_skips_loss_init_and_an_instance_with_its_own_forward(monkey
         kwargs = {"X": X, "y": y, "loss": BareMSE(), "optimizer": gn.SGD(0.1), "epochs": 3}
         return model, kwargs
 
-    assert not training._plans_cover(make()[0].layers[1])
+    assert not gn_compiled.plans_cover(make()[0].layers[1])
     _assert_same_runs(_fit_both(make, monkeypatch))
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet import training
+from glassnet import callbacks
 from glassnet.diagnostics import TrainingWarning, Watchdog, diagnose, loss_findings
 from glassnet.errors import GlassnetError
 
@@ -178,7 +178,7 @@ def test_watchdog_warns_about_dead_relus_at_the_first_epoch(spirals):
 
 def test_watchdog_costs_nothing_per_batch():
     # it only overrides on_epoch_end, so the fit loop never calls it inside the batch loop
-    assert not training._overrides(Watchdog(), "on_batch_end")
+    assert not callbacks.overrides(Watchdog(), "on_batch_end")
 
 
 # ---------------------------------------------------------------- the diagnose command

@@ -1,6 +1,6 @@
 """The fit loop's fast paths compute the same numbers as the plain path they replace.
 
-A large full batch is trained block by block (`training._Step.BLOCK_BYTES`), Sigmoid runs its
+A large full batch is trained block by block (`compiled.Step.BLOCK_BYTES`), Sigmoid runs its
 passes on cache-sized row blocks (`activations.BLOCK_BYTES`), and a full-batch fit with nothing
 to report takes a lean loop. Each must agree with the straightforward computation.
 """
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet import activations, training
+from glassnet import activations, compiled
 
 N_ROWS = 9000  # with 64 hidden units: 3 blocks of 3000 rows at the default block size
 
@@ -41,11 +41,11 @@ CASES = [
 @pytest.mark.parametrize(("kind", "loss", "metrics"), CASES, ids=lambda c: str(c))
 def test_a_large_full_batch_trained_in_blocks_matches_one_block(kind, loss, metrics, monkeypatch):
     X, y, n_out = _data(kind)
-    assert len(X) >= 2 * training._Step.BLOCK_BYTES // (64 * 8)  # blocks really are used
+    assert len(X) >= 2 * compiled.Step.BLOCK_BYTES // (64 * 8)  # blocks really are used
     blocked = _model(n_out)
     history = blocked.fit(X, y, loss=loss(), optimizer=gn.Adam(1e-2), epochs=3, metrics=metrics)
 
-    monkeypatch.setattr(training._Step, "BLOCK_BYTES", 1 << 40)
+    monkeypatch.setattr(compiled.Step, "BLOCK_BYTES", 1 << 40)
     whole = _model(n_out)
     reference = whole.fit(X, y, loss=loss(), optimizer=gn.Adam(1e-2), epochs=3, metrics=metrics)
 

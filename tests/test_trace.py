@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet import training
+from glassnet import callbacks
 from glassnet.errors import GlassnetError
 from glassnet.trace import Trace, explain
 from glassnet.tutorial import TRAINING_INPUTS, TRAINING_OUTPUTS, NeuralNetwork
@@ -205,8 +205,8 @@ def test_trace_counts_steps_over_minibatches_and_continues_over_repeated_fits():
 
 def test_training_without_a_trace_calls_no_batch_hook_and_wraps_no_layer():
     # the fit loop calls on_batch_end only for callbacks that override it
-    assert training._overrides(Trace(), "on_batch_end")
-    assert not training._overrides(gn.Callback(), "on_batch_end")
+    assert callbacks.overrides(Trace(), "on_batch_end")
+    assert not callbacks.overrides(gn.Callback(), "on_batch_end")
     X, y = gn.datasets.xor()
     net = gn.Sequential([gn.Dense(2, 2, rng=0), gn.ReLU(), gn.Dense(2, 1, rng=1)])
     methods = [type(layer).forward for layer in net.layers]

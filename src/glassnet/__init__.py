@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from . import datasets, initializers
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .callbacks import Callback, EarlyStopping, History
 from .diagnostics import TrainingWarning, Watchdog, diagnose
 from .errors import DataError, GlassnetError, ModelFileError, TrainingDivergedError
 from .gradcheck import GradcheckReport, gradcheck
-from .io import load, save
+from .io import save
 from .layers import Dense, Dropout, Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError, SumSquaredError
-from .network import Sequential
+from .network import Sequential, load
 from .optimizers import (
     SGD,
     Adam,
@@ -25,7 +26,6 @@ from .optimizers import (
     StepDecay,
 )
 from .trace import Trace, explain
-from .training import Callback, EarlyStopping, History
 from .tutorial import NeuralNetwork
 
 __version__ = "0.1.0"

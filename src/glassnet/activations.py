@@ -6,13 +6,13 @@ the classic form (σ' = σ(1 − σ), tanh' = 1 − tanh²).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ._typing import Array, Call
+from .compiled import bind, own_function
 from .errors import GlassnetError
 from .layers import Layer
 
@@ -55,12 +55,12 @@ class Activation(Layer):
 
     def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
         out = self._y = self._buffer("out", x.shape, x.dtype)
-        return out, [_bind(self._apply, x, out)]
+        return out, [bind(self._apply, x, out)]
 
     def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
         y = self._cached_output()
         dx = self._buffer("dx", y.shape, y.dtype)
-        return dx, [_bind(self._derive, y, grad, dx)]
+        return dx, [bind(self._derive, y, grad, dx)]
 
     def _apply(self, x: Array, out: Array | None) -> Array:
         """out ← f(x) (a fresh array when `out` is None); return it."""
@@ -107,14 +107,14 @@ class Sigmoid(Activation):
     def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
         out, calls = super().plan_forward(x)
         # one block, and the kernel is this class's: its passes themselves, no Python between
-        if x.nbytes <= 2 * BLOCK_BYTES and _unchanged(self._apply, Sigmoid._apply):
+        if x.nbytes <= 2 * BLOCK_BYTES and own_function(self._apply, Sigmoid._apply):
             calls = _sigmoid_passes(x, out, *self._CONSTANTS[x.dtype.char])
         return out, calls
 
     def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
         dx, calls = super().plan_backward(grad, input_grad)
         y = self._cached_output()
-        if y.nbytes <= 2 * BLOCK_BYTES and _unchanged(self._derive, Sigmoid._derive):
+        if y.nbytes <= 2 * BLOCK_BYTES and own_function(self._derive, Sigmoid._derive):
             calls = _sigmoid_backward_passes(y, grad, dx, self._CONSTANTS[y.dtype.char][1])
         return dx, calls
 
@@ -125,27 +125,6 @@ class Sigmoid(Activation):
         for rows in row_blocks(y):
             _sigmoid_backward(y[rows], grad[rows], dx[rows], one)
         return dx
-
-
-def _bind(kernel: Callable[..., Array], *args: Array) -> Call:
-    """A kernel pre-bound to its arrays, the last of which is its output.
-
-    glassnet's own kernels write into that output; a kernel of one's own (a subclass's) may
-    return a new array instead, so its result is copied in (see `_into`)."""
-    if getattr(kernel, "__module__", None) == __name__:
-        return partial(kernel, *args)
-    return partial(_into, kernel, args)
-
-
-def _unchanged(bound: Callable[..., Array], function: Callable[..., Array]) -> bool:
-    """Whether a bound kernel is `function` itself (not a subclass's or an instance's own)."""
-    return getattr(bound, "__func__", None) is function
-
-
-def _into(kernel: Callable[..., Array], args: tuple[Array, ...]) -> None:
-    result = kernel(*args)
-    if result is not args[-1]:
-        np.copyto(args[-1], result)
 
 
 def _sigmoid(x: Array, out: Array, low: Any, one: Any) -> Array:

@@ -21,10 +21,10 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from ._typing import Array
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
+from .callbacks import Callback, History
 from .errors import GlassnetError, TrainingDivergedError
 from .layers import Dense, Layer, positive_int
 from .trace import Trace, activation_stats, cached_output
-from .training import Callback, History
 from .validation import check_X, check_y
 
 if TYPE_CHECKING:

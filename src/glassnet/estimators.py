@@ -41,15 +41,15 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "not installed; install it with: pip install 'glassnet[sklearn]'"
     ) from exc
 
-from . import io as _io
+
 from ._typing import Array
 from .activations import Identity, ReLU, Sigmoid, Tanh
+from .callbacks import Callback
 from .errors import GlassnetError
 from .layers import Dense, Dropout, Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
-from .network import Sequential, to_probabilities
+from .network import Sequential, load, to_probabilities
 from .optimizers import SGD, Adam, Optimizer, RMSprop, from_config
-from .training import Callback
 
 __all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "fit_stream", "iter_chunks"]
 
@@ -545,7 +545,7 @@ class _BaseNeuralNet(BaseEstimator):
         """
         from .errors import ModelFileError
 
-        network = _io.load(path)
+        network = load(path)
         state = network.metadata.get("estimator")
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
             raise ModelFileError(

@@ -17,9 +17,10 @@ import os
 import re
 import secrets
 import zipfile
+from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,7 +30,9 @@ from ._typing import Array
 from .activations import ACTIVATIONS
 from .errors import GlassnetError, ModelFileError
 from .layers import Dense, Dropout, Layer
-from .network import Sequential
+
+if TYPE_CHECKING:
+    from .network import Sequential
 
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
@@ -260,8 +263,11 @@ def _expect(value: Any, kind: type | tuple[type, ...], reader: _Reader, what: st
     return value
 
 
-def load(path: str | PathLike[str]) -> Sequential:
+def load(path: str | PathLike[str], build: Callable[[list[Layer]], Sequential]) -> Sequential:
     """Read a model written by `save`: bit-identical predictions, optimizer state restored.
+
+    `build` makes the model from its layers (`Sequential`: `glassnet.load` passes it, so that
+    this module, below the network, needs the class only as a type).
 
     Raises
     ------
@@ -273,7 +279,7 @@ def load(path: str | PathLike[str]) -> Sequential:
     with reader.open() as zf:
         manifest = reader.manifest(zf)
         try:
-            return _build(reader, zf, manifest)
+            return _build(reader, zf, manifest, build)
         except ModelFileError:
             raise
         except (
@@ -287,7 +293,12 @@ def load(path: str | PathLike[str]) -> Sequential:
             raise reader.fail(f"the manifest is malformed ({type(exc).__name__}: {exc})") from None
 
 
-def _build(reader: _Reader, zf: zipfile.ZipFile, manifest: dict[str, Any]) -> Sequential:
+def _build(
+    reader: _Reader,
+    zf: zipfile.ZipFile,
+    manifest: dict[str, Any],
+    build: Callable[[list[Layer]], Sequential],
+) -> Sequential:
     dtype = np.dtype(manifest["dtype"])
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise reader.fail(f"dtype {dtype} is not float32 or float64")
@@ -321,7 +332,7 @@ def _build(reader: _Reader, zf: zipfile.ZipFile, manifest: dict[str, Any]) -> Se
                 )
             layer.params[key][...] = value
         layers.append(layer)
-    model = Sequential(layers)
+    model = build(layers)
 
     loss_kind = manifest.get("loss")
     if loss_kind is not None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import io as _io
 from . import losses as _losses
 from . import training as _training
 from ._typing import Array
@@ -212,9 +213,7 @@ class Sequential:
 
     def save(self, path: str | PathLike[str], *, include_optimizer: bool = True) -> None:
         """Write the model to one `.npz` file, atomically; see `glassnet.io.save`."""
-        from .io import save
-
-        save(self, path, include_optimizer=include_optimizer)
+        _io.save(self, path, include_optimizer=include_optimizer)
 
     def summary(self) -> str:
         """A table of the layers, their output widths and parameter counts."""
@@ -228,6 +227,19 @@ class Sequential:
 
     def __repr__(self) -> str:
         return "Sequential([" + ", ".join(repr(layer) for layer in self.layers) + "])"
+
+
+def load(path: str | PathLike[str]) -> Sequential:
+    """Read a model written by `Sequential.save`: bit-identical predictions, optimizer state
+    restored.
+
+    Raises
+    ------
+    ModelFileError
+        The file is missing, empty, truncated, not a glassnet model, of another format version,
+        modified (a checksum fails), or holds anything but numeric arrays.
+    """
+    return _io.load(path, Sequential)
 
 
 def to_probabilities(out: Array, loss: _losses.Loss | None) -> Array:

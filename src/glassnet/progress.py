@@ -11,11 +11,11 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
-from .training import Callback
+from .callbacks import Callback
 
 if TYPE_CHECKING:
+    from .callbacks import History
     from .network import Sequential
-    from .training import History
 
 __all__ = ["EpochLines", "ProgressBar", "progress_callback"]
 

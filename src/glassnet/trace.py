@@ -20,9 +20,9 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from ._typing import Array
 from .activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .callbacks import Callback
 from .errors import GlassnetError
 from .layers import Dense, Dropout, Layer, positive_int
-from .training import Callback
 from .validation import check_X, check_y
 
 if TYPE_CHECKING:

@@ -19,7 +19,6 @@ from typing import IO, Any
 
 import numpy as np
 
-from .. import io as model_io
 from .._typing import Array
 from ..datasets import (
     BINARY_SNIFF_BYTES,
@@ -30,6 +29,7 @@ from ..datasets import (
 )
 from ..errors import DataError, GlassnetError, ModelFileError
 from ..network import Sequential
+from ..network import load as load_network
 from ..preprocessing import Predictor, Preprocessing
 from ._common import CLIError, add_command, shown_label
 
@@ -72,13 +72,13 @@ def load_model(path: str) -> Sequential:
     """A model from a file, or from standard input when ``path`` is ``-``."""
     source = _rereadable(path, model=True)
     if isinstance(source, str):
-        return model_io.load(source)
+        return load_network(source)
     # a zip archive needs seeking: copy the stream into a temporary file and load that
     fd, temporary = tempfile.mkstemp(suffix=".npz")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(source.read())
-        return model_io.load(temporary)
+        return load_network(temporary)
     except ModelFileError as exc:
         name = "<stdin>" if path == "-" else path
         raise ModelFileError(str(exc).replace(temporary, name)) from None

@@ -1,0 +1,304 @@
+"""The compiled training step, and the one rule of when a part's plan may stand in for it.
+
+`Step` is one training step — forward, loss, backward, optimizer update — over a batch. `fit`
+compiles it once per batch shape (`Step.program`) into a flat list of pre-bound NumPy calls that
+the layers, the loss and the optimizer contribute; running the step is then those calls and
+nothing else. A part of one's own (a subclass that overrides `forward` without a plan, a method
+replaced on an instance) is trained through its methods instead: `plans_cover` says which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from types import FunctionType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import losses as _losses
+from ._typing import Array, Call
+from .layers import Dense, Layer
+
+if TYPE_CHECKING:
+    from .network import Sequential
+    from .optimizers import Optimizer
+
+# ---------------------------------------------------------------- the rule
+
+
+def own_function(bound: Any, function: Callable[..., Any]) -> bool:
+    """Whether a bound method is `function` itself (not a subclass's or an instance's own)."""
+    return getattr(bound, "__func__", None) is function
+
+
+def replaced_on_instance(obj: object, names: Sequence[str]) -> bool:
+    """Whether any of these methods is replaced on `obj` itself.
+
+    Each is looked up by name: asking for the instance's ``__dict__`` (``vars``) would make
+    CPython keep its attributes in a real dict from then on, and every attribute read in the
+    training loop slower (W1 lost 0.3 µs per iteration to that)."""
+    cls = type(obj)
+    for name in names:
+        function = getattr(cls, name, None)
+        if isinstance(function, FunctionType) and not own_function(
+            getattr(obj, name, None), function
+        ):
+            return True
+    return False
+
+
+def plans_cover(obj: object) -> bool:
+    """True when each plan method of `obj` (a layer or a loss) is defined at least as deep in its
+    class tree as the method it mirrors: a subclass that overrides `forward` alone (or an instance
+    given its own `forward`) falls back to `forward`."""
+    mro = type(obj).__mro__
+
+    def depth(name: str) -> int:
+        return next(i for i, cls in enumerate(mro) if name in vars(cls))
+
+    pairs = [("forward", "plan_forward"), ("backward", "plan_backward")]
+    if isinstance(obj, _losses.Loss):
+        pairs = [("forward", "plan"), ("backward", "plan")]
+    if replaced_on_instance(obj, [name for pair in pairs for name in pair]):
+        return False
+    return all(depth(plan) <= depth(method) for method, plan in pairs)
+
+
+def glassnets_own(obj: object) -> bool:
+    """True for an instance of one of glassnet's own classes (not a subclass of one's own), with
+    none of its methods replaced on the instance: its arithmetic never overflows on finite
+    numbers, so an overflow in it means divergence."""
+    cls = type(obj)
+    if not cls.__module__.startswith("glassnet."):
+        return False
+    methods = [name for name in dir(cls) if isinstance(getattr(cls, name, None), FunctionType)]
+    return not replaced_on_instance(obj, methods)
+
+
+def bind(kernel: Callable[..., Array], *args: Array) -> Call:
+    """A kernel pre-bound to its arrays, the last of which is its output.
+
+    glassnet's own kernels write into that output; a kernel of one's own (a subclass's) may
+    return a new array instead, so its result is copied in."""
+    if getattr(kernel, "__module__", "").startswith("glassnet."):
+        return partial(kernel, *args)
+    return partial(_into, kernel, args)
+
+
+def _into(kernel: Callable[..., Array], args: tuple[Array, ...]) -> None:
+    result = kernel(*args)
+    if result is not args[-1]:
+        np.copyto(args[-1], result)
+
+
+# ---------------------------------------------------------------- the step
+
+
+class Step:
+    """One training step — forward, loss, backward, optimizer update — over a batch.
+
+    Built once per `fit`, so that the per-step work is only the arithmetic: the bound methods,
+    the reversed layer order and the parameter lists are looked up here, not on every batch.
+
+    A large batch (the full batch of a big data set) is computed a block of rows at a time, so
+    that each layer's arrays stay in the CPU cache from one pass to the next instead of
+    streaming through memory once per pass. The blocks' gradients add up to the batch's — a
+    mean loss weights each block by its share of the rows — and one update follows.
+    """
+
+    #: bytes of the widest layer's array per block (a large block: few BLAS calls per step)
+    BLOCK_BYTES = 1 << 21
+
+    def __init__(self, model: Sequential, loss: _losses.Loss, optimizer: Optimizer) -> None:
+        layers = self.layers = model.layers
+        self.forwards = [layer.forward for layer in layers]
+        self.backwards = [layer.backward for layer in layers[:0:-1]]
+        self.first = layers[0]
+        # nobody needs d loss / d X: a first Dense layer skips that product
+        self.first_dense = self.first if isinstance(self.first, Dense) else None
+        self.loss = loss
+        self.loss_forward, self.loss_backward = loss.forward, loss.backward
+        self.mean_loss = loss.reduction == "mean"
+        self.update = optimizer.step
+        self.update_plan = optimizer.plan_step
+        self.loss_plan = loss.plan if plans_cover(loss) else partial(_losses.Loss.plan, loss)
+        # the lowest layer with parameters: below it, backward has nothing to compute
+        self.lowest_params = next((i for i, la in enumerate(layers) if la.params), len(layers))
+        self.params, self.grads = model.parameters(), model.gradients()
+        widths, width = [model.n_features_in], model.n_features_in
+        for layer in layers:
+            width = layer.output_width(width) or width
+            widths.append(width)
+        self.block_rows = max(256, self.BLOCK_BYTES // (max(widths) * model.dtype.itemsize))
+        self.sums: list[Array] = []  # the gradients summed over blocks
+
+    def __call__(
+        self, xb: Array, yb: Array, observe: Callable[[Array, Array], None] | None = None
+    ) -> float:
+        """Train on one batch and return its loss; `observe(y, outputs)` sees every output."""
+        n = len(xb)
+        if n < 2 * self.block_rows:
+            value = self.forward_backward(xb, yb, observe)
+            self.update(self.params, self.grads)
+            return value
+        blocks = self.blocks(xb, yb)
+        total = 0.0
+        for i, (x, y, weight) in enumerate(blocks):
+            total += weight * self.forward_backward(x, y, observe, weight)
+            for call in self.block_sum(i, len(blocks)):
+                call()
+        self.update(self.params, self.grads)
+        return total
+
+    def blocks(self, xb: Array, yb: Array) -> list[tuple[Array, Array, float]]:
+        """(rows of xb, rows of yb, the block's weight in the batch's loss) for each block."""
+        n = len(xb)
+        if n < 2 * self.block_rows:
+            return [(xb, yb, 1.0)]
+        n_blocks = -(-n // self.block_rows)
+        rows = -(-n // n_blocks)  # blocks of (nearly) equal size
+        starts = range(0, n, rows)
+        weights = [(min(n, i + rows) - i) / n if self.mean_loss else 1.0 for i in starts]
+        return [(xb[i : i + rows], yb[i : i + rows], w) for i, w in zip(starts, weights)]
+
+    def block_sum(self, i: int, n_blocks: int) -> list[Call]:
+        """Calls that add block `i`'s gradients to the sum over the batch's blocks.
+
+        The sum runs in `sums` and the last block's addition lands in the model's `grads`, where
+        the optimizer reads them."""
+        if not self.sums:
+            self.sums = [np.empty_like(g) for g in self.grads]
+        pairs = zip(self.sums, self.grads)
+        if i == 0:
+            return [partial(np.copyto, acc, g) for acc, g in pairs]
+        last = i == n_blocks - 1
+        return [partial(np.add, acc, g, g if last else acc) for acc, g in pairs]
+
+    def program(
+        self,
+        xb: Array,
+        yb: Array,
+        observe: Callable[[Array, Array], None] | None = None,
+        *,
+        keep_caches: bool = False,
+    ) -> tuple[Callable[[], float], Call]:
+        """The step on the batch arrays `xb`, `yb`, compiled into a function of no arguments.
+
+        Each layer, the loss and the optimizer contribute their part of the step as pre-bound
+        NumPy calls on the buffers they own (`Layer.plan_forward`), so running the step is
+        those calls and nothing else: no method lookups, no buffer lookups, no branches. The
+        function trains on whatever `xb` and `yb` hold when it is called — the fit loop
+        gathers each batch into the same two arrays. A layer without a plan (a layer class of
+        your own) makes it fall back to calling `forward` and `backward`.
+
+        Returns the step and a call that points the layers' forward caches (what `Trace` reads)
+        at this step's arrays, as running `forward` would; with `keep_caches` the step does so
+        itself, first thing.
+        """
+        fallback = partial(self, xb, yb, observe), _nothing
+        if not all(plans_cover(layer) for layer in self.layers):
+            return fallback
+        blocks = self.blocks(xb, yb)
+        segments: list[tuple[list[Call], Callable[[], float], float, list[Call]]] = []
+        caches: dict[int, list[tuple[Layer, str, Any]]] = {}  # the last block's, by layer
+        for i, (x, y, weight) in enumerate(blocks):
+            before: list[Call] = []
+            out = x
+            for layer in self.layers:
+                planned = layer.plan_forward(out)
+                if planned is None:
+                    return fallback
+                out, calls = planned
+                before += calls
+                caches[id(layer)] = [
+                    (layer, name, getattr(layer, name))
+                    for name in _CACHES
+                    if getattr(layer, name, None) is not None
+                ]
+            value, grad, after = self.loss_plan(out, y)
+            after = list(after)
+            if observe is not None:
+                after.insert(0, partial(observe, y, out))
+            if weight != 1.0:
+                after.append(partial(np.multiply, grad, weight, grad))
+            for depth, layer in reversed(list(enumerate(self.layers))):
+                if depth < self.lowest_params:
+                    break  # no parameters below: nobody needs these gradients
+                grad, calls = layer.plan_backward(grad, input_grad=depth > self.lowest_params)
+                after += calls
+            if len(blocks) > 1:
+                after += self.block_sum(i, len(blocks))
+            segments.append((before, value, weight, after))
+        segments[-1][3].extend(self.update_plan(self.params, self.grads))
+        restore = partial(_set_caches, [entry for entries in caches.values() for entry in entries])
+        if keep_caches:
+            segments[0][0].insert(0, restore)
+        if len(segments) == 1:
+            before, value, _, after = segments[0]
+            return partial(run_one, tuple(before), value, tuple(after)), restore
+        return partial(run_blocks, [(tuple(b), v, w, tuple(a)) for b, v, w, a in segments]), restore
+
+    def forward_backward(
+        self,
+        xb: Array,
+        yb: Array,
+        observe: Callable[[Array, Array], None] | None = None,
+        weight: float = 1.0,
+    ) -> float:
+        """Fill every layer's grads with d (weight · loss) / d params; return the loss."""
+        out = xb
+        for forward in self.forwards:
+            out = forward(out, True)
+        value = self.loss_forward(out, yb)
+        if observe is not None:
+            observe(yb, out)
+        grad = self.loss_backward()
+        if weight != 1.0:
+            grad *= weight  # the loss's own buffer, rewritten by its next backward
+        for backward in self.backwards:
+            grad = backward(grad)
+        if self.first_dense is not None:
+            self.first_dense.backward(grad, input_grad=False)
+        else:
+            self.first.backward(grad)
+        return value
+
+
+def run_one(before: Sequence[Call], value: Callable[[], float], after: Sequence[Call]) -> float:
+    """Run a compiled step of one block (see `_Step.program`)."""
+    for call in before:
+        call()
+    loss = value()
+    for call in after:
+        call()
+    return loss
+
+
+#: one block of a compiled step: (forward calls, loss value, block weight, calls after the value)
+_Segment = tuple[Sequence[Call], Callable[[], float], float, Sequence[Call]]
+
+
+def run_blocks(segments: Sequence[_Segment]) -> float:
+    """Run a compiled step of several blocks (see `_Step.program`)."""
+    total = 0.0
+    for before, value, weight, after in segments:
+        for call in before:
+            call()
+        total += weight * value()
+        for call in after:
+            call()
+    return total
+
+
+#: the attributes in which layers cache their last forward pass (`Layer._x`, `_y`)
+_CACHES = frozenset({"_x", "_y"})  # (Dropout sets its `_mask` as each step runs)
+
+
+def _set_caches(caches: Sequence[tuple[Layer, str, Any]]) -> None:
+    for layer, name, value in caches:
+        setattr(layer, name, value)
+
+
+def _nothing() -> None:
+    pass
