@@ -141,3 +141,26 @@ def test_binary_cross_entropy_is_at_least_the_entropy_of_the_targets(
     with np.errstate(divide="ignore", invalid="ignore"):
         h = -np.nan_to_num(y * np.log(y)) - np.nan_to_num((1 - y) * np.log1p(-y))
     assert value >= h.mean() - 1e-12
+
+
+class _ScaledMSE(gn.MeanSquaredError):
+    """A loss of one's own with a setting of its own (module level: picklable)."""
+
+    def __init__(self, scale: float) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        return self.scale * super().forward(y_pred, y_true)
+
+
+def test_a_loss_of_ones_own_keeps_its_settings_through_copy_and_pickle() -> None:
+    import copy
+    import pickle
+
+    loss = _ScaledMSE(3.0)
+    loss.forward(np.ones((4, 1)), np.zeros((4, 1)))
+    for twin in (copy.deepcopy(loss), pickle.loads(pickle.dumps(loss))):
+        assert twin.scale == 3.0
+        assert twin.forward(np.ones((2, 1)), np.zeros((2, 1))) == 3.0
+        assert not twin._buffers or len(twin._buffers) == 1  # only this call's scratch

@@ -208,23 +208,51 @@ def test_state_dict_is_a_copy(rng: np.random.Generator) -> None:
     assert not np.any(opt.state["m"][0] == 99.0)
 
 
-def test_adams_whole_model_update_with_weight_decay_is_the_per_parameter_update() -> None:
-    # Adam updates a model's parameters as one flat array; with weight decay it adds λ·W to
-    # the gathered gradients itself. The per-parameter path (`Optimizer.step`) is the reference.
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: gn.Adam(0.05, weight_decay=0.1),
+        lambda: gn.Adam(0.05, weight_decay=0.1, clip_norm=1.0),
+        lambda: gn.RMSprop(0.05, weight_decay=0.1),
+        lambda: gn.SGD(0.05, momentum=0.9, nesterov=True, weight_decay=0.1),
+    ],
+)
+def test_the_whole_model_update_with_weight_decay_is_the_per_parameter_update(make) -> None:
+    # A rule with state updates a model's parameters as one flat array; with weight decay it
+    # adds λ·W to the gathered gradients itself. The per-parameter path is the reference.
     rng = np.random.default_rng(0)
     shapes = [(5, 4), (4,), (4, 3), (3,)]
     start = [rng.standard_normal(s) for s in shapes]
     steps = [[rng.standard_normal(s) for s in shapes] for _ in range(5)]
     flat_params, plain_params = [p.copy() for p in start], [p.copy() for p in start]
-    flat, plain = gn.Adam(0.05, weight_decay=0.1), gn.Adam(0.05, weight_decay=0.1)
-    plain._init_state(plain_params)
-    plain._flat = None  # as when the parameters' dtypes differ: one parameter at a time
+    flat, plain = make(), make()
+    plain.whole_model = False  # as when the parameters' dtypes differ: one parameter at a time
     for grads in steps:
         flat.step(flat_params, [g.copy() for g in grads])
         plain.step(plain_params, [g.copy() for g in grads])
-    assert flat._flat is not None
+    assert flat._units is not None and len(flat._units) == 1
+    assert plain._units is not None and len(plain._units) == len(shapes)
     for a, b in zip(flat_params, plain_params):
         np.testing.assert_array_equal(a, b)
-    for name in ("m", "v"):
+    for name in flat.slots:
         for a, b in zip(flat.state[name], plain.state[name]):
             np.testing.assert_array_equal(a, b)
+
+
+def test_an_optimizers_pickle_holds_its_state_not_its_working_arrays() -> None:
+    import pickle
+
+    rng = np.random.default_rng(1)
+    params = [rng.standard_normal((200, 100)), rng.standard_normal(100)]
+    opt = gn.Adam(0.01)
+    opt.step(params, [rng.standard_normal(p.shape) for p in params])
+    size = sum(p.nbytes for p in params)
+    blob = pickle.dumps(opt)
+    assert len(blob) < 2 * size + 10_000  # m and v; no flat gradient or step arrays
+    twin = pickle.loads(blob)
+    a, b = [p.copy() for p in params], [p.copy() for p in params]
+    grads = [rng.standard_normal(p.shape) for p in params]
+    opt.step(a, [g.copy() for g in grads])
+    twin.step(b, [g.copy() for g in grads])
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)

@@ -49,7 +49,7 @@ from .errors import GlassnetError
 from .layers import Dense, Dropout, Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .network import Sequential, load, to_probabilities
-from .optimizers import SGD, Adam, Optimizer, RMSprop, from_config
+from .optimizers import SGD, Adam, Optimizer, RMSprop
 
 __all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "fit_stream", "iter_chunks"]
 
@@ -381,10 +381,6 @@ class _BaseNeuralNet(BaseEstimator):
         n = len(X)
         batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
         optimizer.weight_decay = float(self.alpha) * self._grad_ratio / batch
-        if optimizer.weight_decay and not optimizer._decayed and optimizer._scratch:
-            # alpha became non-zero after the optimizer's first step (set_params between
-            # partial_fit calls): let it rebuild its buffers, keeping its moments
-            optimizer._scratch = []
         stopping = _SklearnStopping(
             self,
             n_samples=n,
@@ -473,16 +469,6 @@ class _BaseNeuralNet(BaseEstimator):
         self
         """
         return self._fit(X, y, incremental=False)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # pickle (and deepcopy) a lean copy of the network: its layers keep scratch buffers and
-        # the last batch they saw, often far larger than the weights themselves
-        state: dict[str, Any] = dict(super().__getstate__())
-        if "network_" in state:
-            state["network_"] = _lean_copy(state["network_"])
-        if "_loss" in state:
-            state["_loss"] = type(state["_loss"])()  # losses keep batch-sized buffers too
-        return state
 
     def _raw_predict(self, X: Any) -> Array:
         check_is_fitted(self, "network_")
@@ -993,29 +979,6 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
         self._set_targets(np.zeros((1, k)), classes=None, incremental=False)
         self._y_mean = np.asarray(extras["estimator.y_mean"], dtype=np.float64)
         self._y_scale = np.asarray(extras["estimator.y_scale"], dtype=np.float64)
-
-
-def _lean_copy(network: Sequential) -> Sequential:
-    """The same network, loss and optimizer state, rebuilt without any scratch buffer or cache."""
-    layers: list[Layer] = []
-    for layer in network.layers:
-        if isinstance(layer, Dense):
-            new: Layer = Dense(layer.n_in, layer.n_out, bias=layer.bias, init="zeros",
-                               dtype=layer.dtype)  # fmt: skip
-        else:
-            new = type(layer)(**layer.get_config())
-        for key, value in layer.params.items():
-            new.params[key][...] = value
-        layers.append(new)
-    lean = Sequential(layers)
-    lean.loss = None if network.loss is None else type(network.loss)()
-    if network.optimizer is not None:
-        optimizer = from_config(network.optimizer.kind, network.optimizer.get_config())
-        optimizer.load_state_dict(network.optimizer.state_dict())
-        lean.optimizer = optimizer
-    lean.metadata = dict(network.metadata)
-    lean.extras = {key: value.copy() for key, value in network.extras.items()}
-    return lean
 
 
 # ---------------------------------------------------------------------- streaming

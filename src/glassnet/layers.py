@@ -128,10 +128,16 @@ class Layer:
 
     def __getstate__(self) -> dict[str, Any]:
         # Attributes named with a leading underscore are scratch buffers and forward-pass
-        # caches (which may hold a whole training set): a pickle holds config and params only.
-        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        # caches (which may hold a whole training set), and the gradients are the last batch's:
+        # a pickle holds config and params only.
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_") and k != "grads"}
         state["_buffers"] = {}
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "grads" not in state:
+            self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

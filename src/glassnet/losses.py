@@ -16,6 +16,9 @@ import numpy as np
 from ._typing import Array
 from .errors import GlassnetError
 
+#: what glassnet's losses keep of the last batch: their buffers and the arrays `backward` reads
+_SCRATCH = frozenset({"_buffers", "_r", "_p", "_y", "_rows"})
+
 
 class Loss:
     """Base class. `reduction` says how per-batch values add up to an epoch's: "sum" or "mean"."""
@@ -63,8 +66,11 @@ class Loss:
         return buf
 
     def __getstate__(self) -> dict[str, Any]:
-        # leading-underscore attributes are scratch and caches of the last batch: not pickled
-        return {"_buffers": {}}
+        # scratch and the last batch's caches are not pickled; the loss's own settings (a loss
+        # of one's own may hold some) are
+        state = {k: v for k, v in self.__dict__.items() if k not in _SCRATCH}
+        state["_buffers"] = {}
+        return state
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
