@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from .. import datasets
-from ..datasets import encode_target
 from ..diagnostics import diagnose
 from ..errors import DataError
+from ..tables import encode_target
 from ..trace import explain
 from ._common import (
     CLIError,

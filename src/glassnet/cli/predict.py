@@ -21,16 +21,16 @@ import numpy as np
 
 from .. import io as model_io
 from .._typing import Array
-from ..datasets import (
+from ..errors import DataError, GlassnetError, ModelFileError
+from ..network import Sequential
+from ..preprocessing import Predictor, Preprocessing
+from ..tables import (
     BINARY_SNIFF_BYTES,
     Table,
     read_csv,
     refuse_binary_start,
     write_csv_atomic,
 )
-from ..errors import DataError, GlassnetError, ModelFileError
-from ..network import Sequential
-from ..preprocessing import Predictor, Preprocessing
 from ._common import CLIError, add_command, shown_label
 
 # --- shared by the commands that use a model ------------------------------------------------------

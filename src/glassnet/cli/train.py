@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import datasets
+from .. import datasets, tables
+from .._typing import Task
 from ..activations import ACTIVATIONS
 from ..activations import get as get_activation
-from ..datasets import Task
 from ..errors import DataError, GlassnetError
 from ..layers import Dense, Layer
 from ..losses import CrossEntropy, MeanSquaredError
@@ -215,10 +215,10 @@ def read_data(args: argparse.Namespace) -> Data:
         elif args.task == "classification" and d.task == "regression":
             raise CLIError(f"{source} is a regression data set; --task classification", PROG)
         return Data(d.X, y, d.feature_names, d.target_name, task, classes, source)
-    table = datasets.read_csv(args.data, target=args.target)
+    table = tables.read_csv(args.data, target=args.target)
     assert table.y_raw is not None
-    task = args.task or datasets.infer_task(table.y_raw)
-    y, classes = datasets.encode_target(table, task)
+    task = args.task or tables.infer_task(table.y_raw)
+    y, classes = tables.encode_target(table, task)
     if classes is not None and len(classes) < 2:
         raise DataError(
             f"{table.source}: the target column {args.target!r} holds a single class "
