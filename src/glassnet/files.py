@@ -118,6 +118,6 @@ def check_writable(path: str) -> None:
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as exc:
-        problem = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
-        raise GlassnetError(f"cannot write {path}: {problem or exc}") from None
+        why = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
+        raise GlassnetError(f"cannot write {path}: {why or exc}") from None
     os.remove(probe)
