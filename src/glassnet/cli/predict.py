@@ -10,6 +10,7 @@ import numpy as np
 
 from .._typing import Array
 from ..errors import DataError
+from ..metrics import r2_score
 from ..preprocessing import Predictor
 from ..tables import Table, is_number, write_csv_atomic
 from ._common import CLIError, add_command, check_output, shown_label
@@ -136,29 +137,20 @@ def classification_scores(y: Any, predicted: Any, classes: list[str]) -> dict[st
 
 
 def regression_scores(y: Any, predicted: Any) -> dict[str, Any]:
-    """MSE, MAE and R² (1 − SS_res/SS_tot; 0 when the target is constant), in the data's units."""
+    """MSE, MAE and R² (`glassnet.metrics.r2_score`: 0 when the target is constant), in the
+    data's units."""
     y, predicted = np.asarray(y, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
     with np.errstate(over="ignore"):  # values near the float64 limit: checked below
         residual = y - predicted
         mse = float(np.mean(residual**2))
         mae = float(np.abs(residual).mean())
-        # R² from residuals and deviations divided by one common size, so squaring cannot overflow
-        deviation = y - y.mean()
-        size = max(float(np.abs(residual).max()), float(np.abs(deviation).max()), 1e-300)
-        ss_res = float(np.sum((residual / size) ** 2))
-        ss_tot = float(np.sum((deviation / size) ** 2))
-    if not all(np.isfinite(v) for v in (mse, mae, ss_res, ss_tot)):
+    r2 = r2_score(y, predicted)
+    if not all(np.isfinite(v) for v in (mse, mae, r2)):
         raise DataError(
             "the errors are too large to score in float64 (targets or predictions near "
             f"{float(np.abs(np.concatenate([y, predicted])).max()):g})"
         )
-    return {
-        "task": "regression",
-        "n_samples": len(y),
-        "mse": mse,
-        "mae": mae,
-        "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0,
-    }
+    return {"task": "regression", "n_samples": len(y), "mse": mse, "mae": mae, "r2": r2}
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
