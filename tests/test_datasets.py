@@ -14,18 +14,9 @@ import numpy as np
 import pytest
 
 from glassnet import datasets
-from glassnet.datasets import (
-    Table,
-    encode_target,
-    infer_task,
-    load,
-    make_circles,
-    make_moons,
-    make_spirals,
-    read_csv,
-    write_csv_atomic,
-)
+from glassnet.datasets import load, make_circles, make_moons, make_spirals
 from glassnet.errors import DataError, GlassnetError
+from glassnet.tables import Table, encode_target, infer_task, read_csv, write_csv_atomic
 
 GENERATORS: list[Callable[..., tuple[np.ndarray, np.ndarray]]] = [
     make_moons,

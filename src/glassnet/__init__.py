@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from . import datasets, initializers
+from . import datasets, initializers, tables
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .callbacks import Callback, EarlyStopping, History
 from .diagnostics import TrainingWarning, Watchdog, diagnose
@@ -73,6 +73,7 @@ __all__ = [
     "initializers",
     "load",
     "save",
+    "tables",
 ]
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from ._typing import Array
 from .errors import DataError, GlassnetError
 from .layers import Dense, positive_int
-from .plots import MISSING_MATPLOTLIB, _as_classes, _figure, _palette, _save
+from .plots import MISSING_MATPLOTLIB, _as_classes, boundary_grid, figure, palette, save_figure
 from .trace import Trace
 
 if TYPE_CHECKING:
@@ -77,9 +77,9 @@ def plot_weight_trajectories(
     moved = np.abs(flat[-1] - flat[0])
     shown = np.sort(np.argsort(-moved, kind="stable")[:max_lines])
 
-    fig = _figure(6.5, 4.2)
+    fig = figure(6.5, 4.2)
     ax = fig.subplots()
-    colours = _palette(max(len(shown), 1))
+    colours = palette(max(len(shown), 1))
     for colour, j in zip(colours, shown):
         i, k = divmod(int(j), n_out)
         label = f"w{i + 1}" if n_out == 1 else f"w[{i + 1},{k + 1}]"
@@ -96,11 +96,11 @@ def plot_weight_trajectories(
         f" ({len(shown)} of {flat.shape[1]} that moved most)" if len(shown) < flat.shape[1] else ""
     )
     ax.set_title(title or f"weights of layer {index + 1}{extra}")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 class _Frames:
-    """Images in the shape `plots._save` expects of a figure: its ``savefig(file, format=...)``
+    """Images in the shape `plots.save_figure` expects of a figure: ``savefig(file, format=...)``
     writes them, so a GIF (or a palette PNG) gets the same atomic save as every other picture.
 
     Several frames make an animated GIF; one frame a PNG.
@@ -187,15 +187,15 @@ def animate_boundary(
         len(trace), min(positive_int(max_frames, "max_frames"), len(trace))
     )
     net = copy.deepcopy(model)
-    grid, g0, g1 = _grid(X, resolution)
+    grid, g0, g1 = boundary_grid(X, resolution)
     n_classes = int(max(labels.max() + 1, net.n_outputs, 2))
-    colours = _palette(n_classes)
+    colours = palette(n_classes)
 
     from matplotlib.colors import ListedColormap
 
     size = 60 if len(X) < 50 else 14
     frames = []
-    fig = _figure(3.8, 3.5)
+    fig = figure(3.8, 3.5)
     ax = fig.subplots()
     steps, losses = trace.steps, trace.loss
     for r in records:
@@ -228,7 +228,7 @@ def animate_boundary(
         frames.append(_frame(fig))
     # hold the last frame a little: the boundary the training ended with
     frames += [frames[-1]] * 4
-    _save(_Frames(frames, duration_ms), path)
+    save_figure(_Frames(frames, duration_ms), path)
     return len(records)
 
 
@@ -242,16 +242,6 @@ def _geometric_indices(n: int, m: int) -> list[int]:
         high = n - m + k  # leave room for the m − 1 − k indices still to come
         chosen.append(int(min(max(round(value), low), high)))
     return chosen
-
-
-def _grid(X: Array, resolution: int) -> tuple[Array, Array, Array]:
-    """A resolution × resolution grid covering X with a 10% margin."""
-    low, high = X.min(axis=0), X.max(axis=0)
-    margin = np.maximum(0.1 * (high - low), 0.5 * (high - low == 0))
-    low, high = low - margin, high + margin
-    g0, g1 = np.meshgrid(np.linspace(low[0], high[0], resolution),
-                         np.linspace(low[1], high[1], resolution))  # fmt: skip
-    return np.column_stack([g0.ravel(), g1.ravel()]), g0, g1
 
 
 def plot_network(
@@ -290,7 +280,7 @@ def plot_network(
     biggest = max(float(np.abs(layer.params["weight"]).max()) for layer in dense) or 1.0
     label_values = sum(layer.params["weight"].size for layer in dense) <= 6
 
-    fig = _figure(1.9 * len(widths) + 1.5, max(3.0, 0.38 * max(shown) + 1.4))
+    fig = figure(1.9 * len(widths) + 1.5, max(3.0, 0.38 * max(shown) + 1.4))
     ax = fig.subplots()
 
     def ys(n: int) -> Array:
@@ -340,7 +330,7 @@ def plot_network(
     ax.set_title(title or f"{model.n_parameters():,} parameters: blue positive, red negative, "
                  "thicker is larger", fontsize=9)  # fmt: skip
     # a palette PNG: hundreds of antialiased lines would otherwise weigh hundreds of kilobytes
-    _save(_Frames([_frame(fig)]), path)
+    save_figure(_Frames([_frame(fig)]), path)
 
 
 def plot_images(
@@ -369,7 +359,7 @@ def plot_images(
     if a.ndim != 2 or a.shape[1] != shape[0] * shape[1]:
         raise DataError(f"expected images of {shape[0]}×{shape[1]} pixels, got shape {a.shape}")
     n = max(min(len(a), max_images), 1)
-    fig = _figure(1.3 * n, 1.9)
+    fig = figure(1.3 * n, 1.9)
     for i, ax in enumerate(np.atleast_1d(fig.subplots(1, n))):
         ax.axis("off")
         if i < len(a):
@@ -378,4 +368,4 @@ def plot_images(
                 ax.set_title(titles[i], fontsize=10)
     if title:
         fig.suptitle(title, fontsize=10)
-    _save(fig, path)
+    save_figure(fig, path)

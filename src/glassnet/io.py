@@ -13,9 +13,7 @@ import hashlib
 import io as _io
 import json
 import math
-import os
 import re
-import secrets
 import zipfile
 from collections.abc import Callable
 from os import PathLike
@@ -29,6 +27,7 @@ from . import optimizers as _optimizers
 from ._typing import Array
 from .activations import ACTIVATIONS
 from .errors import GlassnetError, ModelFileError
+from .files import atomic_write
 from .layers import Dense, Dropout, Layer
 
 if TYPE_CHECKING:
@@ -122,35 +121,11 @@ def _write_zip(f: Any, manifest: str, blobs: dict[str, bytes]) -> None:
 
 
 def _atomic_write(target: Path, write: Any) -> None:
-    """Call write(file) on a temporary file beside `target`, then rename it over `target`."""
-    if target.exists() and not target.is_file() and not target.is_dir():
-        # a device or a pipe (e.g. /dev/null): write into it, as renaming would replace it
-        try:
-            with open(target, "wb") as f:
-                write(f)
-        except OSError as exc:
-            raise ModelFileError(f"cannot write model file '{target}': {exc.strerror}") from None
-        return
-    directory = target.parent if str(target.parent) else Path(".")
-    tmp = directory / f".{target.name[:64]}.{secrets.token_hex(8)}.tmp"  # a long name still fits
+    """Write the model file all at once (`glassnet.files.atomic_write`), or say why not."""
     try:
-        # O_EXCL: never follow or reuse an existing name; mode 0o666 minus the umask, like any
-        # ordinary file (mkstemp's 0o600 would make the model unreadable to the user's group)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        fd = os.open(tmp, flags, 0o666)
+        atomic_write(target, write)
     except OSError as exc:
         raise ModelFileError(f"cannot write model file '{target}': {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ModelFileError(f"cannot write model file '{target}': {exc.strerror}") from None
-        raise
 
 
 # ---------------------------------------------------------------------------- loading

@@ -94,11 +94,55 @@ class R2(Metric):
     def result(self) -> float:
         s = np.asarray(self._sums)
         n = max(self._count, 1)
-        ss_tot = s[1] - s[0] ** 2 / n
-        ss_res = s[2]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), 0.0)
-        return float(r2.mean())
+        # Σ(y − ȳ)² = Σy² − (Σy)²/n: the sums accumulate batch by batch, so one pass is all there is
+        return r2_from_sums(s[2], s[1] - s[0] ** 2 / n)
+
+
+def r2_from_sums(ss_res: Array | float, ss_tot: Array | float) -> float:
+    """R² = 1 − SS_res / SS_tot per output, averaged over outputs; 0 for a constant target.
+
+    A constant target (SS_tot = 0) has nothing to explain: its R² is 0, as scikit-learn's
+    ``r2_score(..., force_finite=True)``.
+    """
+    ss_res, ss_tot = np.asarray(ss_res, dtype=np.float64), np.asarray(ss_tot, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), 0.0)
+    return float(r2.mean())
+
+
+def r2_score(y: Array, out: Array) -> float:
+    """R² of predictions ``out`` against targets ``y`` over whole arrays, averaged over outputs.
+
+    The residuals and the deviations from the mean are divided by one common size before they
+    are squared, so values near the float64 limit (1e308) do not overflow; the ratio SS_res /
+    SS_tot is unchanged by that scale.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+    out : ndarray of the same shape
+
+    Returns
+    -------
+    float
+        1 for perfect predictions, 0 for a constant target, NaN if the errors are beyond
+        float64 even so (a residual that overflowed).
+
+    Examples
+    --------
+    >>> r2_score(np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0]))
+    0.7321428571428571
+    """
+    y, out = np.asarray(y, dtype=np.float64), np.asarray(out, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        residual = y - out.reshape(y.shape)
+        deviation = y - y.mean(axis=0)
+        size = max(float(np.abs(residual).max()), float(np.abs(deviation).max()), 1e-300)
+        ss_res = np.sum((residual / size) ** 2, axis=0)
+        ss_tot = np.sum((deviation / size) ** 2, axis=0)
+    if not (np.isfinite(ss_res).all() and np.isfinite(ss_tot).all()):
+        return float("nan")
+    return r2_from_sums(ss_res, ss_tot)
 
 
 METRICS: dict[str, type[Metric]] = {"accuracy": Accuracy, "mse": MSE, "r2": R2}

@@ -10,19 +10,17 @@ model file alone turns a raw CSV row into a prediction in the data's own units.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from . import losses as _losses
-from ._typing import Array
+from ._typing import Array, Task
 from .errors import DataError, ModelFileError
 from .network import Sequential, to_probabilities
-
-Task = Literal["classification", "regression"]
+from .tables import is_number
 
 __all__ = ["Predictor", "Preprocessing"]
 
@@ -142,14 +140,14 @@ class Preprocessing:
         never saw raises a DataError naming the file and line.
         """
         assert self.classes is not None
-        numeric = all(_is_number(c) for c in self.classes)
+        numeric = all(is_number(c) for c in self.classes)
         index: dict[Any, int] = {}
         for k, c in enumerate(self.classes):
             index[float(c) if numeric else c] = k
         out = np.empty(len(y_raw), dtype=np.int64)
         for i, (value, line) in enumerate(zip(y_raw, lines)):
             key: Any = value
-            if numeric and _is_number(value):
+            if numeric and is_number(value):
                 key = float(value)
             found = index.get(key)
             if found is None:
@@ -354,10 +352,3 @@ def _check_standardizable(
             f"{source}, column {names[j]!r}: values up to {peak:g} are too large to standardize "
             "in float64; rescale the column"
         )
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return False

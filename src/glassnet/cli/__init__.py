@@ -1,4 +1,6 @@
-"""The `glassnet` command: `main(argv) -> int`. Each subcommand lives in its own module here.
+"""The `glassnet` command: `main(argv) -> int`. Each subcommand lives in its own module here;
+what they share lives in the underscored ones (`_common`, `_model`, `_training`), never in a
+subcommand's module.
 
 Every failure the user can cause — a bad option, a bad file, bad data — ends as one line on
 stderr and exit code 2; stdout holds only what was asked for. A bug ends as one line and exit

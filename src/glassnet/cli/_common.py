@@ -1,13 +1,16 @@
-"""What every subcommand shares: the parser that fails in one line, and option parsers."""
+"""What every subcommand shares: the parser that fails in one line, option parsers, and the
+checks of file names given on the command line."""
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
+
+from ..files import check_writable, is_device_or_pipe
+from ..tables import parse_number
 
 EXIT_USAGE = 2  # bad input: options, files, data
 EXIT_INTERNAL = 1  # a bug in glassnet
@@ -68,12 +71,9 @@ def legacy_seed(text: str) -> int:
 def finite_float(text: str) -> float:
     """argparse type: a finite number."""
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
+        return parse_number(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, got {text!r}") from None
 
 
 def positive_float(text: str) -> float:
@@ -156,10 +156,17 @@ def _is_stdin(path: str) -> bool:
     return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
-def is_device_or_pipe(path: str) -> bool:
-    """Whether ``path`` exists and is neither a regular file nor a directory (/dev/null, a FIFO,
-    a terminal): written into, never replaced, and not destroyed by writing."""
-    return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
+def check_output(path: str, option: str, *, stdout_ok: bool = True) -> None:
+    """Fail fast, before any work, if ``path`` cannot be written (``-`` is standard output)."""
+    if path == "-":
+        if not stdout_ok:
+            raise CLIError(f"argument {option}: '-' (standard output) is not supported here")
+        if sys.stdout is None:
+            raise CLIError(f"argument {option}: '-', but standard output is closed")
+        return
+    if not path:
+        raise CLIError(f"argument {option}: expected a file name, got ''")
+    check_writable(path)
 
 
 def add_command(sub: Any, name: str, *, help: str, example: str) -> Parser:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from typing import Any
 
 import numpy as np
 
+from ..tables import parse_number
 from ..tutorial import TRAINING_INPUTS, TRAINING_OUTPUTS, NeuralNetwork
 from ._common import MAX_STEPS, CLIError, add_command, legacy_seed, step_count
 
@@ -43,12 +43,9 @@ def register(sub: Any) -> None:
 def parse_value(text: str) -> float:
     """One input value: a finite number."""
     try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"expected a number, got {text.strip()!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {text.strip()!r}")
-    return value
+        return parse_number(text)
+    except ValueError as exc:
+        raise ValueError(f"{exc}, got {text.strip()!r}") from None
 
 
 def parse_situation(text: str) -> list[float]:

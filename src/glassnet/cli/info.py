@@ -13,7 +13,7 @@ from ..errors import ModelFileError
 from ..network import Sequential
 from ..preprocessing import Preprocessing
 from ._common import add_command, shown_label
-from .predict import load_model
+from ._model import load_model
 
 
 def register(sub: Any) -> None:

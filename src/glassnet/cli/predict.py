@@ -1,159 +1,20 @@
-"""`glassnet predict` and `glassnet evaluate`: use a trained model on a CSV file.
-
-Also home of what every model-using command shares (`plot` and `train` import these): loading a
-model (from a path or ``-``) with its preprocessing, reading a CSV against it, and checking an
-output path before any work is done.
-"""
+"""`glassnet predict` and `glassnet evaluate`: use a trained model on a CSV file."""
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
-import os
-import sys
-import tempfile
-import uuid
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from .._typing import Array
-from ..datasets import (
-    BINARY_SNIFF_BYTES,
-    Table,
-    read_csv,
-    refuse_binary_start,
-    write_csv_atomic,
-)
-from ..errors import DataError, GlassnetError, ModelFileError
-from ..network import Sequential
-from ..network import load as load_network
-from ..preprocessing import Predictor, Preprocessing
-from ._common import CLIError, add_command, shown_label
-
-# --- shared by the commands that use a model ------------------------------------------------------
-
-
-def check_output(path: str, option: str, *, stdout_ok: bool = True) -> None:
-    """Fail fast, before any work, if ``path`` cannot be written (``-`` is standard output)."""
-    if path == "-":
-        if not stdout_ok:
-            raise CLIError(f"argument {option}: '-' (standard output) is not supported here")
-        if sys.stdout is None:
-            raise CLIError(f"argument {option}: '-', but standard output is closed")
-        return
-    if not path:
-        raise CLIError(f"argument {option}: expected a file name, got ''")
-    if os.path.isdir(path):
-        raise GlassnetError(f"cannot write {path}: it is a directory")
-    if os.path.exists(path) and not os.path.isfile(path):  # a device or a pipe: written into
-        if not os.access(path, os.W_OK):
-            raise GlassnetError(f"cannot write {path}: permission denied")
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        exists = os.path.exists(directory)
-        problem = f"{directory} is not a directory" if exists else f"no such directory {directory}"
-        raise GlassnetError(f"cannot write {path}: {problem}")
-    # create and delete a file where the output will go: permissions alone do not tell (root
-    # may write anywhere, yet not in /proc or on a read-only file system)
-    probe = os.path.join(directory, f".{os.path.basename(path)[:64]}.{uuid.uuid4().hex[:8]}.probe")
-    try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except OSError as exc:
-        reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
-        raise GlassnetError(f"cannot write {path}: {reason or exc}") from None
-    os.remove(probe)
-
-
-def load_model(path: str) -> Sequential:
-    """A model from a file, or from standard input when ``path`` is ``-``."""
-    source = _rereadable(path, model=True)
-    if isinstance(source, str):
-        return load_network(source)
-    # a zip archive needs seeking: copy the stream into a temporary file and load that
-    fd, temporary = tempfile.mkstemp(suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(source.read())
-        return load_network(temporary)
-    except ModelFileError as exc:
-        name = "<stdin>" if path == "-" else path
-        raise ModelFileError(str(exc).replace(temporary, name)) from None
-    finally:
-        os.remove(temporary)
-
-
-def load_predictor(path: str) -> Predictor:
-    """A model and the preprocessing stored with it."""
-    model = load_model(path)
-    name = "<stdin>" if path == "-" else path
-    return Predictor(model, Preprocessing.from_model(model, source=name))
-
-
-def read_data(path: str, predictor: Predictor, *, target: str | None, need_target: bool) -> Table:
-    """Read a CSV whose feature columns must be the model's; the target column is optional.
-
-    With ``need_target`` the target column must be there (evaluate, plot); otherwise it is
-    ignored when present (predict). A model without stored column names takes every column but
-    the target, in order, and checks only their number.
-    """
-    prep = predictor.preprocessing
-    name = "<stdin>" if path == "-" else path
-    source = _rereadable(path)
-    if target is None and need_target:
-        raise CLIError("this model does not name its target column; give it with --target")
-    if target is not None and prep.features is not None and target in prep.features:
-        raise CLIError(f"argument --target: {target!r} is one of the model's feature columns")
-    present = target is not None and (need_target or _has_column(source, target))
-    table = read_csv(
-        source, target=target if present else None, feature_columns=prep.features,
-        source_name=name,
-    )  # fmt: skip
-    if table.X.shape[1] != prep.n_features:
-        raise DataError(
-            f"{name}: {table.X.shape[1]} feature column(s) ({', '.join(table.columns[:10])}"
-            f"{', ...' if len(table.columns) > 10 else ''}), but the model expects "
-            f"{prep.n_features}"
-        )
-    return table
-
-
-def _rereadable(path: str, *, model: bool = False) -> str | IO[bytes]:
-    """``path`` itself for a regular file; the bytes of stdin or of a pipe or device, read once.
-
-    The first block is checked before reading on (a model file is a zip archive, starting
-    ``PK``; a CSV file holds no NUL byte), so /dev/zero or /dev/urandom is refused at once
-    instead of read until memory runs out.
-    """
-    name = "<stdin>" if path == "-" else path
-    if path == "-":
-        if sys.stdin is None:
-            raise DataError("cannot read <stdin>: standard input is closed")
-        stream = sys.stdin.buffer
-    elif os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
-        try:
-            stream = open(path, "rb")  # noqa: SIM115 (closed below, after reading)
-        except OSError:
-            return path  # read_csv or load will open it again and say what is wrong
-    else:
-        return path
-    try:
-        first = stream.read(BINARY_SNIFF_BYTES)
-        if model and first and not first.startswith(b"PK"):
-            raise ModelFileError(
-                f"cannot load model file '{name}': not a glassnet model (not an .npz/zip archive)"
-            )
-        if not model:
-            refuse_binary_start(first, name)
-        return io.BytesIO(first + stream.read())
-    except OSError as exc:
-        raise DataError(f"cannot read {name}: {exc.strerror or exc}") from None
-    finally:
-        if path != "-":
-            stream.close()
+from ..errors import DataError
+from ..metrics import r2_score
+from ..preprocessing import Predictor
+from ..tables import Table, is_number, write_csv_atomic
+from ._common import CLIError, add_command, check_output, shown_label
+from ._model import add_target_option, check_one_stdin, load_predictor, read_data
 
 
 def checked_outputs(predictor: Predictor, table: Table) -> Array:
@@ -178,29 +39,6 @@ def checked_outputs(predictor: Predictor, table: Table) -> Array:
                 "is beyond the range of float64"
             )
     return out
-
-
-def _has_column(source: str | IO[bytes], column: str) -> bool:
-    """Whether the CSV's header names ``column`` (False if unreadable: read_csv will say why)."""
-    try:
-        if isinstance(source, str):
-            with open(source, encoding="utf-8-sig", newline="") as f:
-                first = f.readline()
-        else:
-            first = source.readline().decode("utf-8-sig")
-            source.seek(0)
-        header = next(csv.reader([first]), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return False
-    return column in [h.strip() for h in header]
-
-
-def add_target_option(p: Any) -> None:
-    p.add_argument(
-        "--target",
-        metavar="COLUMN",
-        help="the target column (default: the one the model was trained on)",
-    )
 
 
 # --- predict --------------------------------------------------------------------------------
@@ -244,13 +82,8 @@ def register(sub: Any) -> None:
     e.set_defaults(handler=run_evaluate)
 
 
-def _one_stdin(args: argparse.Namespace, prog: str) -> None:
-    if args.model == "-" and args.data == "-":
-        raise CLIError("MODEL and DATA cannot both be '-' (standard input)", prog)
-
-
 def run_predict(args: argparse.Namespace) -> int:
-    _one_stdin(args, "glassnet predict")
+    check_one_stdin(args.model, args.data, "glassnet predict")
     check_output(args.output, "-o/--output")
     predictor = load_predictor(args.model)
     prep = predictor.preprocessing
@@ -304,33 +137,24 @@ def classification_scores(y: Any, predicted: Any, classes: list[str]) -> dict[st
 
 
 def regression_scores(y: Any, predicted: Any) -> dict[str, Any]:
-    """MSE, MAE and R² (1 − SS_res/SS_tot; 0 when the target is constant), in the data's units."""
+    """MSE, MAE and R² (`glassnet.metrics.r2_score`: 0 when the target is constant), in the
+    data's units."""
     y, predicted = np.asarray(y, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
     with np.errstate(over="ignore"):  # values near the float64 limit: checked below
         residual = y - predicted
         mse = float(np.mean(residual**2))
         mae = float(np.abs(residual).mean())
-        # R² from residuals and deviations divided by one common size, so squaring cannot overflow
-        deviation = y - y.mean()
-        size = max(float(np.abs(residual).max()), float(np.abs(deviation).max()), 1e-300)
-        ss_res = float(np.sum((residual / size) ** 2))
-        ss_tot = float(np.sum((deviation / size) ** 2))
-    if not all(np.isfinite(v) for v in (mse, mae, ss_res, ss_tot)):
+    r2 = r2_score(y, predicted)
+    if not all(np.isfinite(v) for v in (mse, mae, r2)):
         raise DataError(
             "the errors are too large to score in float64 (targets or predictions near "
             f"{float(np.abs(np.concatenate([y, predicted])).max()):g})"
         )
-    return {
-        "task": "regression",
-        "n_samples": len(y),
-        "mse": mse,
-        "mae": mae,
-        "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0,
-    }
+    return {"task": "regression", "n_samples": len(y), "mse": mse, "mae": mae, "r2": r2}
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    _one_stdin(args, "glassnet evaluate")
+    check_one_stdin(args.model, args.data, "glassnet evaluate")
     predictor = load_predictor(args.model)
     prep = predictor.preprocessing
     target = args.target or prep.target
@@ -355,16 +179,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def _value(text: str, table: Table, i: int) -> float:
     """A regression target value, or a DataError naming the file, line and column."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not np.isfinite(value):
+    if not is_number(text):
         raise DataError(
             f"{table.source} line {table.lines[i]}, column {table.target!r}: expected a finite "
             f"number, got {text!r}"
         )
-    return value
+    return float(text)
 
 
 def format_scores(scores: dict[str, Any], *, model: str, data: str) -> str:

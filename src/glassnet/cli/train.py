@@ -17,18 +17,12 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .. import datasets
-from ..activations import ACTIVATIONS
-from ..activations import get as get_activation
-from ..datasets import Task
-from ..errors import DataError, GlassnetError
-from ..layers import Dense, Layer
+from ..errors import GlassnetError
+from ..files import is_device_or_pipe, temporary_sibling
 from ..losses import CrossEntropy, MeanSquaredError
 from ..network import Sequential
 from ..optimizers import OPTIMIZERS
@@ -39,39 +33,23 @@ from ..progress import progress_callback
 from ._common import (
     CLIError,
     add_command,
+    check_output,
     fraction,
-    is_device_or_pipe,
     non_negative_int,
     positive_float,
     positive_int,
     same_file,
     step_count,
 )
-from .predict import check_output
+from ._training import (
+    HIDDEN_ACTIVATIONS,
+    build_network,
+    check_dataset_name,
+    hidden_sizes,
+    read_training_data,
+)
 
 PROG = "glassnet train"
-HIDDEN_ACTIVATIONS = [name for name in ACTIVATIONS if name != "softmax"]
-MAX_UNITS = 1_000_000  # per hidden layer; 1e6 x 1e6 weights would already need 8 TB
-
-
-def hidden_sizes(text: str) -> list[int]:
-    """argparse type: hidden layer widths like ``64,32`` (``none`` for no hidden layer)."""
-    if text.strip().lower() == "none":
-        return []
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        sizes = [int(p) for p in parts]
-    except ValueError:
-        sizes = []
-    if not sizes or any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(
-            f"expected positive layer widths like 64,32 (or 'none'), got {text!r}"
-        )
-    if max(sizes) > MAX_UNITS:  # past 2**63 NumPy cannot even name the shape
-        raise argparse.ArgumentTypeError(
-            f"expected layer widths of at most {MAX_UNITS} units, got {text!r}"
-        )
-    return sizes
 
 
 def register(sub: Any) -> None:
@@ -164,31 +142,13 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-@dataclass
-class Data:
-    """Training data before preprocessing."""
-
-    X: Any
-    y: Any
-    features: list[str]
-    target: str
-    task: Task
-    classes: list[str] | None
-    source: str
-
-
 def _check_args(args: argparse.Namespace) -> None:
     if (args.data is None) == (args.dataset is None):
         raise CLIError("give either a CSV file DATA or --dataset NAME (see --help)", PROG)
     if args.data is not None and args.target is None:
         raise CLIError("the target column is required with DATA: --target COLUMN", PROG)
     if args.dataset is not None:
-        if args.dataset not in datasets.names():
-            raise CLIError(
-                f"argument --dataset: unknown data set {args.dataset!r}; expected one of "
-                f"{', '.join(datasets.names())}",
-                PROG,
-            )
+        check_dataset_name(args.dataset, PROG)
         if args.target is not None:
             raise CLIError("--target is for a CSV file; a data set knows its target", PROG)
     if args.output == "-" and args.json:
@@ -204,52 +164,9 @@ def _check_args(args: argparse.Namespace) -> None:
             raise GlassnetError(f"--plot: {MISSING_MATPLOTLIB}")
 
 
-def read_data(args: argparse.Namespace) -> Data:
-    """The CSV file or the named data set, with the task decided and labels encoded."""
-    if args.dataset is not None:
-        d = datasets.load(args.dataset, seed=args.seed)
-        source = f"dataset {args.dataset}"
-        task, y, classes = d.task, d.y, d.target_names
-        if args.task == "regression" and d.task == "classification":
-            task, y, classes = "regression", d.y.astype(np.float64), None
-        elif args.task == "classification" and d.task == "regression":
-            raise CLIError(f"{source} is a regression data set; --task classification", PROG)
-        return Data(d.X, y, d.feature_names, d.target_name, task, classes, source)
-    table = datasets.read_csv(args.data, target=args.target)
-    assert table.y_raw is not None
-    task = args.task or datasets.infer_task(table.y_raw)
-    y, classes = datasets.encode_target(table, task)
-    if classes is not None and len(classes) < 2:
-        raise DataError(
-            f"{table.source}: the target column {args.target!r} holds a single class "
-            f"({classes[0]!r}); classification needs at least 2"
-        )
-    return Data(table.X, y, table.columns, args.target, task, classes, table.source)
-
-
-def build_network(
-    n_in: int, hidden: list[int], n_out: int, *, activation: str, dtype: str, seed: int
-) -> Sequential:
-    """Dense layers with ``activation`` between them and a linear output (logits or a value)."""
-    rng = np.random.default_rng(seed)
-    # He initialization keeps the variance of ReLU-family activations; Glorot suits the rest
-    init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
-    sizes = [n_in, *hidden, n_out]
-    layers: list[Layer] = []
-    for i in range(len(sizes) - 1):
-        last = i == len(sizes) - 2
-        layers.append(
-            Dense(sizes[i], sizes[i + 1], init="glorot_uniform" if last else init, rng=rng,
-                  dtype=dtype)
-        )  # fmt: skip
-        if not last:
-            layers.append(get_activation(activation))
-    return Sequential(layers)
-
-
 def run(args: argparse.Namespace) -> int:
     _check_args(args)
-    data = read_data(args)
+    data = read_training_data(args)
     if args.validation_split > 0 and math.ceil(len(data.X) * args.validation_split) >= len(data.X):
         # fit holds out ceil(n * fraction) rows; say it in the command line's words
         raise CLIError(
@@ -348,10 +265,7 @@ def write_outputs(
         if is_device_or_pipe(args.plot):  # e.g. /dev/null: nothing to stage, nothing to replace
             plot_curves(history, args.plot, title=title)
         else:
-            directory = os.path.dirname(os.path.abspath(args.plot))
-            staged = os.path.join(
-                directory, f".{os.path.basename(args.plot)[:64]}.{uuid.uuid4().hex[:8]}.png"
-            )
+            staged = temporary_sibling(args.plot, ".png")
             try:
                 plot_curves(history, staged, title=title)
             except GlassnetError as exc:  # name the user's file, not the staging one
