@@ -14,7 +14,7 @@ from .. import datasets
 from ..datasets import encode_target
 from ..diagnostics import diagnose
 from ..errors import DataError
-from ..trace import explain
+from ..explain import explain
 from ._common import (
     CLIError,
     add_command,
