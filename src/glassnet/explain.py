@@ -19,6 +19,7 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from ._typing import Array
 from .activations import Activation, Identity, Sigmoid, Softmax
+from .compiled import Step
 from .errors import GlassnetError
 from .layers import Dense, Dropout, Layer, positive_int
 from .validation import check_X, check_y
@@ -307,39 +308,109 @@ def explain(
     return _walk(model, X, y, loss_fn, opt, iteration)
 
 
+class _Seen:
+    """A `compiled.Watcher` that keeps a copy of every array the step shows it."""
+
+    def __init__(self) -> None:
+        self.outputs: dict[int, Array] = {}
+        self.input_grads: dict[int, Array] = {}
+
+    def output(self, i: int, out: Array) -> None:
+        self.outputs[i] = out.copy()
+
+    def input_grad(self, i: int, grad: Array) -> None:
+        self.input_grads[i] = grad.copy()
+
+
+@dataclass
+class _Record:
+    """One engine step as it happened: what `_walk` saw, ready to be laid out as equations."""
+
+    layers: list[Layer]
+    X: Array
+    y: Array
+    loss: _losses.Loss
+    value: float
+    seen: _Seen
+    weights: list[dict[str, Array]]  # each layer's parameters before the update
+    grads: list[dict[str, Array]]  # ... and their gradients, as backward left them
+    derivatives: dict[int, Array]  # each activation's own derivative at this step
+    new_weights: list[Array]
+    learning_rate: float
+    plain_sgd: bool
+    tutorial: bool
+
+    @property
+    def names(self) -> list[str]:
+        return _names(self.layers)
+
+
 def _walk(
     model: Sequential, X: Array, y: Array, loss: _losses.Loss, opt: _optimizers.Optimizer,
     iteration: int,
 ) -> Explanation:  # fmt: skip
-    """Run one training step as the fit loop does, keeping every intermediate array."""
+    """Run the engine's own step once, as the fit loop does, and lay out every array it made."""
     plain_sgd = (
         isinstance(opt, _optimizers.SGD) and not opt.momentum and not opt.weight_decay
         and opt.clip_norm is None
     )  # fmt: skip
     opt.set_epoch(opt.epoch)  # as fit does at the start of each epoch (schedules)
-    # the tutorial's names (adjustments, new weights = weights + adjustments) fit only its step
-    tutorial = _is_tutorial(model, loss) and plain_sgd and opt.learning_rate == 1.0
+    step, seen = Step(model, loss, opt), _Seen()
+    value = step.forward_backward(X, y, watch=seen)
     layers = model.layers
-    names = _names(layers)
-    steps: list[ExplainedStep] = []
+    weights = [{k: p.copy() for k, p in layer.params.items()} for layer in layers]
+    grads = [{k: g.copy() for k, g in layer.grads.items()} for layer in layers]
+    # each activation's own derivative: its backward pass applied to a gradient of ones (now
+    # that the step has read the layer's buffers, they are free for it)
+    derivatives = {
+        i: layer.backward(np.ones_like(seen.outputs[i])).copy()
+        for i, layer in enumerate(layers)
+        if isinstance(layer, Activation) and layer.kind in _ACTIVATION_MATH
+    }
+    step.update(step.params, step.grads)  # the optimizer's own step, in place
+    opt.epoch += 1
+    record = _Record(
+        layers, X, y, loss, value, seen, weights, grads, derivatives,
+        new_weights=[p.copy() for p in step.params],
+        learning_rate=float(opt.learning_rate),
+        plain_sgd=plain_sgd,
+        # the tutorial's names (adjustments, new weights = weights + adjustments) fit only its step
+        tutorial=_is_tutorial(model, loss) and plain_sgd and opt.learning_rate == 1.0,
+    )  # fmt: skip
+    steps = _forward_steps(record) + _loss_steps(record)
+    steps += _backward_steps(record) + _update_steps(record, type(opt).__name__)
+    return Explanation(
+        iteration=iteration,
+        model=repr(model),
+        loss=repr(loss),
+        optimizer=repr(opt),
+        learning_rate=record.learning_rate,
+        loss_value=float(value),
+        steps=steps,
+        new_weights=record.new_weights,
+    )
 
-    # ---- forward: each layer's own forward pass, on the batch
-    steps.append(ExplainedStep("forward", "Inputs", "x: one row per example", {"x": X.copy()}))
-    out, previous, k = X, "x", 0
-    for i, layer in enumerate(layers):
-        out = layer.forward(out, True)
-        name = names[i]
-        where = f"layer {i + 1}, {type(layer).__name__}"
+
+def _where(i: int, layer: Layer) -> str:
+    return f"layer {i + 1}, {type(layer).__name__}"
+
+
+def _forward_steps(r: _Record) -> list[ExplainedStep]:
+    """Each layer's forward pass on the batch: its equation and its output."""
+    steps = [ExplainedStep("forward", "Inputs", "x: one row per example", {"x": r.X.copy()})]
+    names, previous, k = r.names, "x", 0
+    for i, layer in enumerate(r.layers):
+        name, out, where = names[i], r.seen.outputs[i], _where(i, layer)
         if isinstance(layer, Dense):
             k += 1
             w, b = f"W{_subscript(k)}", f"b{_subscript(k)}"
-            values = {w: layer.params["weight"].copy()}
+            values = {w: r.weights[i]["weight"]}
             equation = f"{name} = {previous} · {w}"
             if layer.bias:
-                values[b] = layer.params["bias"].copy()
+                values[b] = r.weights[i]["bias"]
                 equation += f" + {b}"
-            values[name] = out.copy()
-            title = "Weighted sums" + (" (the neuron's input to the sigmoid)" if tutorial else "")
+            values[name] = out
+            title = "Weighted sums" + (" (the neuron's input to the sigmoid)" if r.tutorial else "")
             steps.append(ExplainedStep("forward", f"{title} — {where}", equation, values))
         else:
             symbol = _ACTIVATION_MATH.get(layer.kind, (layer.kind.lower(), ""))[0]
@@ -351,114 +422,98 @@ def _walk(
                 equation = f"{name} = {symbol}({previous})"
             if isinstance(layer, Sigmoid):
                 equation += f" = 1 / (1 + e^(−{previous}))"
-            title = "Outputs" if i == len(layers) - 1 else "Activations"
-            steps.append(
-                ExplainedStep("forward", f"{title} — {where}", equation, {name: out.copy()})
-            )
+            title = "Outputs" if i == len(r.layers) - 1 else "Activations"
+            steps.append(ExplainedStep("forward", f"{title} — {where}", equation, {name: out}))
         previous = name
+    return steps
 
-    # ---- the loss, and its gradient: where the error enters
-    value = loss.forward(out, y)
-    loss_eq, grad_eq = _LOSS_MATH.get(loss.kind, (f"L = {loss.kind}(ŷ, y)", "∂L/∂ŷ"))
-    steps.append(
-        ExplainedStep(
-            "loss", "Loss", loss_eq, {"y": y.copy(), "ŷ": out.copy(), "L": np.float64(value)}
-        )
-    )
-    grad = loss.backward()
-    grad_values = {"∂L/∂ŷ": grad.copy()}
+
+def _loss_steps(r: _Record) -> list[ExplainedStep]:
+    """The loss, and its gradient: where the error enters."""
+    out, grad = r.seen.outputs[len(r.layers) - 1], r.seen.input_grads[len(r.layers)]
+    loss_eq, grad_eq = _LOSS_MATH.get(r.loss.kind, (f"L = {r.loss.kind}(ŷ, y)", "∂L/∂ŷ"))
+    values = {"y": r.y.copy(), "ŷ": out.copy(), "L": np.float64(r.value)}
+    grad_values = {"∂L/∂ŷ": grad}
     note = ""
-    if isinstance(loss, _losses.SumSquaredError):
+    if isinstance(r.loss, _losses.SumSquaredError):
         grad_values = {"error": np.negative(grad), **grad_values}
         grad_eq = "error = y − ŷ;   " + grad_eq + " = −error"
-        note = "the tutorial's error" if tutorial else ""
-    steps.append(ExplainedStep("backward", "Gradient of the loss", grad_eq, grad_values, note))
+        note = "the tutorial's error" if r.tutorial else ""
+    return [
+        ExplainedStep("loss", "Loss", loss_eq, values),
+        ExplainedStep("backward", "Gradient of the loss", grad_eq, grad_values, note),
+    ]
 
-    # ---- backward: each layer's own backward pass, last layer first
-    k = len(model.dense_layers)
-    for i in range(len(layers) - 1, -1, -1):
-        layer = layers[i]
-        name, where = names[i], f"layer {i + 1}, {type(layer).__name__}"
+
+def _backward_steps(r: _Record) -> list[ExplainedStep]:
+    """Each layer's backward pass, last layer first: the gradients it filled and passed down."""
+    steps: list[ExplainedStep] = []
+    names, grads_in = r.names, r.seen.input_grads
+    k = sum(isinstance(layer, Dense) for layer in r.layers)
+    for i in range(len(r.layers) - 1, -1, -1):
+        layer = r.layers[i]
+        name, where = names[i], _where(i, layer)
         below = names[i - 1] if i else "x"
         if isinstance(layer, Dense):
             w, b = f"W{_subscript(k)}", f"b{_subscript(k)}"
-            grad = layer.backward(grad, input_grad=i > 0)
-            values = {f"∂L/∂{w}": layer.grads["weight"].copy()}  # ∂L/∂{name}: the step above
+            values = {f"∂L/∂{w}": r.grads[i]["weight"]}  # ∂L/∂{name}: the step above
             equation = f"∂L/∂{w} = {below}ᵀ · ∂L/∂{name}"
             if layer.bias:
-                values[f"∂L/∂{b}"] = layer.grads["bias"].copy()
+                values[f"∂L/∂{b}"] = r.grads[i]["bias"]
                 equation += f";   ∂L/∂{b} = Σ ∂L/∂{name}"
             note = ""
-            if tutorial:
-                values["adjustments"] = np.negative(layer.grads["weight"])
+            if r.tutorial:
+                values["adjustments"] = np.negative(r.grads[i]["weight"])
                 equation += f";   adjustments = −∂L/∂{w} = xᵀ · (error · σ'(z₁))"
                 note = 'the tutorial\'s adjustments, its "error weighted derivative"'
             if i > 0:
-                values[f"∂L/∂{below}"] = grad.copy()
+                values[f"∂L/∂{below}"] = grads_in[i]
                 equation += f";   ∂L/∂{below} = ∂L/∂{name} · {w}ᵀ"
             steps.append(ExplainedStep("backward", f"Gradients — {where}", equation, values, note))
             k -= 1
-        elif isinstance(layer, Activation) and layer.kind in _ACTIVATION_MATH:
+        elif i in r.derivatives:
             symbol, derivative_eq = _ACTIVATION_MATH[layer.kind]
-            # the layer's own derivative: its backward pass applied to a gradient of ones
-            derivative = layer.backward(np.ones_like(grad)).copy()
-            grad = layer.backward(grad)
-            label = "sigmoid derivative" if tutorial else f"{symbol}'({below})"
-            values = {label: derivative, f"∂L/∂{below}": grad.copy()}
+            label = "sigmoid derivative" if r.tutorial else f"{symbol}'({below})"
+            values = {label: r.derivatives[i], f"∂L/∂{below}": grads_in[i]}
             equation = f"{derivative_eq};   ∂L/∂{below} = ∂L/∂{name} ⊙ {label}"
-            note = "the tutorial's sigmoid_derivative(output)" if tutorial else ""
-            steps.append(ExplainedStep("backward", f"Through the activation — {where}", equation,
-                              values, note))  # fmt: skip
+            note = "the tutorial's sigmoid_derivative(output)" if r.tutorial else ""
+            steps.append(ExplainedStep("backward", f"Through the activation — {where}",
+                                       equation, values, note))  # fmt: skip
         else:
-            upstream = grad.copy()
-            grad = layer.backward(grad)
             kind = "Softmax Jacobian" if isinstance(layer, Softmax) else type(layer).__name__
+            values = {f"∂L/∂{name}": grads_in[i + 1], f"∂L/∂{below}": grads_in[i]}
             steps.append(ExplainedStep("backward", f"Through {kind} — {where}",
-                              f"∂L/∂{below} = backward of {name}",
-                              {f"∂L/∂{name}": upstream, f"∂L/∂{below}": grad.copy()}))  # fmt: skip
+                                       f"∂L/∂{below} = backward of {name}", values))  # fmt: skip
+    return steps
 
-    # ---- update: the optimizer's own step, in place
-    params, grads = model.parameters(), model.gradients()
-    before = [p.copy() for p in params]
-    opt.step(params, grads)
-    opt.epoch += 1
-    lr = opt.learning_rate
-    j, k = 0, 0
-    for i, layer in enumerate(layers):
+
+def _update_steps(r: _Record, optimizer: str) -> list[ExplainedStep]:
+    """The optimizer's update of each parameter: old, change, new."""
+    steps: list[ExplainedStep] = []
+    lr, j, k = r.learning_rate, 0, 0
+    for i, layer in enumerate(r.layers):
         if not layer.params:
             continue
         k += 1
         for key in layer.params:
             symbol = ("W" if key == "weight" else "b") + _subscript(k)
-            old, new = before[j], params[j].copy()
+            old, new = r.weights[i][key], r.new_weights[j]
             # plain SGD subtracts exactly η·g: show that, not new − old (which may round)
-            change = np.negative(grads[j] * lr) if plain_sgd else new - old
-            if tutorial:
+            change = np.negative(r.grads[i][key] * lr) if r.plain_sgd else new - old
+            if r.tutorial:
                 values = {"weights": old, "adjustments": change, "new weights": new}
                 equation = "new weights = weights + adjustments   (η = 1: w ← w − η·∂L/∂w)"
                 note = "the tutorial's synaptic_weights += adjustments"
-            elif plain_sgd:
+            elif r.plain_sgd:
                 values = {symbol: old, f"−η·∂L/∂{symbol}": change, f"new {symbol}": new}
                 equation = f"{symbol} ← {symbol} − η·∂L/∂{symbol}"
                 note = ""
             else:
                 values = {symbol: old, f"Δ{symbol}": change, f"new {symbol}": new}
-                equation = (
-                    f"{symbol} ← {symbol} + Δ{symbol}   (Δ as {type(opt).__name__} computes it)"
-                )
+                equation = f"{symbol} ← {symbol} + Δ{symbol}   (Δ as {optimizer} computes it)"
                 note = ""
-            where = f"layer {i + 1}, {type(layer).__name__}"
             plural = "biases" if key == "bias" else f"{key}s"
-            steps.append(ExplainedStep("update", f"New {plural} — {where}", equation, values, note))
+            steps.append(ExplainedStep("update", f"New {plural} — {_where(i, layer)}", equation,
+                                       values, note))  # fmt: skip
             j += 1
-
-    return Explanation(
-        iteration=iteration,
-        model=repr(model),
-        loss=repr(loss),
-        optimizer=repr(opt),
-        learning_rate=float(lr),
-        loss_value=float(value),
-        steps=steps,
-        new_weights=[p.copy() for p in params],
-    )
+    return steps
