@@ -113,11 +113,9 @@ class Explanation:
             f"loss {self.loss}, optimizer {self.optimizer}, learning rate η = "
             f"{self.learning_rate:g}",
         ]
-        phase = ""
-        for n, step in enumerate(self.steps, start=1):
-            if step.phase != phase:
-                phase = step.phase
-                lines += ["", f"== {phase} =="]
+        for n, step, starts in self._numbered():
+            if starts:
+                lines += ["", f"== {step.phase} =="]
             lines += ["", f"{n}. {step.title}", f"   {step.equation}"]
             if step.note:
                 lines.append(f"   ({step.note})")
@@ -132,11 +130,9 @@ class Explanation:
             f"Model `{self.model}`, loss `{self.loss}`, optimizer `{self.optimizer}`, "
             f"learning rate η = {self.learning_rate:g}.",
         ]
-        phase = ""
-        for n, step in enumerate(self.steps, start=1):
-            if step.phase != phase:
-                phase = step.phase
-                lines += ["", f"## {phase.capitalize()}"]
+        for n, step, starts in self._numbered():
+            if starts:
+                lines += ["", f"## {step.phase.capitalize()}"]
             lines += ["", f"### {n}. {step.title}", "", f"`{step.equation}`"]
             if step.note:
                 lines += ["", f"*{step.note}*"]
@@ -145,6 +141,14 @@ class Explanation:
                 lines += _text_value(name, value, indent="")
             lines.append("```")
         return "\n".join(lines) + "\n"
+
+    def _numbered(self) -> list[tuple[int, ExplainedStep, bool]]:
+        """(number from 1, step, whether it starts a phase) for each step, as both renderings
+        show them."""
+        phases = ["", *(step.phase for step in self.steps)]
+        return [
+            (n, step, step.phase != phases[n - 1]) for n, step in enumerate(self.steps, start=1)
+        ]
 
     def render(self, format: str = "text") -> str:
         """The explanation as "text", "markdown" or "json"."""
