@@ -11,7 +11,8 @@ import pytest
 import glassnet as gn
 from glassnet import callbacks
 from glassnet.errors import GlassnetError
-from glassnet.trace import Trace, explain
+from glassnet.explain import explain
+from glassnet.trace import Trace
 from glassnet.tutorial import TRAINING_INPUTS, TRAINING_OUTPUTS, NeuralNetwork
 
 

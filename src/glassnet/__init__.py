@@ -11,6 +11,7 @@ from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .callbacks import Callback, EarlyStopping, History
 from .diagnostics import TrainingWarning, Watchdog, diagnose
 from .errors import DataError, GlassnetError, ModelFileError, TrainingDivergedError
+from .explain import explain
 from .gradcheck import GradcheckReport, gradcheck
 from .io import save
 from .layers import Dense, Dropout, Layer
@@ -25,7 +26,7 @@ from .optimizers import (
     RMSprop,
     StepDecay,
 )
-from .trace import Trace, explain
+from .trace import Trace
 from .tutorial import NeuralNetwork
 
 __version__ = "0.1.0"

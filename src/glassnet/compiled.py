@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from types import FunctionType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -245,24 +245,52 @@ class Step:
         yb: Array,
         observe: Callable[[Array, Array], None] | None = None,
         weight: float = 1.0,
+        *,
+        watch: Watcher | None = None,
     ) -> float:
-        """Fill every layer's grads with d (weight · loss) / d params; return the loss."""
+        """Fill every layer's grads with d (weight · loss) / d params; return the loss.
+
+        `watch` (a `Watcher`) is shown each array of the step as it is computed."""
         out = xb
-        for forward in self.forwards:
+        for i, forward in enumerate(self.forwards):
             out = forward(out, True)
+            if watch is not None:
+                watch.output(i, out)
         value = self.loss_forward(out, yb)
         if observe is not None:
             observe(yb, out)
         grad = self.loss_backward()
         if weight != 1.0:
             grad *= weight  # the loss's own buffer, rewritten by its next backward
-        for backward in self.backwards:
+        if watch is not None:
+            watch.input_grad(len(self.layers), grad)
+        for i, backward in zip(range(len(self.layers) - 1, 0, -1), self.backwards):
             grad = backward(grad)
+            if watch is not None:
+                watch.input_grad(i, grad)
         if self.first_dense is not None:
             self.first_dense.backward(grad, input_grad=False)
         else:
-            self.first.backward(grad)
+            grad = self.first.backward(grad)
+            if watch is not None:
+                watch.input_grad(0, grad)
         return value
+
+
+class Watcher(Protocol):
+    """Sees the arrays of `Step.forward_backward` as it computes them (`explain` is one).
+
+    They are the engine's own buffers, rewritten by the next step: copy what you keep. The
+    compiled `program` has no watcher: watching costs the training loop nothing.
+    """
+
+    def output(self, i: int, out: Array) -> None:
+        """Layer `i` has computed its output `out` (the last layer's is ŷ)."""
+
+    def input_grad(self, i: int, grad: Array) -> None:
+        """d loss / d the input of part `i` has been computed: first the loss, counted as part
+        ``len(layers)`` (its input is ŷ), then the layers from the last down (a first `Dense`
+        layer skips it: nobody needs d loss / d X)."""
 
 
 def run_one(before: Sequence[Call], value: Callable[[], float], after: Sequence[Call]) -> float:

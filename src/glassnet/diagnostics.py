@@ -22,6 +22,7 @@ from . import optimizers as _optimizers
 from ._typing import Array
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
 from .callbacks import Callback, History
+from .compiled import Step
 from .errors import GlassnetError, TrainingDivergedError
 from .layers import Dense, Layer, positive_int
 from .trace import Trace, activation_stats, cached_output
@@ -260,6 +261,11 @@ def drift_findings(first: float, last: float, n: int, *, unit: str = "epoch") ->
     return []
 
 
+def activation_outputs(layers: Sequence[Layer]) -> dict[int, Array]:
+    """The output each activation layer cached in the last training step, by layer index."""
+    return {i: out for i, layer in enumerate(layers) if (out := cached_output(layer)) is not None}
+
+
 def activation_findings(layers: Sequence[Layer], outputs: dict[int, Array]) -> list[Finding]:
     """Dead ReLUs and saturated sigmoid/tanh units among the hidden layers' `outputs`."""
     findings: list[Finding] = []
@@ -442,21 +448,18 @@ def diagnose(
         losses = _probe(model, X, y, loss_fn, opt, epochs, batch_size, seed)
         unit = "probe epoch"
 
-    # one training step, on copies: the caller's model and optimizer stay as they are
+    # one step of the engine's own, on copies: the caller's model and optimizer stay as they
+    # are. With no optimizer (a model saved without one) there is no update to measure; the
+    # step needs one to be built, but its update is not run.
     net, loss_fn, opt = copy.deepcopy((model, loss_fn, opt))
     layers = net.layers
-    out = X
-    outputs: dict[int, Array] = {}
-    for i, layer in enumerate(layers):
-        out = layer.forward(out, True)
-        if cached_output(layer) is not None:
-            outputs[i] = out.copy()
-    value = loss_fn.forward(out, y)
-    net.backward(loss_fn.backward())
+    step = Step(net, loss_fn, opt if opt is not None else _optimizers.SGD())
+    value = step.forward_backward(X, y)
+    outputs = activation_outputs(layers)  # what the step left behind, as `Watchdog` reads it
     before = {i: layer.params["weight"].copy() for i, layer in enumerate(layers)
               if isinstance(layer, Dense)}  # fmt: skip
     if opt is not None:
-        opt.step(net.parameters(), net.gradients())
+        step.update(step.params, step.grads)
 
     reports = []
     for i, layer in enumerate(layers):
@@ -538,12 +541,7 @@ class Watchdog(Callback):
         findings = rise_findings(tail, start=n - len(tail) + 1)
         if not findings:
             findings = drift_findings(self.losses[0], self.losses[-1], n)
-        outputs = {}
-        for i, layer in enumerate(model.layers):
-            out = cached_output(layer)
-            if out is not None:
-                outputs[i] = out
-        findings += activation_findings(model.layers, outputs)
+        findings += activation_findings(model.layers, activation_outputs(model.layers))
         reports = [
             LayerReport(i, "Dense", _norm(layer.params["weight"]), _norm(layer.grads["weight"]))
             for i, layer in enumerate(model.layers)

@@ -141,15 +141,16 @@ def gradcheck(
         report.errors["input"] = _relative_error(analytic, numeric)
         return report
 
+    net: Layer | Sequential  # what is checked: its own forward and backward passes
     if isinstance(target, Layer):
-        layers: list[Layer] = [target]
+        net, layers = target, [target]
         named = [(f"{target.kind}.{k}", p, target.grads[k]) for k, p in target.params.items()]
     elif isinstance(target, Sequential):
         if loss is None:
             raise GlassnetError(
                 "gradcheck of a Sequential needs its loss, e.g. loss=MeanSquaredError()"
             )
-        layers = target.layers
+        net, layers = target, target.layers
         named = [
             (f"layer{i}.{layer.kind}.{k}", p, layer.grads[k])
             for i, layer in enumerate(layers, start=1)
@@ -165,37 +166,30 @@ def gradcheck(
     inputs = np.array(x, dtype=np.float64)
     rewind = _frozen_randomness(layers)
 
-    def run() -> Array:
-        rewind()
-        out = inputs
-        for layer in layers:
-            out = layer.forward(out, training)
-        return out
+    def output() -> Array:
+        rewind()  # every evaluation draws the same dropout masks
+        return net.forward(inputs, training)
 
-    if isinstance(target, Layer):
-        upstream = rng.standard_normal(run().shape)
+    output_grad: Callable[[], Array]
+    if isinstance(net, Layer):
+        upstream = rng.standard_normal(output().shape)
 
         def f() -> float:
-            return float(np.vdot(run(), upstream))
+            return float(np.vdot(output(), upstream))
 
-        seed_grad = upstream
+        def output_grad() -> Array:
+            return upstream  # d f / d output: f = Σ output · upstream
     else:
         assert loss is not None
         y_arr = np.asarray(y)
 
         def f() -> float:
-            return loss.forward(run(), y_arr)
+            return loss.forward(output(), y_arr)
 
-        f()
-        seed_grad = loss.backward()
+        output_grad = loss.backward
 
-    f()  # a fresh forward, so that backward sees this evaluation's caches
-    if isinstance(target, Sequential):
-        seed_grad = loss.backward() if loss is not None else seed_grad
-    grad = seed_grad
-    for layer in reversed(layers):
-        grad = layer.backward(grad)
-    analytic_input = grad.copy()
+    f()  # one evaluation, whose forward caches the backward pass reads
+    analytic_input = net.backward(output_grad()).copy()
     analytic = {name: g.copy() for name, _, g in named}
 
     report.errors["input"] = _relative_error(analytic_input, _numeric(f, inputs, eps))

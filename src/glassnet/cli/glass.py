@@ -9,8 +9,8 @@ import sys
 from typing import Any
 
 from ..diagnostics import diagnose
+from ..explain import explain
 from ..tables import encode_target
-from ..trace import explain
 from ._common import (
     CLIError,
     add_command,
