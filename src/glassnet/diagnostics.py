@@ -22,10 +22,10 @@ from . import optimizers as _optimizers
 from ._typing import Array
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
 from .errors import GlassnetError, TrainingDivergedError
-from .layers import Dense, Layer, positive_int
+from .layers import Dense, Layer
 from .trace import Trace, activation_stats, cached_output
 from .training import Callback, History
-from .validation import check_X, check_y
+from .validation import check_X, check_y, positive_int
 
 if TYPE_CHECKING:
     from .network import Sequential

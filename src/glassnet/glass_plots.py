@@ -17,9 +17,10 @@ import numpy as np
 
 from ._typing import Array
 from .errors import DataError, GlassnetError
-from .layers import Dense, positive_int
+from .layers import Dense
 from .plots import MISSING_MATPLOTLIB, _as_classes, _figure, _palette, _save
 from .trace import Trace
+from .validation import positive_int
 
 if TYPE_CHECKING:
     from .network import Sequential

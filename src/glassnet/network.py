@@ -14,7 +14,7 @@ from ._typing import Array
 from .activations import Sigmoid, Softmax
 from .errors import GlassnetError
 from .layers import Dense, Layer
-from .validation import check_X, check_y
+from .validation import check_X, check_y, float_dtype
 
 if TYPE_CHECKING:
     from .optimizers import Optimizer
@@ -86,9 +86,7 @@ class Sequential:
 
     def astype(self, dtype: Any) -> Sequential:
         """Convert every parameter to float32 or float64, in place; returns self."""
-        from .layers import as_float_dtype
-
-        dt = as_float_dtype(dtype)
+        dt = float_dtype(dtype)
         for layer in self.layers:
             for key in layer.params:
                 layer.params[key] = np.ascontiguousarray(layer.params[key], dtype=dt)

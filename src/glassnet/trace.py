@@ -21,9 +21,9 @@ from . import optimizers as _optimizers
 from ._typing import Array
 from .activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .errors import GlassnetError
-from .layers import Dense, Dropout, Layer, positive_int
+from .layers import Dense, Dropout, Layer
 from .training import Callback
-from .validation import check_X, check_y
+from .validation import check_X, check_y, positive_int
 
 if TYPE_CHECKING:
     from .network import Sequential

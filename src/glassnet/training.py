@@ -24,8 +24,8 @@ from . import metrics as _metrics
 from . import optimizers as _optimizers
 from ._typing import Array, Call
 from .errors import GlassnetError, TrainingDivergedError
-from .layers import Dense, Dropout, Layer, positive_int
-from .validation import all_finite, check_X, check_y
+from .layers import Dense, Dropout, Layer
+from .validation import all_finite, check_X, check_y, positive_int
 
 if TYPE_CHECKING:
     from .network import Sequential
