@@ -47,7 +47,8 @@ from .activations import Identity, ReLU, Sigmoid, Tanh
 from .errors import GlassnetError
 from .layers import Dense, Dropout, Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
-from .network import Sequential, to_probabilities
+from .metrics import compute as compute_metric
+from .network import Sequential
 from .optimizers import SGD, Adam, Optimizer, RMSprop, from_config
 from .training import Callback
 from .validation import float_dtype, is_integer, number_in, one_of, positive_int
@@ -742,18 +743,14 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
         return index.astype(np.intp)
 
     def _decode(self, out: Array) -> Array:
+        decided = self._loss.decide(out)  # class indices, or one bool per label
         if self._kind == "multilabel":
-            return (out > 0).astype(int)  # logit > 0 ⇔ probability > ½
-        if self._kind == "binary":
-            return self.classes_[(out[:, 0] > 0).astype(np.intp)]
-        return self.classes_[out.argmax(axis=1)]
+            return decided.astype(int)
+        return self.classes_[decided.astype(np.intp, copy=False)]
 
     def _score_encoded(self, X: Array, y: Array) -> float:
-        out = self.network_.predict(X)
-        if self._kind == "multiclass":
-            return float(np.mean(out.argmax(axis=1) == y))
-        hit = (out > 0) == (y > 0.5)
-        return float(np.mean(hit.all(axis=1)))  # subset accuracy, as accuracy_score
+        # subset accuracy for multilabel targets, as scikit-learn's accuracy_score
+        return compute_metric("accuracy", y, self.network_.predict(X), self._loss)
 
     def predict(self, X: Any) -> Array:
         """Predicted labels.
@@ -794,10 +791,9 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
         ndarray of shape (n_samples, n_classes)
             Rows sum to 1, except for multilabel targets, where column j is P(label j).
         """
-        p = to_probabilities(self._raw_predict(X), self._loss)
-        if self._kind == "binary":
-            return np.column_stack([1.0 - p[:, 0], p[:, 0]])
-        return p
+        # one sigmoid column (binary) spreads into (1 − p, p); multilabel keeps P(label j)
+        out = self._raw_predict(X)  # first: it raises NotFittedError before a fit
+        return self._loss.class_probabilities(out)
 
     def predict_log_proba(self, X: Any) -> Array:
         """The logarithm of `predict_proba`."""

@@ -11,7 +11,6 @@ import numpy as np
 from . import losses as _losses
 from . import training as _training
 from ._typing import Array
-from .activations import Sigmoid, Softmax
 from .errors import GlassnetError
 from .layers import Dense, Layer
 from .validation import check_X, check_y, float_dtype
@@ -175,8 +174,13 @@ class Sequential:
         return np.concatenate(chunks)
 
     def predict_proba(self, X: Any) -> Array:
-        """Probabilities: softmax or sigmoid of the logits when trained with a logits loss."""
-        return to_probabilities(self.predict(X), self.loss)
+        """Probabilities, as the loss reads the outputs (`Loss.probabilities`).
+
+        Softmax or sigmoid of the logits after a logits loss; the outputs themselves after a
+        squared error, or before any `fit`.
+        """
+        out = self.predict(X)
+        return out if self.loss is None else self.loss.probabilities(out)
 
     def evaluate(
         self,
@@ -226,12 +230,3 @@ class Sequential:
 
     def __repr__(self) -> str:
         return "Sequential([" + ", ".join(repr(layer) for layer in self.layers) + "])"
-
-
-def to_probabilities(out: Array, loss: _losses.Loss | None) -> Array:
-    """Softmax of logits for CrossEntropy, sigmoid for BinaryCrossEntropy, else unchanged."""
-    if isinstance(loss, _losses.CrossEntropy):
-        return Softmax().forward(out)
-    if isinstance(loss, _losses.BinaryCrossEntropy):
-        return Sigmoid().forward(out)
-    return out
