@@ -23,6 +23,7 @@ import math
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from os import PathLike
 from typing import Any
 
@@ -45,10 +46,10 @@ from . import io as _io
 from ._typing import Array
 from .activations import Identity, ReLU, Sigmoid, Tanh
 from .errors import GlassnetError
-from .layers import Dense, Dropout, Layer
+from .layers import Dense, Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .metrics import compute as compute_metric
-from .network import Sequential
+from .network import Sequential, mlp
 from .optimizers import SGD, Adam, Optimizer, RMSprop, from_config
 from .training import Callback
 from .validation import float_dtype, is_integer, number_in, one_of, positive_int
@@ -90,6 +91,21 @@ def _as_rng(random_state: Any) -> np.random.Generator:
     raise GlassnetError(
         f"random_state must be None, an int, a RandomState or a Generator, got {random_state!r}"
     )
+
+
+def _sklearn_uniform(
+    shape: tuple[int, int],
+    rng: np.random.Generator,
+    dtype: np.dtype,
+    *,
+    factor: float,
+    bias: bool = False,
+) -> Array:
+    """scikit-learn's initialisation of a layer of `shape` (n_in, n_out): U(−a, a) with
+    a = √(f / (n_in + n_out)), f = 2 for the logistic activation and 6 otherwise, for the
+    weights and, with `bias`, for the n_out biases too."""
+    bound = math.sqrt(factor / (shape[0] + shape[1]))
+    return rng.uniform(-bound, bound, shape[1] if bias else shape).astype(dtype, copy=False)
 
 
 class _SklearnStopping(Callback):
@@ -293,24 +309,14 @@ class _BaseNeuralNet(BaseEstimator):
         return Adam(lr, float(self.beta_1), float(self.beta_2), float(self.epsilon))
 
     def _build_network(self, n_in: int, n_out: int) -> Sequential:
-        """Dense layers with scikit-learn's initialisation: W and b ~ U(−a, a),
-        a = √(f / (n_in + n_out)), f = 2 for the logistic activation and 6 otherwise."""
+        """An MLP with scikit-learn's initialisation (see `_sklearn_uniform`)."""
         factor = 2.0 if self.activation == "logistic" else 6.0
-        dtype = self._np_dtype()
-        widths = [n_in, *self._hidden_sizes(), n_out]
-        layers: list[Layer] = []
-        for i in range(len(widths) - 1):
-            fan_in, fan_out = widths[i], widths[i + 1]
-            bound = math.sqrt(factor / (fan_in + fan_out))
-            dense = Dense(fan_in, fan_out, init="zeros", dtype=dtype)
-            dense.params["weight"][...] = self._rng.uniform(-bound, bound, (fan_in, fan_out))
-            dense.params["bias"][...] = self._rng.uniform(-bound, bound, fan_out)
-            layers.append(dense)
-            if i < len(widths) - 2:
-                layers.append(ACTIVATIONS[self.activation]())
-                if self.dropout:
-                    layers.append(Dropout(float(self.dropout)))
-        return Sequential(layers)
+        weights = partial(_sklearn_uniform, factor=factor)
+        return mlp(
+            n_in, self._hidden_sizes(), n_out, activation=ACTIVATIONS[self.activation],
+            init=weights, out_init=weights, bias_init=partial(weights, bias=True),
+            dropout=float(self.dropout), rng=self._rng, dtype=self._np_dtype(),
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ training
 

@@ -262,10 +262,11 @@ def register_evolution(kinds: Any) -> None:
 def run_evolution(args: argparse.Namespace) -> int:
     from ..glass_plots import animate_boundary
     from ..losses import CrossEntropy
+    from ..network import mlp
     from ..optimizers import get as get_optimizer
     from ..preprocessing import Preprocessing
     from ..trace import Trace
-    from .train import build_network, read_data
+    from .train import read_data
 
     prog = "glassnet plot evolution"
     if (args.data is None) == (args.dataset is None):
@@ -286,8 +287,7 @@ def run_evolution(args: argparse.Namespace) -> int:
         raise DataError(f"{data.source} has a regression target; a decision boundary needs classes")
     prep = Preprocessing.fit(data.X, data.y, features=data.features, target=data.target,
                              task="classification", classes=data.classes)  # fmt: skip
-    model = build_network(2, args.hidden, len(data.classes), activation=args.activation,
-                          dtype="float64", seed=args.seed)  # fmt: skip
+    model = mlp(2, args.hidden, len(data.classes), activation=args.activation, rng=args.seed)
     n_steps = args.epochs * -(-len(data.X) // min(args.batch_size, len(data.X)))
     trace = Trace(every=max(1, n_steps // 300))
     X = prep.transform(data.X)

@@ -25,12 +25,10 @@ import numpy as np
 
 from .. import datasets
 from ..activations import ACTIVATIONS
-from ..activations import get as get_activation
 from ..datasets import Task
 from ..errors import DataError, GlassnetError
-from ..layers import Dense, Layer
 from ..losses import CrossEntropy, MeanSquaredError
-from ..network import Sequential
+from ..network import Sequential, mlp
 from ..optimizers import OPTIMIZERS
 from ..optimizers import get as get_optimizer
 from ..plots import MISSING_MATPLOTLIB
@@ -227,26 +225,6 @@ def read_data(args: argparse.Namespace) -> Data:
     return Data(table.X, y, table.columns, args.target, task, classes, table.source)
 
 
-def build_network(
-    n_in: int, hidden: list[int], n_out: int, *, activation: str, dtype: str, seed: int
-) -> Sequential:
-    """Dense layers with ``activation`` between them and a linear output (logits or a value)."""
-    rng = np.random.default_rng(seed)
-    # He initialization keeps the variance of ReLU-family activations; Glorot suits the rest
-    init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
-    sizes = [n_in, *hidden, n_out]
-    layers: list[Layer] = []
-    for i in range(len(sizes) - 1):
-        last = i == len(sizes) - 2
-        layers.append(
-            Dense(sizes[i], sizes[i + 1], init="glorot_uniform" if last else init, rng=rng,
-                  dtype=dtype)
-        )  # fmt: skip
-        if not last:
-            layers.append(get_activation(activation))
-    return Sequential(layers)
-
-
 def run(args: argparse.Namespace) -> int:
     _check_args(args)
     data = read_data(args)
@@ -263,9 +241,9 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     classification = data.task == "classification"
     n_out = len(data.classes or ()) if classification else 1
-    model = build_network(
-        len(data.features), args.hidden, n_out, activation=args.activation, dtype=args.dtype,
-        seed=args.seed,
+    model = mlp(
+        len(data.features), args.hidden, n_out, activation=args.activation, rng=args.seed,
+        dtype=args.dtype,
     )  # fmt: skip
     progress = progress_callback(args.epochs, verbose=args.verbose, quiet=args.quiet)
     started = time.perf_counter()
