@@ -15,6 +15,7 @@ from ._typing import Array, Call
 from .compiled import bind, own_function
 from .errors import GlassnetError
 from .layers import Layer
+from .validation import fraction
 
 #: bytes per block when an activation runs several elementwise passes over a large array: the
 #: block stays in the core's L2 cache from one pass to the next (see `row_blocks`)
@@ -203,11 +204,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
-            raise GlassnetError(f"negative_slope must be a number, got {negative_slope!r}")
-        if not 0.0 <= negative_slope < 1.0:
-            raise GlassnetError(f"negative_slope must be in [0, 1), got {negative_slope!r}")
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = fraction(negative_slope, "negative_slope")
 
     def _apply(self, x: Array, out: Array | None) -> Array:
         # for 0 ≤ a < 1, max(z, a·z) is z for z > 0 and a·z otherwise

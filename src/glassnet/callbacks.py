@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import GlassnetError
-from .layers import positive_int
+from .validation import positive_int
 
 if TYPE_CHECKING:
     from ._typing import Array

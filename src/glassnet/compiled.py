@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from . import losses as _losses
 from ._typing import Array, Call
 from .layers import Dense, Layer
 
 if TYPE_CHECKING:
+    from .losses import Loss
     from .network import Sequential
     from .optimizers import Optimizer
 
@@ -58,7 +58,7 @@ def plans_cover(obj: object) -> bool:
         return next(i for i, cls in enumerate(mro) if name in vars(cls))
 
     pairs = [("forward", "plan_forward"), ("backward", "plan_backward")]
-    if isinstance(obj, _losses.Loss):
+    if hasattr(obj, "plan_by_methods"):  # a loss: one plan mirrors both its methods
         pairs = [("forward", "plan"), ("backward", "plan")]
     if replaced_on_instance(obj, [name for pair in pairs for name in pair]):
         return False
@@ -110,7 +110,7 @@ class Step:
     #: bytes of the widest layer's array per block (a large block: few BLAS calls per step)
     BLOCK_BYTES = 1 << 21
 
-    def __init__(self, model: Sequential, loss: _losses.Loss, optimizer: Optimizer) -> None:
+    def __init__(self, model: Sequential, loss: Loss, optimizer: Optimizer) -> None:
         layers = self.layers = model.layers
         self.forwards = [layer.forward for layer in layers]
         self.backwards = [layer.backward for layer in layers[:0:-1]]
@@ -122,7 +122,7 @@ class Step:
         self.mean_loss = loss.reduction == "mean"
         self.update = optimizer.step
         self.update_plan = optimizer.plan_step
-        self.loss_plan = loss.plan if plans_cover(loss) else partial(_losses.Loss.plan, loss)
+        self.loss_plan = loss.plan if plans_cover(loss) else loss.plan_by_methods
         # the lowest layer with parameters: below it, backward has nothing to compute
         self.lowest_params = next((i for i, la in enumerate(layers) if la.params), len(layers))
         self.params, self.grads = model.parameters(), model.gradients()

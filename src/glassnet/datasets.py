@@ -14,6 +14,7 @@ import numpy as np
 
 from ._typing import Array, Task
 from .errors import GlassnetError
+from .validation import count, non_negative
 
 __all__ = [
     "BUILTIN",
@@ -99,8 +100,8 @@ def make_moons(
     >>> X.shape, np.bincount(y).tolist()
     ((100, 2), [50, 50])
     """
-    _check_count(n_samples, "n_samples", minimum=2)
-    _check_nonnegative(noise, "noise")
+    count(n_samples, "n_samples", minimum=2)
+    non_negative(noise, "noise")
     y, t = _balanced(n_samples, 2)
     angle = np.pi * t
     # The lower moon is the upper one turned upside down and shifted by (1, -0.5).
@@ -138,8 +139,8 @@ def make_circles(
     >>> np.round(np.hypot(X[:, 0], X[:, 1]), 6)[y == 1].tolist()
     [0.5, 0.5, 0.5, 0.5, 0.5]
     """
-    _check_count(n_samples, "n_samples", minimum=2)
-    _check_nonnegative(noise, "noise")
+    count(n_samples, "n_samples", minimum=2)
+    non_negative(noise, "noise")
     if not 0 < factor < 1:
         raise GlassnetError(f"factor must be between 0 and 1 (exclusive), got {factor!r}")
     y, t = _balanced(n_samples, 2, endpoint=False)  # 0 and 2π are the same point on a circle
@@ -187,9 +188,9 @@ def make_spirals(
     >>> X.shape, np.bincount(y).tolist()
     ((300, 2), [100, 100, 100])
     """
-    _check_count(n_classes, "n_classes", minimum=2)
-    _check_count(n_samples, "n_samples", minimum=n_classes)
-    _check_nonnegative(noise, "noise")
+    count(n_classes, "n_classes", minimum=2)
+    count(n_samples, "n_samples", minimum=n_classes)
+    non_negative(noise, "noise")
     if not (math.isfinite(turns) and turns > 0):
         raise GlassnetError(f"turns must be a positive number, got {turns!r}")
     rng = np.random.default_rng(seed)
@@ -216,18 +217,6 @@ def _noisy_shuffle(X: Array, y: Array, noise: float, seed: int | None) -> tuple[
     X = X + noise * rng.standard_normal(X.shape)
     order = rng.permutation(len(y))
     return X[order], y[order]
-
-
-def _check_count(value: int, name: str, *, minimum: int) -> None:
-    """Raise unless ``value`` is an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise GlassnetError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _check_nonnegative(value: float, name: str) -> None:
-    """Raise unless ``value`` is a finite number >= 0."""
-    if not (math.isfinite(value) and value >= 0):
-        raise GlassnetError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 # --- named data sets ----------------------------------------------------------------------------

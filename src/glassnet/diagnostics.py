@@ -24,9 +24,9 @@ from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
 from .callbacks import Callback, History
 from .compiled import Step
 from .errors import GlassnetError, TrainingDivergedError
-from .layers import Dense, Layer, positive_int
+from .layers import Dense, Layer
 from .trace import Trace, activation_stats, cached_output
-from .validation import check_X, check_y
+from .validation import check_X, check_y, positive_int
 
 if TYPE_CHECKING:
     from .network import Sequential

@@ -23,6 +23,7 @@ import math
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from os import PathLike
 from typing import Any
 
@@ -46,10 +47,12 @@ from ._typing import Array
 from .activations import Identity, ReLU, Sigmoid, Tanh
 from .callbacks import Callback
 from .errors import GlassnetError
-from .layers import Dense, Dropout, Layer
+from .layers import Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
-from .network import Sequential, load, to_probabilities
+from .metrics import compute as compute_metric
+from .network import Sequential, load, mlp
 from .optimizers import SGD, Adam, Optimizer, RMSprop
+from .validation import float_dtype, is_integer, number_in, one_of, positive_int
 
 __all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "fit_stream", "iter_chunks"]
 
@@ -61,6 +64,18 @@ ACTIVATIONS: dict[str, type[Layer]] = {
     "relu": ReLU,
 }
 SOLVERS = ("adam", "sgd", "rmsprop")
+#: each real-valued hyper-parameter's range: (name, low, high, whether low itself is refused)
+_INTERVALS: list[tuple[str, float, float, bool]] = [
+    ("alpha", 0.0, math.inf, False),
+    ("tol", 0.0, math.inf, False),
+    ("learning_rate_init", 0.0, math.inf, True),
+    ("momentum", 0.0, 1.0, False),
+    ("beta_1", 0.0, 1.0, False),
+    ("beta_2", 0.0, 1.0, False),
+    ("epsilon", 0.0, math.inf, True),
+    ("validation_fraction", 0.0, 1.0, True),
+    ("dropout", 0.0, 1.0, False),
+]
 _FORMAT = "glassnet-estimator"
 
 
@@ -71,13 +86,26 @@ def _as_rng(random_state: Any) -> np.random.Generator:
     if isinstance(random_state, np.random.RandomState):
         # draw a seed from the caller's own stream, as sklearn's check_random_state would use it
         return np.random.default_rng(int(random_state.randint(2**31 - 1)))
-    if random_state is None or (
-        isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
-    ):
+    if random_state is None or is_integer(random_state):
         return np.random.default_rng(random_state)
     raise GlassnetError(
         f"random_state must be None, an int, a RandomState or a Generator, got {random_state!r}"
     )
+
+
+def _sklearn_uniform(
+    shape: tuple[int, int],
+    rng: np.random.Generator,
+    dtype: np.dtype,
+    *,
+    factor: float,
+    bias: bool = False,
+) -> Array:
+    """scikit-learn's initialisation of a layer of `shape` (n_in, n_out): U(−a, a) with
+    a = √(f / (n_in + n_out)), f = 2 for the logistic activation and 6 otherwise, for the
+    weights and, with `bias`, for the n_out biases too."""
+    bound = math.sqrt(factor / (shape[0] + shape[1]))
+    return rng.uniform(-bound, bound, shape[1] if bias else shape).astype(dtype, copy=False)
 
 
 class _SklearnStopping(Callback):
@@ -246,62 +274,26 @@ class _BaseNeuralNet(BaseEstimator):
     def _hidden_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, (int, np.integer)) else list(sizes)
-        for s in sizes:
-            if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-                got = self.hidden_layer_sizes
-                raise GlassnetError(f"hidden_layer_sizes must hold positive integers, got {got!r}")
+        if not all(is_integer(s) and s >= 1 for s in sizes):
+            got = self.hidden_layer_sizes
+            raise GlassnetError(f"hidden_layer_sizes must hold positive integers, got {got!r}")
         return [int(s) for s in sizes]
 
     def _np_dtype(self) -> np.dtype:
-        try:
-            dt = np.dtype(self.dtype)
-        except TypeError:
-            dt = None
-        if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise GlassnetError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
-        return dt
+        return float_dtype(self.dtype, spelled="'float32' or 'float64'")
 
     def _check_params(self) -> None:
         """Validate every hyper-parameter; a bad one raises GlassnetError (a ValueError)."""
         self._hidden_sizes()
         self._np_dtype()
-        if self.activation not in ACTIVATIONS:
-            raise GlassnetError(
-                f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}"
-            )
-        if self.solver not in SOLVERS:
-            raise GlassnetError(f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}")
-
-        def number(
-            name: str, low: float, high: float = math.inf, *, open_low: bool = False
-        ) -> None:
-            value = getattr(self, name)
-            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-                value, bool
-            )
-            ok = ok and math.isfinite(value) and (value > low if open_low else value >= low)
-            if not ok or value >= high:
-                side = "(" if open_low else "["
-                raise GlassnetError(
-                    f"{name} must be a number in {side}{low:g}, {high:g}), got {value!r}"
-                )
-
-        number("alpha", 0.0)
-        number("tol", 0.0)
-        number("learning_rate_init", 0.0, open_low=True)
-        number("momentum", 0.0, 1.0)
-        number("beta_1", 0.0, 1.0)
-        number("beta_2", 0.0, 1.0)
-        number("epsilon", 0.0, open_low=True)
-        number("validation_fraction", 0.0, 1.0, open_low=True)
-        number("dropout", 0.0, 1.0)
-        for name in ("max_iter", "n_iter_no_change"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise GlassnetError(f"{name} must be a positive integer, got {value!r}")
+        one_of(self.activation, "activation", ACTIVATIONS)
+        one_of(self.solver, "solver", SOLVERS)
+        for name, low, high, open_low in _INTERVALS:
+            number_in(getattr(self, name), name, low, high, open_low=open_low)
+        positive_int(self.max_iter, "max_iter")
+        positive_int(self.n_iter_no_change, "n_iter_no_change")
         bs = self.batch_size
-        positive = isinstance(bs, (int, np.integer)) and not isinstance(bs, bool) and bs >= 1
-        if not (bs == "auto" if isinstance(bs, str) else positive):
+        if not (bs == "auto" if isinstance(bs, str) else is_integer(bs) and bs >= 1):
             raise GlassnetError(f"batch_size must be 'auto' or a positive integer, got {bs!r}")
 
     def _make_optimizer(self) -> Optimizer:
@@ -317,24 +309,14 @@ class _BaseNeuralNet(BaseEstimator):
         return Adam(lr, float(self.beta_1), float(self.beta_2), float(self.epsilon))
 
     def _build_network(self, n_in: int, n_out: int) -> Sequential:
-        """Dense layers with scikit-learn's initialisation: W and b ~ U(−a, a),
-        a = √(f / (n_in + n_out)), f = 2 for the logistic activation and 6 otherwise."""
+        """An MLP with scikit-learn's initialisation (see `_sklearn_uniform`)."""
         factor = 2.0 if self.activation == "logistic" else 6.0
-        dtype = self._np_dtype()
-        widths = [n_in, *self._hidden_sizes(), n_out]
-        layers: list[Layer] = []
-        for i in range(len(widths) - 1):
-            fan_in, fan_out = widths[i], widths[i + 1]
-            bound = math.sqrt(factor / (fan_in + fan_out))
-            dense = Dense(fan_in, fan_out, init="zeros", dtype=dtype)
-            dense.params["weight"][...] = self._rng.uniform(-bound, bound, (fan_in, fan_out))
-            dense.params["bias"][...] = self._rng.uniform(-bound, bound, fan_out)
-            layers.append(dense)
-            if i < len(widths) - 2:
-                layers.append(ACTIVATIONS[self.activation]())
-                if self.dropout:
-                    layers.append(Dropout(float(self.dropout)))
-        return Sequential(layers)
+        weights = partial(_sklearn_uniform, factor=factor)
+        return mlp(
+            n_in, self._hidden_sizes(), n_out, activation=ACTIVATIONS[self.activation],
+            init=weights, out_init=weights, bias_init=partial(weights, bias=True),
+            dropout=float(self.dropout), rng=self._rng, dtype=self._np_dtype(),
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ training
 
@@ -753,18 +735,14 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
         return index.astype(np.intp)
 
     def _decode(self, out: Array) -> Array:
+        decided = self._loss.decide(out)  # class indices, or one bool per label
         if self._kind == "multilabel":
-            return (out > 0).astype(int)  # logit > 0 ⇔ probability > ½
-        if self._kind == "binary":
-            return self.classes_[(out[:, 0] > 0).astype(np.intp)]
-        return self.classes_[out.argmax(axis=1)]
+            return decided.astype(int)
+        return self.classes_[decided.astype(np.intp, copy=False)]
 
     def _score_encoded(self, X: Array, y: Array) -> float:
-        out = self.network_.predict(X)
-        if self._kind == "multiclass":
-            return float(np.mean(out.argmax(axis=1) == y))
-        hit = (out > 0) == (y > 0.5)
-        return float(np.mean(hit.all(axis=1)))  # subset accuracy, as accuracy_score
+        # subset accuracy for multilabel targets, as scikit-learn's accuracy_score
+        return compute_metric("accuracy", y, self.network_.predict(X), self._loss)
 
     def predict(self, X: Any) -> Array:
         """Predicted labels.
@@ -805,10 +783,9 @@ class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
         ndarray of shape (n_samples, n_classes)
             Rows sum to 1, except for multilabel targets, where column j is P(label j).
         """
-        p = to_probabilities(self._raw_predict(X), self._loss)
-        if self._kind == "binary":
-            return np.column_stack([1.0 - p[:, 0], p[:, 0]])
-        return p
+        # one sigmoid column (binary) spreads into (1 − p, p); multilabel keeps P(label j)
+        out = self._raw_predict(X)  # first: it raises NotFittedError before a fit
+        return self._loss.class_probabilities(out)
 
     def predict_log_proba(self, X: Any) -> Array:
         """The logarithm of `predict_proba`."""
@@ -1000,12 +977,7 @@ def iter_chunks(
     random_state : int, optional
         Visit the chunks in a random order drawn from this seed.
     """
-    if (
-        isinstance(chunk_size, bool)
-        or not isinstance(chunk_size, (int, np.integer))
-        or chunk_size < 1
-    ):
-        raise GlassnetError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    positive_int(chunk_size, "chunk_size")
     n = len(X)
     if len(y) != n:
         raise GlassnetError(f"X and y have different lengths: {n} and {len(y)} samples")
@@ -1048,8 +1020,7 @@ def fit_stream(
     >>> clf = NeuralNetClassifier(random_state=0)  # doctest: +SKIP
     >>> fit_stream(clf, lambda: iter_chunks(X, y), classes=[0, 1], epochs=5)  # doctest: +SKIP
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise GlassnetError(f"epochs must be a positive integer, got {epochs!r}")
+    positive_int(epochs, "epochs")
     if epochs > 1 and not callable(chunks):
         raise GlassnetError(
             "epochs > 1 needs chunks as a callable returning a fresh iterable each epoch, "

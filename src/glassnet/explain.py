@@ -21,8 +21,8 @@ from ._typing import Array
 from .activations import Activation, Identity, Sigmoid, Softmax
 from .compiled import Step
 from .errors import GlassnetError
-from .layers import Dense, Dropout, Layer, positive_int
-from .validation import check_X, check_y
+from .layers import Dense, Dropout, Layer
+from .validation import check_X, check_y, positive_int
 
 if TYPE_CHECKING:
     from .network import Sequential

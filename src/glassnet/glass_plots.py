@@ -17,9 +17,11 @@ import numpy as np
 
 from ._typing import Array
 from .errors import DataError, GlassnetError
-from .layers import Dense, positive_int
-from .plots import MISSING_MATPLOTLIB, _as_classes, boundary_grid, figure, palette, save_figure
+from .layers import Dense
+from .losses import Loss
+from .plots import MISSING_MATPLOTLIB, boundary_grid, figure, palette, save_figure
 from .trace import Trace
+from .validation import positive_int
 
 if TYPE_CHECKING:
     from .network import Sequential
@@ -180,7 +182,11 @@ def animate_boundary(
         raise DataError(
             f"a decision boundary is drawn over 2 features, got data of shape {X.shape}"
         )
-    labels = _as_classes(np.asarray(y).reshape(len(X), -1))
+    # the true class of each point, as the network's loss reads targets
+    targets = np.asarray(y)
+    targets = targets if targets.ndim == 1 else targets.reshape(len(X), -1)
+    reader = model.loss if model.loss is not None else Loss()
+    labels = reader.labels_of(targets, exclusive=True).astype(np.int64)
     if len(trace) == 0:
         raise GlassnetError("the trace is empty: train with callbacks=[trace] first")
     records = _geometric_indices(

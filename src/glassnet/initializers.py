@@ -65,12 +65,3 @@ def get(init: str | Initializer) -> Initializer:
     except (KeyError, TypeError):
         known = ", ".join(INITIALIZERS)
         raise GlassnetError(f"unknown initializer {init!r}; expected one of {known}") from None
-
-
-def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """Turn a seed (or None) into a Generator; pass a Generator through untouched."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
-    raise GlassnetError(f"expected a seed (int), None or a numpy Generator, got {rng!r}")

@@ -18,27 +18,7 @@ import numpy as np
 from . import initializers
 from ._typing import Array, Call
 from .errors import GlassnetError
-
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def as_float_dtype(dtype: Any) -> np.dtype:
-    """Check that `dtype` is float32 or float64 and return it as a NumPy dtype."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt not in _FLOAT_DTYPES:
-        raise GlassnetError(f"dtype must be float32 or float64, got {dtype!r}")
-    return dt
-
-
-def positive_int(value: Any, name: str) -> int:
-    """Check that `value` is a positive integer (not a bool) and return it as an int."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise GlassnetError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
+from .validation import as_generator, float_dtype, fraction, positive_int
 
 _ONES: dict[tuple[int, str], Array] = {}
 
@@ -184,8 +164,8 @@ class Dense(Layer):
         self.n_out = positive_int(n_out, "n_out")
         self.bias = bool(bias)
         self.init = init
-        dt = as_float_dtype(dtype)
-        generator = initializers.as_generator(rng)
+        dt = float_dtype(dtype)
+        generator = as_generator(rng)
         weight = initializers.get(init)((self.n_in, self.n_out), generator, dt)
         self.params["weight"] = np.ascontiguousarray(weight, dtype=dt)
         self.grads["weight"] = np.zeros_like(self.params["weight"])
@@ -277,10 +257,8 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, *, rng: np.random.Generator | int | None = None) -> None:
         super().__init__()
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-            raise GlassnetError(f"dropout rate must be a number in [0, 1), got {rate!r}")
-        self.rate = float(rate)
-        self.rng = initializers.as_generator(rng)
+        self.rate = fraction(rate, "dropout rate")
+        self.rng = as_generator(rng)
         self._mask: Array | None = None
 
     def forward(self, x: Array, training: bool = False) -> Array:

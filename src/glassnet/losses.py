@@ -3,6 +3,11 @@
 Each loss has ``forward(y_pred, y_true) -> float`` and ``backward() -> d loss / d y_pred`` (for
 the last `forward`). The cross-entropies fuse the sigmoid or softmax into the loss, so their
 gradient is (p − y)/n, finite for any logits.
+
+A loss also owns what a network's outputs mean once trained on it: `probabilities` (softmax or
+sigmoid of logits, or the values as they are) and `decide` (the class decided from them);
+`labels_of` reads the true classes out of targets the same way. Metrics, `predict_proba`, the
+estimators, the CLI and the plots all ask the loss instead of guessing.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._typing import Array
+from .activations import Sigmoid, Softmax
 from .errors import GlassnetError
 
 #: what glassnet's losses keep of the last batch: their buffers and the arrays `backward` reads
@@ -27,6 +33,8 @@ class Loss:
     reduction: ClassVar[str] = "mean"
     #: True when targets may be integer class labels of shape (n_samples,)
     takes_labels: ClassVar[bool] = False
+    #: an output at or above this decides its label "on": ½ for values read as probabilities
+    threshold: ClassVar[float] = 0.5
     #: scratch arrays by (name, shape, dtype); None until `__init__` (or the first `_buffer`)
     _buffers: dict[tuple[str, tuple[int, ...], str], Array] | None = None
 
@@ -42,6 +50,67 @@ class Loss:
     def __call__(self, y_pred: Array, y_true: Array) -> float:
         return self.forward(y_pred, y_true)
 
+    # ------------------------------------------------------------ what the outputs mean
+
+    def probabilities(self, out: Array) -> Array:
+        """The network's outputs `out`, shape (n_samples, n_outputs), as probabilities.
+
+        Here the outputs themselves: a squared error compares them with the targets directly,
+        so a network with a sigmoid output already gives probabilities. The cross-entropies,
+        which take logits, apply their softmax or sigmoid.
+        """
+        return out
+
+    def class_probabilities(self, out: Array, *, dtype: Any = None) -> Array:
+        """`probabilities` with one column per class, shape (n_samples, n_classes).
+
+        A single column is P(class 1), so it becomes the two columns (1 − p, p); several
+        columns are returned as they are. With `dtype`, p is converted before 1 − p is taken.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> BinaryCrossEntropy().class_probabilities(np.array([[0.0]]))
+        array([[0.5, 0.5]])
+        """
+        p = self.probabilities(out)
+        if dtype is not None:
+            p = np.asarray(p, dtype=dtype)
+        return np.column_stack([1.0 - p[:, 0], p[:, 0]]) if p.shape[1] == 1 else p
+
+    def decide(self, out: Array, *, exclusive: bool = False) -> Array:
+        """The classes decided from outputs `out` of shape (n_samples, n_outputs).
+
+        Each output at or above `threshold` turns its label on: bools of shape (n_samples,)
+        for one output, (n_samples, n_outputs) for independent labels. With `exclusive` (one
+        class per sample), several outputs are scores instead: the class is their argmax.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> SumSquaredError().decide(np.array([[0.2], [0.7]]))
+        array([False,  True])
+        >>> SumSquaredError().decide(np.array([[0.2, 0.7]]), exclusive=True)
+        array([1])
+        """
+        if exclusive and out.shape[1] > 1:
+            return out.argmax(axis=1)
+        decided = out >= self.threshold
+        return decided if out.shape[1] > 1 else decided[:, 0]
+
+    def labels_of(self, y: Array, *, exclusive: bool = False) -> Array:
+        """The true classes in targets `y`, comparable with what `decide` returns.
+
+        Labels of shape (n_samples,) are returned as given; columns of targets are read as
+        probabilities (on at ½), or with `exclusive` by their argmax.
+        """
+        if y.ndim == 1:
+            return y
+        if exclusive and y.shape[1] > 1:
+            return y.argmax(axis=1)
+        decided = y >= 0.5
+        return decided if y.shape[1] > 1 else decided[:, 0]
+
     def plan(
         self, y_pred: Array, y_true: Array
     ) -> tuple[Callable[[], float], Array, list[Callable[[], object]]]:
@@ -50,6 +119,13 @@ class Loss:
         Returns (value, grad, calls): ``value()`` computes the loss of what `y_pred` and
         `y_true` hold when it runs; after it, `calls` leave d loss / d y_pred in `grad`.
         """
+        return self.plan_by_methods(y_pred, y_true)
+
+    def plan_by_methods(
+        self, y_pred: Array, y_true: Array
+    ) -> tuple[Callable[[], float], Array, list[Callable[[], object]]]:
+        """`plan` made of `forward` and `backward` themselves: right for any loss, including a
+        subclass that overrides them without a plan of its own."""
         grad = self._buffer("g", y_pred)  # where `backward` leaves it: then nothing is copied
         return partial(self.forward, y_pred, y_true), grad, [partial(_relay, self.backward, grad)]
 
@@ -131,6 +207,11 @@ class BinaryCrossEntropy(Loss):
     """
 
     kind = "BinaryCrossEntropy"
+    threshold = 0.0  # on logits: σ(z) ≥ ½ exactly when z ≥ 0
+
+    def probabilities(self, out: Array) -> Array:
+        """σ(z) of the logits: P(label on), column by column."""
+        return Sigmoid().forward(out)
 
     def forward(self, y_pred: Array, y_true: Array) -> float:
         z = y_pred
@@ -165,6 +246,22 @@ class CrossEntropy(Loss):
 
     kind = "CrossEntropy"
     takes_labels = True
+
+    def probabilities(self, out: Array) -> Array:
+        """softmax(z) of each row of logits: P(class), rows summing to 1."""
+        # z − max(z) may pass −1.8e308 for logits of opposite huge signs: −inf, whose e^ is the
+        # right 0, so that overflow is no error
+        with np.errstate(over="ignore"):
+            return Softmax().forward(out)
+
+    def decide(self, out: Array, *, exclusive: bool = True) -> Array:
+        """The class with the largest logit (classes here always exclude each other)."""
+        return out.argmax(axis=1)
+
+    def labels_of(self, y: Array, *, exclusive: bool = True) -> Array:
+        """Labels as given, or the argmax of one-hot (or probability) rows."""
+        return y if y.ndim == 1 else y.argmax(axis=1)
+
     _rows: Array | None = None  # 0, 1, …, n − 1 for the last batch size (see `_row_numbers`)
 
     def forward(self, y_pred: Array, y_true: Array) -> float:

@@ -6,27 +6,7 @@ import numpy as np
 
 from ._typing import Array
 from .errors import GlassnetError
-from .losses import BinaryCrossEntropy, CrossEntropy, Loss
-
-
-def predicted_labels(out: Array, loss: Loss | None) -> Array:
-    """Class decisions from outputs: argmax of logits, logit > 0, or probability ≥ 0.5."""
-    if isinstance(loss, CrossEntropy) or (out.shape[1] > 1 and loss is None):
-        return out.argmax(axis=1)
-    # logits after BinaryCrossEntropy (σ(z) ≥ 0.5 exactly when z ≥ 0), else probabilities
-    threshold = 0.0 if isinstance(loss, BinaryCrossEntropy) else 0.5
-    decided = out >= threshold
-    return decided if out.shape[1] > 1 else decided[:, 0]
-
-
-def true_labels(y: Array, loss: Loss | None) -> Array:
-    """Class labels from targets: labels as given, argmax of one-hot rows, or y ≥ 0.5."""
-    if y.ndim == 1:
-        return y
-    if isinstance(loss, CrossEntropy) or (y.shape[1] > 1 and loss is None):
-        return y.argmax(axis=1)
-    decided = y >= 0.5
-    return decided if y.shape[1] > 1 else decided[:, 0]
+from .losses import Loss
 
 
 class Metric:
@@ -50,12 +30,17 @@ class Metric:
 
 
 class Accuracy(Metric):
-    """Share of samples whose predicted class (or every label, for multilabel) is right."""
+    """Share of samples whose predicted class (or every label, for multilabel) is right.
+
+    The loss decides the classes (`Loss.decide`, `Loss.labels_of`). With no loss, several
+    outputs are read as scores of classes that exclude each other, one as a probability.
+    """
 
     name = "accuracy"
 
     def update(self, y: Array, out: Array) -> None:
-        hit = predicted_labels(out, self.loss) == true_labels(y, self.loss)
+        loss, exclusive = (self.loss, False) if self.loss is not None else (Loss(), True)
+        hit = loss.decide(out, exclusive=exclusive) == loss.labels_of(y, exclusive=exclusive)
         if hit.ndim > 1:
             hit = hit.all(axis=1)
         self._sums = float(self._sums) + float(hit.sum())

@@ -1,21 +1,27 @@
-"""`Sequential`: layers applied in order — forward, backward, parameters, and the public API."""
+"""`Sequential`: layers applied in order — forward, backward, parameters, and the public API.
+
+`mlp` builds the common one from layer sizes: Dense layers with an activation between them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from itertools import pairwise
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import activations as _activations
 from . import io as _io
 from . import losses as _losses
 from . import training as _training
 from ._typing import Array
-from .activations import Sigmoid, Softmax
 from .errors import GlassnetError
-from .layers import Dense, Layer
-from .validation import check_X, check_y
+from .initializers import Initializer
+from .layers import Dense, Dropout, Layer
+from .validation import as_generator, check_X, check_y, float_dtype
 
 if TYPE_CHECKING:
     from .optimizers import Optimizer
@@ -87,9 +93,7 @@ class Sequential:
 
     def astype(self, dtype: Any) -> Sequential:
         """Convert every parameter to float32 or float64, in place; returns self."""
-        from .layers import as_float_dtype
-
-        dt = as_float_dtype(dtype)
+        dt = float_dtype(dtype)
         for layer in self.layers:
             for key in layer.params:
                 layer.params[key] = np.ascontiguousarray(layer.params[key], dtype=dt)
@@ -178,8 +182,13 @@ class Sequential:
         return np.concatenate(chunks)
 
     def predict_proba(self, X: Any) -> Array:
-        """Probabilities: softmax or sigmoid of the logits when trained with a logits loss."""
-        return to_probabilities(self.predict(X), self.loss)
+        """Probabilities, as the loss reads the outputs (`Loss.probabilities`).
+
+        Softmax or sigmoid of the logits after a logits loss; the outputs themselves after a
+        squared error, or before any `fit`.
+        """
+        out = self.predict(X)
+        return out if self.loss is None else self.loss.probabilities(out)
 
     def evaluate(
         self,
@@ -242,10 +251,74 @@ def load(path: str | PathLike[str]) -> Sequential:
     return _io.load(path, Sequential)
 
 
-def to_probabilities(out: Array, loss: _losses.Loss | None) -> Array:
-    """Softmax of logits for CrossEntropy, sigmoid for BinaryCrossEntropy, else unchanged."""
-    if isinstance(loss, _losses.CrossEntropy):
-        return Softmax().forward(out)
-    if isinstance(loss, _losses.BinaryCrossEntropy):
-        return Sigmoid().forward(out)
-    return out
+def mlp(
+    n_in: int,
+    hidden: Sequence[int],
+    n_out: int,
+    *,
+    activation: str | Callable[[], Layer] = "relu",
+    init: str | Initializer | None = None,
+    out_init: str | Initializer = "glorot_uniform",
+    bias_init: Initializer | None = None,
+    dropout: float = 0.0,
+    rng: np.random.Generator | int | None = None,
+    dtype: Any = np.float64,
+) -> Sequential:
+    """A multi-layer perceptron from its sizes: Dense layers, `activation` between them.
+
+    The last layer is linear: its outputs are logits for a cross-entropy, values for a squared
+    error. All weights come from one generator, layer by layer (weights, then biases), so a
+    seed fixes the whole network.
+
+    Parameters
+    ----------
+    n_in : int
+        Input features.
+    hidden : sequence of int
+        Units of each hidden layer (empty: one Dense layer, a linear model).
+    n_out : int
+        Outputs.
+    activation : str or callable returning a Layer, default "relu"
+        A name from `glassnet.activations.ACTIVATIONS`, or a factory (such as a class) called
+        once per hidden layer.
+    init : str or initializer, optional
+        The hidden layers' weights. By default He uniform after "relu" and "leaky_relu" (it
+        keeps the variance of activations that zero half their inputs), Glorot uniform after
+        any other activation.
+    out_init : str or initializer, default "glorot_uniform"
+        The output layer's weights.
+    bias_init : initializer, optional
+        Called like `init` with the layer's (n_in, n_out) and returning its n_out biases;
+        None leaves them zero.
+    dropout : float, default 0.0
+        When > 0, a `Dropout` of this rate after each hidden activation.
+    rng : numpy Generator or int seed, optional
+    dtype : float32 or float64, default float64
+
+    Returns
+    -------
+    Sequential
+
+    Examples
+    --------
+    >>> net = mlp(2, [8, 8], 3, activation="tanh", rng=0)
+    >>> [type(layer).__name__ for layer in net.layers]
+    ['Dense', 'Tanh', 'Dense', 'Tanh', 'Dense']
+    """
+    generator = as_generator(rng)
+    if init is None:
+        init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
+    make_activation = activation if callable(activation) else partial(_activations.get, activation)
+    sizes = [n_in, *hidden, n_out]
+    layers: list[Layer] = []
+    for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
+        last = i == len(sizes) - 2
+        dense = Dense(fan_in, fan_out, init=out_init if last else init, rng=generator, dtype=dtype)
+        if bias_init is not None:
+            dense.params["bias"][...] = bias_init((fan_in, fan_out), generator, dense.dtype)
+        layers.append(dense)
+        if not last:
+            layers.append(make_activation())
+            if dropout:
+                layers.append(Dropout(dropout))
+    return Sequential(layers)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ._typing import Array, Call
 from .errors import GlassnetError
+from .validation import fraction, non_negative, positive_float
 
 # ---------------------------------------------------------------- learning-rate schedules
 
@@ -26,7 +27,7 @@ class Schedule:
     kind: ClassVar[str] = "constant"
 
     def __init__(self, learning_rate: float) -> None:
-        self.learning_rate = _positive_float(learning_rate, "learning_rate")
+        self.learning_rate = positive_float(learning_rate, "learning_rate")
 
     def __call__(self, epoch: int) -> float:
         return self.learning_rate
@@ -50,8 +51,8 @@ class StepDecay(Schedule):
 
     def __init__(self, learning_rate: float, *, step_size: int = 10, gamma: float = 0.5) -> None:
         super().__init__(learning_rate)
-        self.step_size = int(_positive_float(step_size, "step_size"))
-        self.gamma = _positive_float(gamma, "gamma")
+        self.step_size = int(positive_float(step_size, "step_size"))
+        self.gamma = positive_float(gamma, "gamma")
 
     def __call__(self, epoch: int) -> float:
         return self.learning_rate * self.gamma ** (epoch // self.step_size)
@@ -67,7 +68,7 @@ class ExponentialDecay(Schedule):
 
     def __init__(self, learning_rate: float, *, gamma: float = 0.95) -> None:
         super().__init__(learning_rate)
-        self.gamma = _positive_float(gamma, "gamma")
+        self.gamma = positive_float(gamma, "gamma")
 
     def __call__(self, epoch: int) -> float:
         return self.learning_rate * self.gamma**epoch
@@ -83,7 +84,7 @@ class InverseScaling(Schedule):
 
     def __init__(self, learning_rate: float, *, power: float = 0.5) -> None:
         super().__init__(learning_rate)
-        self.power = _positive_float(power, "power")
+        self.power = positive_float(power, "power")
 
     def __call__(self, epoch: int) -> float:
         return self.learning_rate / (epoch + 1) ** self.power
@@ -95,28 +96,6 @@ class InverseScaling(Schedule):
 SCHEDULES: dict[str, type[Schedule]] = {
     cls.kind: cls for cls in (Constant, StepDecay, ExponentialDecay, InverseScaling)
 }
-
-
-def _positive_float(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise GlassnetError(f"{name} must be a positive number, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise GlassnetError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
-
-
-def _fraction(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise GlassnetError(f"{name} must be a number in [0, 1), got {value!r}")
-    if not 0.0 <= value < 1.0:
-        raise GlassnetError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
-
-
-def _non_negative(value: Any, name: str) -> float:
-    if value == 0:
-        return 0.0
-    return _positive_float(value, name)
 
 
 # ---------------------------------------------------------------- the general optimizer
@@ -184,8 +163,8 @@ class Optimizer:
             learning_rate if isinstance(learning_rate, Schedule) else Constant(learning_rate)
         )
         self.learning_rate = self.schedule(0)
-        self.weight_decay = _non_negative(weight_decay, "weight_decay")
-        self.clip_norm = None if clip_norm is None else _positive_float(clip_norm, "clip_norm")
+        self.weight_decay = non_negative(weight_decay, "weight_decay")
+        self.clip_norm = None if clip_norm is None else positive_float(clip_norm, "clip_norm")
         self.iterations = 0  # steps taken
         self.epoch = 0
         self.state: dict[str, list[Array]] = {}
@@ -339,7 +318,7 @@ class SGD(Optimizer):
         clip_norm: float | None = None,
     ) -> None:
         super().__init__(learning_rate, weight_decay=weight_decay, clip_norm=clip_norm)
-        self.momentum = _fraction(momentum, "momentum")
+        self.momentum = fraction(momentum, "momentum")
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0.0:
             raise GlassnetError("nesterov=True needs a momentum > 0, got momentum=0")
@@ -396,9 +375,9 @@ class Adam(Optimizer):
         clip_norm: float | None = None,
     ) -> None:
         super().__init__(learning_rate, weight_decay=weight_decay, clip_norm=clip_norm)
-        self.beta_1 = _fraction(beta_1, "beta_1")
-        self.beta_2 = _fraction(beta_2, "beta_2")
-        self.epsilon = _positive_float(epsilon, "epsilon")
+        self.beta_1 = fraction(beta_1, "beta_1")
+        self.beta_2 = fraction(beta_2, "beta_2")
+        self.epsilon = positive_float(epsilon, "epsilon")
 
     def direction(self, g: Array, state: tuple[Array, ...], out: Array) -> Array:
         m, v = state
@@ -438,8 +417,8 @@ class RMSprop(Optimizer):
         clip_norm: float | None = None,
     ) -> None:
         super().__init__(learning_rate, weight_decay=weight_decay, clip_norm=clip_norm)
-        self.rho = _fraction(rho, "rho")
-        self.epsilon = _positive_float(epsilon, "epsilon")
+        self.rho = fraction(rho, "rho")
+        self.epsilon = positive_float(epsilon, "epsilon")
 
     def direction(self, g: Array, state: tuple[Array, ...], out: Array) -> Array:
         (v,) = state

@@ -17,6 +17,7 @@ import numpy as np
 from ._typing import Array
 from .errors import DataError, GlassnetError
 from .files import atomic_write, reason
+from .losses import Loss
 
 __all__ = ["boundary_grid", "figure", "palette", "plot_boundary", "plot_curves", "save_figure"]
 
@@ -167,7 +168,8 @@ def plot_boundary(
     model : object with ``predict(X)``
         ``predict`` takes an array of shape (n, 2) and returns shape (n,) class indices (a
         `glassnet.preprocessing.Predictor`, a scikit-learn classifier) or, for a network, raw
-        outputs of shape (n, k): argmax over k > 1 columns, a threshold of 0.5 for one column.
+        outputs of shape (n, k), decided by its loss (`Loss.decide`): argmax over k > 1
+        columns; for one column a threshold of 0 on logits, 0.5 otherwise.
     X : array-like of shape (n_samples, 2)
     y : array-like of shape (n_samples,) or None
         Class indices of the points (None: colour them by the model's own prediction).
@@ -196,8 +198,8 @@ def plot_boundary(
     if len(X) == 0 or not np.isfinite(X).all():
         raise DataError("plot_boundary needs at least one point and finite features")
     grid, g0, g1 = boundary_grid(X, resolution)
-    regions = _as_classes(model.predict(grid)).reshape(g0.shape)
-    points = _as_classes(model.predict(X)) if y is None else np.asarray(y).astype(np.int64)
+    regions = _decisions(model, grid).reshape(g0.shape)
+    points = _decisions(model, X) if y is None else np.asarray(y).astype(np.int64)
     n_classes = int(max(regions.max(), points.max(), len(classes or ()) - 1)) + 1
 
     from matplotlib.colors import ListedColormap
@@ -230,12 +232,12 @@ def plot_boundary(
     save_figure(fig, path)
 
 
-def _as_classes(predicted: Any) -> Array:
-    """Class indices from predictions: 1-D labels as given, argmax of columns, or p ≥ 0.5."""
-    a = np.asarray(predicted)
-    if a.ndim == 2 and a.shape[1] > 1:
-        return a.argmax(axis=1)
-    a = a.reshape(-1)
-    if a.dtype.kind == "f" and not np.array_equal(a, np.round(a)):
-        return (a >= 0.5).astype(np.int64)
-    return a.astype(np.int64)
+def _decisions(model: Any, X: Array) -> Array:
+    """Class indices `model` predicts for X: as `predict` returns them (shape (n,)), or decided
+    from a network's outputs (shape (n, k)) by its loss, one class per sample."""
+    predicted = np.asarray(model.predict(X))
+    if predicted.ndim == 1:
+        return predicted.astype(np.int64)
+    loss = getattr(model, "loss", None)
+    reader = loss if isinstance(loss, Loss) else Loss()  # no loss yet: the base reading
+    return reader.decide(predicted, exclusive=True).astype(np.int64)

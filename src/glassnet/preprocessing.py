@@ -19,7 +19,7 @@ import numpy as np
 from . import losses as _losses
 from ._typing import Array, Task
 from .errors import DataError, ModelFileError
-from .network import Sequential, to_probabilities
+from .network import Sequential
 from .tables import is_number
 
 __all__ = ["Predictor", "Preprocessing"]
@@ -301,10 +301,8 @@ class Predictor:
         """`predict` from the network's outputs (as returned by `outputs`)."""
         if self.task == "regression":
             return self.preprocessing.decode_target(out)
-        if out.shape[1] == 1:  # one logit or probability: the positive class when past 0.5
-            threshold = 0.0 if isinstance(self.model.loss, _losses.BinaryCrossEntropy) else 0.5
-            return (out[:, 0] >= threshold).astype(np.int64)
-        return out.argmax(axis=1).astype(np.int64)
+        # one class per sample: the argmax of several outputs, or one output past its threshold
+        return self._loss().decide(out, exclusive=True).astype(np.int64)
 
     def predict_proba(self, X: Any) -> Array:
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1."""
@@ -314,10 +312,11 @@ class Predictor:
         """`predict_proba` from the network's outputs (as returned by `outputs`)."""
         if self.task != "classification":
             raise DataError("probabilities need a classification model; this one does regression")
-        p = np.asarray(to_probabilities(out, self.model.loss), dtype=np.float64)
-        if p.shape[1] == 1:
-            p = np.column_stack([1.0 - p[:, 0], p[:, 0]])
-        return p
+        return self._loss().class_probabilities(out, dtype=np.float64)
+
+    def _loss(self) -> _losses.Loss:
+        """The model's loss, which says what its outputs mean; the base reading before any fit."""
+        return self.model.loss if self.model.loss is not None else _losses.Loss()
 
     def labels(self, indices: Array) -> list[str]:
         """Class labels (text) of class indices."""

@@ -15,7 +15,8 @@ from ._typing import Array
 from .activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .callbacks import Callback
 from .errors import GlassnetError
-from .layers import Layer, positive_int
+from .layers import Layer
+from .validation import positive_int
 
 if TYPE_CHECKING:
     from .network import Sequential

@@ -26,8 +26,8 @@ from ._typing import Array, Call
 from .callbacks import Callback, EarlyStopping, History, overrides
 from .compiled import Step, glassnets_own, run_blocks, run_one
 from .errors import GlassnetError, TrainingDivergedError
-from .layers import Dropout, positive_int
-from .validation import all_finite, check_X, check_y
+from .layers import Dropout
+from .validation import all_finite, check_X, check_y, positive_int
 
 if TYPE_CHECKING:
     from .network import Sequential

@@ -31,6 +31,7 @@ from .layers import Dense
 from .losses import SumSquaredError
 from .network import Sequential
 from .optimizers import SGD
+from .validation import is_integer
 
 #: the tutorial's four training examples: the output is the first input
 TRAINING_INPUTS = np.array([[0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 1]], dtype=np.float64)
@@ -71,7 +72,7 @@ class NeuralNetwork:
     """
 
     def __init__(self, seed: int = 1) -> None:
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        if not is_integer(seed) or seed < 0:
             raise GlassnetError(f"seed must be a non-negative integer, got {seed!r}")
         self.neuron = Dense(3, 1, bias=False, init="zeros")
         self.model = Sequential([self.neuron, Sigmoid()])

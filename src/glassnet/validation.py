@@ -1,5 +1,7 @@
 """Checks at the public boundary: every bad input becomes one GlassnetError naming what was wrong.
 
+Two kinds: parameters (a size, a rate, a dtype, a seed: each check written once, used by every
+constructor and estimator that takes one) and data (X and y: shape, dtype, finiteness, labels).
 Inside the engine, layers, losses and optimizers trust their inputs; they are only reached through
 these checks (`Sequential.fit`, `predict`, `evaluate`, the estimators, the CLI).
 """
@@ -7,12 +9,125 @@ these checks (`Sequential.fit`, `predict`, `evaluate`, the estimators, the CLI).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from ._typing import Array
-from .errors import DataError
+from .errors import DataError, GlassnetError
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+# ---------------------------------------------------------------- parameters
+
+
+def is_integer(value: Any) -> bool:
+    """Whether `value` is a Python or NumPy integer; a bool is not (``True`` is no size)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """Whether `value` is a real Python or NumPy number (an int or a float), not a bool."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def positive_int(value: Any, name: str) -> int:
+    """`value` as an int, or a GlassnetError unless it is an integer ≥ 1.
+
+    Examples
+    --------
+    >>> positive_int(3, "n_in")
+    3
+    >>> positive_int(0, "n_in")
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.GlassnetError: n_in must be a positive integer, got 0
+    """
+    if not is_integer(value) or value < 1:
+        raise GlassnetError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def count(value: Any, name: str, *, minimum: int) -> int:
+    """`value` as an int, or a GlassnetError unless it is an integer ≥ `minimum`."""
+    if not is_integer(value) or value < minimum:
+        raise GlassnetError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def positive_float(value: Any, name: str) -> float:
+    """`value` as a float, or a GlassnetError unless it is a finite number > 0."""
+    if not is_number(value) or not (math.isfinite(value) and value > 0):
+        raise GlassnetError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def non_negative(value: Any, name: str) -> float:
+    """`value` as a float, or a GlassnetError unless it is a finite number ≥ 0."""
+    if not is_number(value) or not (math.isfinite(value) and value >= 0):
+        raise GlassnetError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def number_in(
+    value: Any, name: str, low: float, high: float = math.inf, *, open_low: bool = False
+) -> float:
+    """`value` as a float, or a GlassnetError unless it is a finite number in [low, high).
+
+    With `open_low`, the interval is (low, high): `low` itself is refused too.
+
+    Examples
+    --------
+    >>> number_in(0.0, "validation_fraction", 0.0, 1.0, open_low=True)
+    Traceback (most recent call last):
+    ...
+    glassnet.errors.GlassnetError: validation_fraction must be a number in (0, 1), got 0.0
+    """
+    ok = is_number(value) and math.isfinite(value) and low <= value < high
+    if not ok or (open_low and value == low):
+        side = "(" if open_low else "["
+        raise GlassnetError(f"{name} must be a number in {side}{low:g}, {high:g}), got {value!r}")
+    return float(value)
+
+
+def fraction(value: Any, name: str) -> float:
+    """`value` as a float, or a GlassnetError unless it is a number in [0, 1) (a rate, a β)."""
+    return number_in(value, name, 0.0, 1.0)
+
+
+def one_of(value: Any, name: str, choices: Iterable[str]) -> str:
+    """`value`, or a GlassnetError unless it is one of `choices` (names in a table)."""
+    choices = list(choices)
+    if not isinstance(value, str) or value not in choices:
+        raise GlassnetError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def float_dtype(dtype: Any, *, spelled: str = "float32 or float64") -> np.dtype:
+    """`dtype` as a NumPy dtype, or a GlassnetError unless it is float32 or float64.
+
+    `spelled` is how the message names the two (the estimators quote them, as strings).
+    """
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in _FLOAT_DTYPES:
+        raise GlassnetError(f"dtype must be {spelled}, got {dtype!r}")
+    return dt
+
+
+def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A seed (or None) as a new Generator; a Generator passes through untouched."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or is_integer(rng):
+        return np.random.default_rng(rng)
+    raise GlassnetError(f"expected a seed (int), None or a numpy Generator, got {rng!r}")
+
+
+# ---------------------------------------------------------------- data
 
 
 def _describe(value: Any) -> str:

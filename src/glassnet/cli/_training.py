@@ -13,10 +13,7 @@ import numpy as np
 from .. import datasets, tables
 from .._typing import Task
 from ..activations import ACTIVATIONS
-from ..activations import get as get_activation
 from ..errors import DataError
-from ..layers import Dense, Layer
-from ..network import Sequential
 from ._common import CLIError, command_prog
 
 HIDDEN_ACTIVATIONS = [name for name in ACTIVATIONS if name != "softmax"]
@@ -89,23 +86,3 @@ def read_training_data(args: argparse.Namespace) -> Data:
             f"({classes[0]!r}); classification needs at least 2"
         )
     return Data(table.X, y, table.columns, args.target, task, classes, table.source)
-
-
-def build_network(
-    n_in: int, hidden: list[int], n_out: int, *, activation: str, dtype: str, seed: int
-) -> Sequential:
-    """Dense layers with ``activation`` between them and a linear output (logits or a value)."""
-    rng = np.random.default_rng(seed)
-    # He initialization keeps the variance of ReLU-family activations; Glorot suits the rest
-    init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
-    sizes = [n_in, *hidden, n_out]
-    layers: list[Layer] = []
-    for i in range(len(sizes) - 1):
-        last = i == len(sizes) - 2
-        layers.append(
-            Dense(sizes[i], sizes[i + 1], init="glorot_uniform" if last else init, rng=rng,
-                  dtype=dtype)
-        )  # fmt: skip
-        if not last:
-            layers.append(get_activation(activation))
-    return Sequential(layers)

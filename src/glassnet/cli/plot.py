@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..losses import CrossEntropy
+from ..network import mlp
 from ..optimizers import OPTIMIZERS
 from ..optimizers import get as get_optimizer
 from ..preprocessing import Preprocessing
@@ -39,7 +40,6 @@ from ._common import (
 from ._model import add_target_option, check_one_stdin, load_predictor, read_data
 from ._training import (
     HIDDEN_ACTIVATIONS,
-    build_network,
     check_dataset_name,
     hidden_sizes,
     read_training_data,
@@ -261,8 +261,8 @@ def run_evolution(args: argparse.Namespace) -> int:
         raise DataError(f"{data.source} has a regression target; a decision boundary needs classes")
     prep = Preprocessing.fit(data.X, data.y, features=data.features, target=data.target,
                              task="classification", classes=data.classes)  # fmt: skip
-    model = build_network(2, args.hidden, len(data.classes), activation=args.activation,
-                          dtype="float64", seed=args.seed)  # fmt: skip
+    model = mlp(2, args.hidden, len(data.classes), activation=args.activation,
+                          dtype="float64", rng=args.seed)  # fmt: skip
     n_steps = args.epochs * -(-len(data.X) // min(args.batch_size, len(data.X)))
     trace = Trace(every=max(1, n_steps // 300))
     X = prep.transform(data.X)

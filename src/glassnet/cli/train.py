@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import GlassnetError
 from ..files import is_device_or_pipe, temporary_sibling
 from ..losses import CrossEntropy, MeanSquaredError
-from ..network import Sequential
+from ..network import Sequential, mlp
 from ..optimizers import OPTIMIZERS
 from ..optimizers import get as get_optimizer
 from ..plots import MISSING_MATPLOTLIB
@@ -43,7 +43,6 @@ from ._common import (
 )
 from ._training import (
     HIDDEN_ACTIVATIONS,
-    build_network,
     check_dataset_name,
     hidden_sizes,
     read_training_data,
@@ -180,9 +179,9 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     classification = data.task == "classification"
     n_out = len(data.classes or ()) if classification else 1
-    model = build_network(
-        len(data.features), args.hidden, n_out, activation=args.activation, dtype=args.dtype,
-        seed=args.seed,
+    model = mlp(
+        len(data.features), args.hidden, n_out, activation=args.activation, rng=args.seed,
+        dtype=args.dtype,
     )  # fmt: skip
     progress = progress_callback(args.epochs, verbose=args.verbose, quiet=args.quiet)
     started = time.perf_counter()
