@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._typing import Array, Call
-from .compiled import bind, own_function
 from .errors import GlassnetError
 from .layers import Layer
+from .plans import bind, own_function
 from .validation import fraction
 
 #: bytes per block when an activation runs several elementwise passes over a large array: the

@@ -4,30 +4,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ._typing import Array, Network
 from .errors import GlassnetError
 from .validation import positive_int
-
-if TYPE_CHECKING:
-    from ._typing import Array
-    from .network import Sequential
 
 
 class Callback:
     """Hooks into `fit`; override what you need. Only overridden hooks are called."""
 
-    def on_train_begin(self, model: Sequential) -> None:
+    def on_train_begin(self, model: Network) -> None:
         """Before the first epoch."""
 
-    def on_batch_end(self, step: int, model: Sequential, loss: float) -> None:
+    def on_batch_end(self, step: int, model: Network, loss: float) -> None:
         """After each optimizer step; `step` counts from 1 over the whole fit."""
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> bool | None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Network) -> bool | None:
         """After each epoch (0-based); return True to stop training."""
         return None
 
-    def on_train_end(self, model: Sequential, history: History) -> None:
+    def on_train_end(self, model: Network, history: History) -> None:
         """After the last epoch (and after early stopping restored the best weights)."""
 
 
@@ -69,7 +66,7 @@ class EarlyStopping(Callback):
         """Refuse a patience that is not a positive integer (called by `fit` before training)."""
         positive_int(self.patience, "early_stopping patience")
 
-    def on_train_begin(self, model: Sequential) -> None:
+    def on_train_begin(self, model: Network) -> None:
         self.best_epoch, self._best, self._wait, self._weights = None, math.inf, 0, None
 
     def watched(self, logs: dict[str, float]) -> str:
@@ -77,7 +74,7 @@ class EarlyStopping(Callback):
         data (no "val_loss" logged) the training value of the same name."""
         return self.monitor if "val_loss" in logs else self.monitor.removeprefix("val_")
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> bool:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Network) -> bool:
         name = self.watched(logs)
         value = logs.get(name)
         if value is None:
@@ -92,7 +89,7 @@ class EarlyStopping(Callback):
         self._wait += 1
         return self._wait >= self.patience
 
-    def on_train_end(self, model: Sequential, history: History) -> None:
+    def on_train_end(self, model: Network, history: History) -> None:
         if self._weights is not None:
             model.set_weights(self._weights)
             self._weights = None

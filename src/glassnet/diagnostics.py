@@ -19,7 +19,7 @@ import numpy as np
 
 from . import losses as _losses
 from . import optimizers as _optimizers
-from ._typing import Array
+from ._typing import Array, Network
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
 from .callbacks import Callback, History
 from .compiled import Step
@@ -486,7 +486,7 @@ class _LossRecorder(Callback):
     def __init__(self) -> None:
         self.losses: list[float] = []
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> bool | None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Network) -> bool | None:
         self.losses.append(float(logs["loss"]))
         return None
 
@@ -529,11 +529,11 @@ class Watchdog(Callback):
         self.warned: list[Finding] = []
         self._seen: set[tuple[str, int | None]] = set()
 
-    def on_train_begin(self, model: Sequential) -> None:
+    def on_train_begin(self, model: Network) -> None:
         self.losses = []
         self._seen = set()
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> bool | None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Network) -> bool | None:
         self.losses.append(float(logs["loss"]))
         # only the newest window and the two ends: constant work per epoch, however long the fit
         n = len(self.losses)

@@ -18,20 +18,17 @@ import zipfile
 from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from . import losses as _losses
 from . import optimizers as _optimizers
-from ._typing import Array
+from ._typing import Array, Network
 from .activations import ACTIVATIONS
 from .errors import GlassnetError, ModelFileError
 from .files import atomic_write
 from .layers import Dense, Dropout, Layer
-
-if TYPE_CHECKING:
-    from .network import Sequential
 
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
@@ -40,6 +37,9 @@ _MAX_MANIFEST = 16 * 2**20  # bytes
 _MAX_ARRAY = 4 * 2**30
 _ARRAY_KINDS = "fiub"  # floats, integers, booleans: never objects
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+
+#: the model `load` builds (a `Sequential`)
+Model = TypeVar("Model", bound=Network)
 
 LAYER_KINDS: dict[str, type[Layer]] = {
     "Dense": Dense,
@@ -54,7 +54,7 @@ def _array_bytes(a: Array) -> bytes:
     return buf.getvalue()
 
 
-def save(model: Sequential, path: str | PathLike[str], *, include_optimizer: bool = True) -> None:
+def save(model: Network, path: str | PathLike[str], *, include_optimizer: bool = True) -> None:
     """Write `model` to `path` atomically (a temporary file, then a rename).
 
     Parameters
@@ -238,11 +238,11 @@ def _expect(value: Any, kind: type | tuple[type, ...], reader: _Reader, what: st
     return value
 
 
-def load(path: str | PathLike[str], build: Callable[[list[Layer]], Sequential]) -> Sequential:
+def load(path: str | PathLike[str], build: Callable[[list[Layer]], Model]) -> Model:
     """Read a model written by `save`: bit-identical predictions, optimizer state restored.
 
-    `build` makes the model from its layers (`Sequential`: `glassnet.load` passes it, so that
-    this module, below the network, needs the class only as a type).
+    `build` makes the model from its layers: `glassnet.load` passes `Sequential`, so that this
+    module, below the network, never imports it.
 
     Raises
     ------
@@ -272,8 +272,8 @@ def _build(
     reader: _Reader,
     zf: zipfile.ZipFile,
     manifest: dict[str, Any],
-    build: Callable[[list[Layer]], Sequential],
-) -> Sequential:
+    build: Callable[[list[Layer]], Model],
+) -> Model:
     dtype = np.dtype(manifest["dtype"])
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise reader.fail(f"dtype {dtype} is not float32 or float64")

@@ -173,9 +173,10 @@ class Sequential:
         `predict_proba` for probabilities.
         """
         X = check_X(X, dtype=self.dtype, n_features=self.n_features_in)
-        return self._predict(X, batch_size)
+        return self.outputs(X, batch_size)
 
-    def _predict(self, X: Array, batch_size: int = 4096) -> Array:
+    def outputs(self, X: Array, batch_size: int = 4096) -> Array:
+        """The raw outputs of an already checked `X`, `batch_size` rows at a time."""
         if len(X) <= batch_size:
             return self.forward(X)
         chunks = [self.forward(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
@@ -212,7 +213,7 @@ class Sequential:
         X = check_X(X, dtype=self.dtype, n_features=self.n_features_in)
         labels = loss_fn is not None and loss_fn.takes_labels
         y = check_y(y, n_samples=len(X), n_outputs=self.n_outputs, dtype=self.dtype, labels=labels)
-        out = self._predict(X)
+        out = self.outputs(X)
         result: dict[str, float] = {}
         if loss_fn is not None:
             result["loss"] = loss_fn.forward(out, y)

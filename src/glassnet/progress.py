@@ -11,11 +11,11 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
+from ._typing import Network
 from .callbacks import Callback
 
 if TYPE_CHECKING:
     from .callbacks import History
-    from .network import Sequential
 
 __all__ = ["EpochLines", "ProgressBar", "progress_callback"]
 
@@ -75,11 +75,11 @@ class ProgressBar(Callback):
             leave=True,
         )
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Network) -> None:
         self._bar.set_postfix(_watched(logs), refresh=False)
         self._bar.update(1)
 
-    def on_train_end(self, model: Sequential, history: History) -> None:
+    def on_train_end(self, model: Network, history: History) -> None:
         self._bar.close()
 
     def close(self) -> None:
@@ -94,7 +94,7 @@ class EpochLines(Callback):
         self.epochs = epochs
         self.stream = stream
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Network) -> None:
         shown = "  ".join(f"{k} {v}" for k, v in _shown(logs).items())
         seconds = logs.get("time", 0.0)
         stream = self.stream if self.stream is not None else sys.stderr

@@ -7,19 +7,16 @@ behind (parameters, gradients, each activation's cached output), so tracing wrap
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from ._typing import Array
+from ._typing import Array, Network
 from .activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .callbacks import Callback
 from .errors import GlassnetError
 from .layers import Layer
 from .validation import positive_int
-
-if TYPE_CHECKING:
-    from .network import Sequential
 
 __all__ = ["Trace", "activation_stats", "cached_output"]
 
@@ -117,7 +114,7 @@ class Trace(Callback):
         self.every = positive_int(every, "every")
         self._reset(None)
 
-    def _reset(self, model: Sequential | None) -> None:
+    def _reset(self, model: Network | None) -> None:
         """Forget every record: a new model starts a new trace."""
         self._model = model
         self._offset = 0  # steps taken in earlier fits of the same model
@@ -132,7 +129,7 @@ class Trace(Callback):
 
     # -- the hooks
 
-    def on_train_begin(self, model: Sequential) -> None:
+    def on_train_begin(self, model: Network) -> None:
         if model is not self._model:
             self._reset(model)
             self.initial = {
@@ -142,7 +139,7 @@ class Trace(Callback):
             }
         self._offset = self._last
 
-    def on_batch_end(self, step: int, model: Sequential, loss: float) -> None:
+    def on_batch_end(self, step: int, model: Network, loss: float) -> None:
         total = self._offset + step
         self._last = total
         if total % self.every:

@@ -15,22 +15,20 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
-from ._typing import Array, Call
+from ._typing import Array, Call, Network
 from .callbacks import Callback, EarlyStopping, History, overrides
-from .compiled import Step, glassnets_own, run_blocks, run_one
+from .compiled import Step, run_blocks, run_one
 from .errors import GlassnetError, TrainingDivergedError
 from .layers import Dropout
+from .plans import glassnets_own
 from .validation import all_finite, check_X, check_y, positive_int
-
-if TYPE_CHECKING:
-    from .network import Sequential
 
 __all__ = ["Callback", "EarlyStopping", "History", "fit"]
 
@@ -72,7 +70,7 @@ class _Data:
 
 
 def _components(
-    model: Sequential,
+    model: Network,
     loss: str | _losses.Loss | None,
     optimizer: str | _optimizers.Optimizer | None,
 ) -> tuple[_losses.Loss, _optimizers.Optimizer]:
@@ -88,7 +86,7 @@ def _components(
 
 
 def _data(
-    model: Sequential,
+    model: Network,
     X: Any,
     y: Any,
     loss: _losses.Loss,
@@ -137,7 +135,7 @@ class _Guard:
     """Watches for divergence: on it, puts back the weights and optimizer state fit started
     from, and makes the error that says so."""
 
-    def __init__(self, model: Sequential, optimizer: _optimizers.Optimizer) -> None:
+    def __init__(self, model: Network, optimizer: _optimizers.Optimizer) -> None:
         self.model, self.optimizer = model, optimizer
         self.params = model.parameters()
         self.weights, self.state = model.get_weights(), optimizer.state_dict()
@@ -161,7 +159,7 @@ class _Guard:
 # a diverging run overflows on its way to inf/NaN: stay quiet, detect it below and raise instead
 @np.errstate(over="ignore", invalid="ignore")
 def fit(
-    model: Sequential,
+    model: Network,
     X: Any,
     y: Any,
     *,
@@ -388,7 +386,7 @@ def _observe(train_metrics: list[_metrics.Metric], y_batch: Array, out: Array) -
 
 
 def _logs(
-    model: Sequential,
+    model: Network,
     data: _Data,
     total: float,
     train_metrics: list[_metrics.Metric],
@@ -399,7 +397,7 @@ def _logs(
     for m in train_metrics:
         logs[m.name] = m.result()
     if data.X_val is not None and data.y_val is not None:
-        out_val = model._predict(data.X_val)
+        out_val = model.outputs(data.X_val)
         logs["val_loss"] = loss.forward(out_val, data.y_val)
         for m in train_metrics:
             logs["val_" + m.name] = _metrics.compute(m.name, data.y_val, out_val, loss)
