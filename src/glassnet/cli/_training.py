@@ -40,14 +40,23 @@ def hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
-def check_dataset_name(name: str, prog: str) -> None:
-    """Refuse a data set name `datasets.load` does not know, naming the ones it does."""
-    if name not in datasets.names():
+def check_data_source(args: argparse.Namespace, prog: str) -> None:
+    """Refuse anything but one source of training data: a CSV file DATA with --target COLUMN,
+    or --dataset NAME of a data set `datasets.load` knows."""
+    if (args.data is None) == (args.dataset is None):
+        raise CLIError("give either a CSV file DATA (with --target) or --dataset NAME", prog)
+    if args.data is not None and args.target is None:
+        raise CLIError("the target column is required with DATA: --target COLUMN", prog)
+    if args.dataset is None:
+        return
+    if args.dataset not in datasets.names():
         raise CLIError(
-            f"argument --dataset: unknown data set {name!r}; expected one of "
+            f"argument --dataset: unknown data set {args.dataset!r}; expected one of "
             f"{', '.join(datasets.names())}",
             prog,
         )
+    if args.target is not None:
+        raise CLIError("--target is for a CSV file; a data set knows its target", prog)
 
 
 @dataclass

@@ -27,7 +27,6 @@ from ..preprocessing import Preprocessing
 from ..trace import Trace
 from ..tutorial import TRAINING_INPUTS, TRAINING_OUTPUTS, NeuralNetwork
 from ._common import (
-    CLIError,
     Parser,
     add_command,
     check_output,
@@ -40,7 +39,7 @@ from ._common import (
 from ._model import add_target_option, check_one_stdin, load_predictor, read_data
 from ._training import (
     HIDDEN_ACTIVATIONS,
-    check_dataset_name,
+    check_data_source,
     hidden_sizes,
     read_training_data,
 )
@@ -244,12 +243,7 @@ def run_evolution(args: argparse.Namespace) -> int:
     from ..glass_plots import animate_boundary
 
     prog = "glassnet plot evolution"
-    if (args.data is None) == (args.dataset is None):
-        raise CLIError("give either a CSV file DATA (with --target) or --dataset NAME", prog)
-    if args.data is not None and args.target is None:
-        raise CLIError("the target column is required with DATA: --target COLUMN", prog)
-    if args.dataset is not None:
-        check_dataset_name(args.dataset, prog)
+    check_data_source(args, prog)
     check_output(args.output, "-o/--output", stdout_ok=False)
     data = read_training_data(args)
     if len(data.features) != 2:

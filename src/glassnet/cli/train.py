@@ -43,7 +43,7 @@ from ._common import (
 )
 from ._training import (
     HIDDEN_ACTIVATIONS,
-    check_dataset_name,
+    check_data_source,
     hidden_sizes,
     read_training_data,
 )
@@ -142,14 +142,7 @@ def register(sub: Any) -> None:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    if (args.data is None) == (args.dataset is None):
-        raise CLIError("give either a CSV file DATA or --dataset NAME (see --help)", PROG)
-    if args.data is not None and args.target is None:
-        raise CLIError("the target column is required with DATA: --target COLUMN", PROG)
-    if args.dataset is not None:
-        check_dataset_name(args.dataset, PROG)
-        if args.target is not None:
-            raise CLIError("--target is for a CSV file; a data set knows its target", PROG)
+    check_data_source(args, PROG)
     if args.output == "-" and args.json:
         raise CLIError("-o - writes the model to stdout, so --json cannot print there", PROG)
     check_output(args.output, "-o/--output")
