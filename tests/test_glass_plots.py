@@ -205,3 +205,24 @@ def test_images_side_by_side_are_a_png_and_check_their_pixel_count(tmp_path):
     _check_image(path, "PNG")
     with pytest.raises(DataError, match="expected images of 8×8 pixels, got shape \\(5, 16\\)"):
         plot_images(images, tmp_path / "x.png", shape=(8, 8))
+
+
+def test_animate_boundary_shades_a_logit_output_by_its_probability(tmp_path, monkeypatch):
+    """With binary cross-entropy the one output is a logit: the 0.5 line is σ(z) = 0.5, z = 0."""
+    import matplotlib.axes
+
+    X, y = gn.datasets.make_moons(60, noise=0.1, seed=0)
+    net = gn.Sequential([gn.Dense(2, 8, rng=0), gn.Tanh(), gn.Dense(8, 1, rng=1)])
+    trace = gn.Trace()
+    net.fit(X, y.reshape(-1, 1).astype(float), loss="bce", optimizer=gn.Adam(0.05), epochs=30,
+            callbacks=[trace])  # fmt: skip
+    shaded: list[np.ndarray] = []
+    real = matplotlib.axes.Axes.contourf
+
+    def spy(self, *args, **kwargs):
+        shaded.append(np.asarray(args[2]))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "contourf", spy)
+    animate_boundary(net, trace, X, y, tmp_path / "moons.gif", max_frames=2)
+    assert shaded and all(v.min() >= 0.0 and v.max() <= 1.0 for v in shaded)

@@ -150,7 +150,8 @@ def animate_boundary(
     One frame per traced record (at most `max_frames`, spaced geometrically from the first to
     the last record, as the boundary moves most early on): the model's decision regions with
     those weights, the data on top, the step and loss in the title. With one output the shading
-    is the output itself (σ for a sigmoid network) and the 0.5 line is drawn: a network that
+    is its probability as the loss reads it (σ of the logit for binary cross-entropy, the output
+    itself for a squared error) and the 0.5 line is drawn: a network that
     cannot separate the data shows a pale, undecided plane. The model is not changed.
 
     Parameters
@@ -209,8 +210,9 @@ def animate_boundary(
         out = np.asarray(net.forward(grid.astype(net.dtype)), dtype=np.float64)
         ax.clear()
         if out.shape[1] == 1:
-            # one output: shade by its value, and draw where it crosses 0.5 (the boundary)
-            value = out[:, 0].reshape(g0.shape)
+            # one output: shade by its probability (σ of a logit, as the loss reads it; a
+            # squared error's output as it is), and draw where it crosses 0.5 (the boundary)
+            value = reader.probabilities(out)[:, 0].reshape(g0.shape)
             ax.contourf(g0, g1, value, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6,
                         extend="both")  # fmt: skip
             if value.min() < 0.5 < value.max():
