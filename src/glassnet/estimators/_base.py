@@ -432,6 +432,11 @@ class BaseNeuralNet(BaseEstimator):
         """
         return self._fit(X, y, incremental=False)
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False  # validate_data rejects sparse X with a clear TypeError
+        return tags
+
     def _raw_predict(self, X: Any) -> Array:
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=self._np_dtype())

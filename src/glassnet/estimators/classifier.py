@@ -91,7 +91,6 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True  # indicator matrices: one sigmoid per label
-        tags.input_tags.sparse = False  # validate_data rejects sparse X with a clear TypeError
         return tags
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> NeuralNetClassifier:

@@ -107,7 +107,6 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True  # one linear output per target column
-        tags.input_tags.sparse = False  # validate_data rejects sparse X with a clear TypeError
         return tags
 
     def _set_targets(self, y: Array, *, classes: Any, incremental: bool) -> None:
