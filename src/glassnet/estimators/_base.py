@@ -1,20 +1,11 @@
-"""scikit-learn estimators on the glassnet engine: `NeuralNetClassifier`, `NeuralNetRegressor`.
-
-They take scikit-learn's `MLPClassifier`/`MLPRegressor` parameter names and reproduce its training
-recipe — Glorot-uniform weights *and* biases, mini-batches of min(200, n), L2 penalty `alpha`, the
-tol/`n_iter_no_change` stopping rule — but every step runs through glassnet: the network is a
-`Sequential` (`network_`), each epoch is `Sequential.fit` with the estimator's stopping rule as a
-`Callback`, and the optimizer (with its state) is kept on the network, so `partial_fit` resumes
-exactly where the last call stopped. `fit_stream` and `iter_chunks` stream data larger than memory
-through `partial_fit`; `dask_ml.wrappers.Incremental` does the same across a Dask cluster.
+"""What `NeuralNetClassifier` and `NeuralNetRegressor` share: `BaseNeuralNet` (parameters, the
+network, the fit loop, model files) and scikit-learn's per-epoch stopping rule as a `Callback`.
 
 The L2 penalty follows scikit-learn: its objective adds α·‖W‖²/(2·n_batch), whose gradient is
 α·W/n_batch, so the optimizer's ``weight_decay`` is set to α·c/n_batch, where c is the ratio of
 glassnet's loss gradient to scikit-learn's (1 for the cross-entropies with one output per sample,
 1/k for k independent labels, 2/k for the mean squared error over k targets). ``loss_curve_``
 reports scikit-learn's objective, so that `tol` means the same thing in both libraries.
-
-scikit-learn is an optional extra: ``pip install 'glassnet[sklearn]'``.
 """
 
 from __future__ import annotations
@@ -22,39 +13,28 @@ from __future__ import annotations
 import math
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from functools import partial
 from os import PathLike
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-try:
-    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.metrics import r2_score
-    from sklearn.model_selection import train_test_split
-    from sklearn.utils.multiclass import check_classification_targets, type_of_target
-    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "glassnet.NeuralNetClassifier and NeuralNetRegressor need scikit-learn >= 1.6, which is "
-        "not installed; install it with: pip install 'glassnet[sklearn]'"
-    ) from exc
+from .._typing import Array, Network
+from ..activations import Identity, ReLU, Sigmoid, Tanh
+from ..callbacks import Callback
+from ..errors import GlassnetError, ModelFileError
+from ..layers import Layer
+from ..losses import Loss
+from ..network import Sequential, load, mlp
+from ..optimizers import SGD, Adam, Optimizer, RMSprop
+from ..validation import float_dtype, is_integer, number_in, one_of, positive_int
 
-
-from ._typing import Array
-from .activations import Identity, ReLU, Sigmoid, Tanh
-from .callbacks import Callback
-from .errors import GlassnetError
-from .layers import Layer
-from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
-from .metrics import compute as compute_metric
-from .network import Sequential, load, mlp
-from .optimizers import SGD, Adam, Optimizer, RMSprop
-from .validation import float_dtype, is_integer, number_in, one_of, positive_int
-
-__all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "fit_stream", "iter_chunks"]
+__all__ = ["ACTIVATIONS", "SOLVERS", "BaseNeuralNet"]
 
 #: scikit-learn's activation names → glassnet layers
 ACTIVATIONS: dict[str, type[Layer]] = {
@@ -118,7 +98,7 @@ class _SklearnStopping(Callback):
 
     def __init__(
         self,
-        estimator: _BaseNeuralNet,
+        estimator: BaseNeuralNet,
         *,
         n_samples: int,
         batch_size: int,
@@ -137,10 +117,9 @@ class _SklearnStopping(Callback):
         self.best_weights: list[Array] | None = None
 
     @staticmethod
-    def _weight_squares(model: Sequential) -> float:
-        return sum(
-            float(np.vdot(d.params["weight"], d.params["weight"])) for d in model.dense_layers
-        )
+    def _weight_squares(model: Network) -> float:
+        weights = [layer.params["weight"] for layer in model.layers if "weight" in layer.params]
+        return sum((float(np.vdot(w, w)) for w in weights), 0.0)
 
     def _set_weight_decay(self, optimizer: Optimizer | None, batch_index: int) -> None:
         """scikit-learn's L2 gradient is α·W/len(batch): set it for the coming batch, which is
@@ -150,17 +129,17 @@ class _SklearnStopping(Callback):
         if optimizer is not None:
             optimizer.weight_decay = float(self.est.alpha) * self.est._grad_ratio / size
 
-    def on_train_begin(self, model: Sequential) -> None:
+    def on_train_begin(self, model: Network) -> None:
         self._squares = self._weight_squares(model) if self.est.alpha else 0.0
         self._set_weight_decay(model.optimizer, 0)
 
-    def on_batch_end(self, step: int, model: Sequential, loss: float) -> None:
+    def on_batch_end(self, step: int, model: Network, loss: float) -> None:
         if self.est.alpha:
             self._penalty_sum += self._squares
             self._squares = self._weight_squares(model)
             self._set_weight_decay(model.optimizer, step % self.n_batches)
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> bool:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Network) -> bool:
         est = self.est
         # scikit-learn adds ½·α·‖W‖²/n_batch to each batch's loss (with the weights before the
         # step) and averages the batches weighted by their sizes: the sizes cancel, leaving
@@ -203,7 +182,7 @@ class _SklearnStopping(Callback):
         return self.stopped
 
 
-class _BaseNeuralNet(BaseEstimator):
+class BaseNeuralNet(BaseEstimator):
     """What the classifier and the regressor share: parameters, the network, the fit loop."""
 
     # fitted attributes (set by fit / partial_fit / load)
@@ -452,6 +431,11 @@ class _BaseNeuralNet(BaseEstimator):
         """
         return self._fit(X, y, incremental=False)
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False  # validate_data rejects sparse X with a clear TypeError
+        return tags
+
     def _raw_predict(self, X: Any) -> Array:
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=self._np_dtype())
@@ -511,8 +495,6 @@ class _BaseNeuralNet(BaseEstimator):
         ModelFileError
             The file is not a glassnet model, or was saved by another estimator class.
         """
-        from .errors import ModelFileError
-
         network = load(path)
         state = network.metadata.get("estimator")
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
@@ -574,468 +556,3 @@ class _BaseNeuralNet(BaseEstimator):
 
     def _restore_targets(self, state: dict[str, Any], extras: dict[str, Array]) -> None:
         raise NotImplementedError
-
-
-class NeuralNetClassifier(ClassifierMixin, _BaseNeuralNet):
-    """A multi-layer perceptron classifier with scikit-learn's API, trained by glassnet.
-
-    Binary targets get one sigmoid output trained with `BinaryCrossEntropy` (as scikit-learn's
-    `MLPClassifier`); three or more classes get a softmax output and `CrossEntropy`; a multilabel
-    indicator matrix gets one sigmoid output per label and `BinaryCrossEntropy`. Labels may be
-    any sortable values (strings included).
-
-    Parameters
-    ----------
-    hidden_layer_sizes : int or tuple of int, default (100,)
-        Width of each hidden layer.
-    activation : {"relu", "tanh", "logistic", "identity"}, default "relu"
-    solver : {"adam", "sgd", "rmsprop"}, default "adam"
-        "sgd" uses `momentum` (Nesterov when `nesterovs_momentum`), as scikit-learn does.
-    alpha : float, default 1e-4
-        L2 penalty, scaled exactly as in scikit-learn (see the module docstring).
-    batch_size : int or "auto", default "auto"
-        "auto" is min(200, n_samples); larger values are clipped to n_samples.
-    learning_rate_init : float, default 1e-3
-    max_iter : int, default 200
-        Epochs for `fit` (each `partial_fit` call is one epoch over its data).
-    shuffle : bool, default True
-    random_state : int, RandomState, Generator or None
-        Seeds the initial weights, the shuffling, the validation split and dropout.
-    tol : float, default 1e-4
-    verbose : int, default 0
-        1 prints the loss of each epoch to stderr.
-    warm_start : bool, default False
-    momentum : float, default 0.9
-    nesterovs_momentum : bool, default True
-    early_stopping : bool, default False
-        Hold out `validation_fraction` of the data (stratified), stop when its accuracy stops
-        improving by `tol` for `n_iter_no_change` epochs, and keep the best epoch's weights.
-    validation_fraction : float, default 0.1
-    beta_1, beta_2, epsilon : float, defaults 0.9, 0.999, 1e-8
-        Adam's parameters (`epsilon` is RMSprop's too).
-    n_iter_no_change : int, default 10
-    dropout : float, default 0.0
-        Dropout rate after each hidden activation (glassnet's addition).
-    dtype : {"float64", "float32"}, default "float64"
-        The precision of the network and of its computations.
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Defined when X had string column names (e.g. a pandas DataFrame).
-    n_outputs_ : int
-    n_iter_ : int
-        Epochs run by the last `fit` (plus later `partial_fit` calls).
-    loss_, loss_curve_ : float, list of float
-        scikit-learn's objective (log-loss + L2 penalty) after each epoch.
-    best_loss_ : float or None
-    validation_scores_ : list of float or None
-        Validation accuracy per epoch when `early_stopping`.
-    network_ : Sequential
-        The glassnet network; its optimizer keeps its state between `partial_fit` calls.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_iris
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = NeuralNetClassifier((16,), learning_rate_init=0.01, max_iter=500, random_state=0)
-    >>> clf.fit(X, y).score(X, y) > 0.9
-    True
-    """
-
-    _stratify = True
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True  # indicator matrices: one sigmoid per label
-        tags.input_tags.sparse = False  # validate_data rejects sparse X with a clear TypeError
-        return tags
-
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> NeuralNetClassifier:
-        """One epoch over (X, y), continuing from the current weights and optimizer state.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,), or (n_samples, n_labels) indicator matrix
-        classes : array-like of shape (n_classes,)
-            Every class of the whole data set. Required on the first call (for multilabel y,
-            the labels are the columns of y); may be omitted afterwards.
-
-        Returns
-        -------
-        self
-        """
-        first = not hasattr(self, "classes_")
-        if first and classes is None:
-            raise GlassnetError("classes must be passed on the first call to partial_fit")
-        if not first and classes is not None:
-            given = np.unique(np.asarray(classes))
-            if not np.array_equal(given, self.classes_):
-                raise GlassnetError(
-                    f"classes={given!r} is not the same as on the first call to partial_fit "
-                    f"({self.classes_!r})"
-                )
-        return self._fit(X, y, incremental=True, classes=classes)
-
-    def _set_targets(self, y: Array, *, classes: Any, incremental: bool) -> None:
-        check_classification_targets(y)
-        kind = type_of_target(y)
-        if kind == "multilabel-indicator":
-            self.classes_ = np.arange(y.shape[1])
-            self._kind = "multilabel"
-        elif kind == "multiclass-multioutput":
-            raise GlassnetError(
-                f"y has {y.shape[1]} columns of multiclass labels; NeuralNetClassifier handles "
-                "one column of labels or a 0/1 multilabel indicator matrix"
-            )
-        else:
-            source = y if classes is None or not incremental else np.asarray(classes)
-            self.classes_ = np.unique(source)
-            if len(self.classes_) < 2:
-                raise GlassnetError(
-                    f"y has one class only ({self.classes_[0]}); a classifier needs samples of "
-                    "at least 2 classes"
-                )
-            self._kind = "binary" if len(self.classes_) == 2 else "multiclass"
-        self._configure_loss()
-
-    def _configure_loss(self) -> None:
-        k = len(self.classes_)
-        if self._kind == "multiclass":
-            self._n_outputs, self._loss = k, CrossEntropy()
-            self._grad_ratio, self._loss_scale = 1.0, 1.0
-        else:
-            n = 1 if self._kind == "binary" else k
-            # glassnet's BCE is the mean over n·k elements, scikit-learn's sums over the k labels
-            self._n_outputs, self._loss = n, BinaryCrossEntropy()
-            self._grad_ratio, self._loss_scale = 1.0 / n, float(n)
-        self._stratify = self._kind != "multilabel"
-
-    def _encode(self, y: Array, *, first: bool) -> Array:
-        if self._kind == "multilabel":
-            if y.ndim != 2 or y.shape[1] != len(self.classes_):
-                raise GlassnetError(
-                    f"y must be a {len(self.classes_)}-column multilabel indicator matrix like "
-                    f"the first one, got shape {y.shape}"
-                )
-            return np.asarray(y, dtype=self._np_dtype())
-        if not first:
-            check_classification_targets(y)
-        if y.ndim != 1:
-            raise GlassnetError(f"y must hold one label per sample, got shape {y.shape}")
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
-        if len(unknown):
-            raise GlassnetError(f"y has classes {unknown!r} not in classes_ {self.classes_!r}")
-        index = np.searchsorted(self.classes_, y)
-        if self._kind == "binary":
-            return index.astype(self._np_dtype()).reshape(-1, 1)
-        return index.astype(np.intp)
-
-    def _decode(self, out: Array) -> Array:
-        decided = self._loss.decide(out)  # class indices, or one bool per label
-        if self._kind == "multilabel":
-            return decided.astype(int)
-        return self.classes_[decided.astype(np.intp, copy=False)]
-
-    def _score_encoded(self, X: Array, y: Array) -> float:
-        # subset accuracy for multilabel targets, as scikit-learn's accuracy_score
-        return compute_metric("accuracy", y, self.network_.predict(X), self._loss)
-
-    def predict(self, X: Any) -> Array:
-        """Predicted labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,), or (n_samples, n_labels) for multilabel targets
-        """
-        return self._decode(self._raw_predict(X))
-
-    def decision_function(self, X: Any) -> Array:
-        """The network's logits: > 0 means the positive class (binary) or label (multilabel).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) for binary targets, else (n_samples, n_classes)
-        """
-        out = self._raw_predict(X)
-        return out[:, 0] if self._kind == "binary" else out
-
-    def predict_proba(self, X: Any) -> Array:
-        """Probability of each class (columns ordered as `classes_`).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Rows sum to 1, except for multilabel targets, where column j is P(label j).
-        """
-        # one sigmoid column (binary) spreads into (1 − p, p); multilabel keeps P(label j)
-        out = self._raw_predict(X)  # first: it raises NotFittedError before a fit
-        return self._loss.class_probabilities(out)
-
-    def predict_log_proba(self, X: Any) -> Array:
-        """The logarithm of `predict_proba`."""
-        return np.log(self.predict_proba(X))
-
-    def _targets_state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"kind": self._kind}
-        if self.classes_.dtype.kind in "OUS":
-            state["classes"] = [str(c) for c in self.classes_]
-            state["classes_dtype"] = "object" if self.classes_.dtype.kind == "O" else "str"
-        return state
-
-    def _targets_arrays(self) -> dict[str, Array]:
-        if self.classes_.dtype.kind in "OUS":
-            return {}
-        return {"estimator.classes": self.classes_}
-
-    def _restore_targets(self, state: dict[str, Any], extras: dict[str, Array]) -> None:
-        self._kind = str(state["kind"])
-        if "classes" in state:
-            dtype = object if state["classes_dtype"] == "object" else str
-            self.classes_ = np.asarray(state["classes"], dtype=dtype)
-        else:
-            self.classes_ = np.asarray(extras["estimator.classes"])
-        self._configure_loss()
-
-
-class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
-    """A multi-layer perceptron regressor with scikit-learn's API, trained by glassnet.
-
-    A linear output layer trained with `MeanSquaredError`; one output per target column.
-    Parameters and attributes are those of `NeuralNetClassifier` (without `classes_`), plus:
-
-    Parameters
-    ----------
-    normalize_y : bool, default True
-        Train on standardized targets, (y − mean) / std, and map predictions back. Unlike
-        scikit-learn's `MLPRegressor` (which has no such option), this makes the defaults work
-        on targets far from unit scale: with raw targets around 150, as in `load_diabetes`,
-        200 Adam epochs at learning rate 1e-3 cannot even reach the mean. With `partial_fit`,
-        the mean and std come from the first call's data. `alpha` and ``loss_curve_`` then
-        refer to the standardized targets.
-
-    Attributes
-    ----------
-    loss_curve_ : list of float
-        scikit-learn's objective, ½·mean squared error + L2 penalty, after each epoch.
-    validation_scores_ : list of float or None
-        Validation R² per epoch when `early_stopping`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
-    >>> reg = NeuralNetRegressor((32,), learning_rate_init=0.01, random_state=0)
-    >>> reg.fit(X, 2 * X[:, 0] + 1).score(X, 2 * X[:, 0] + 1) > 0.95
-    True
-    """
-
-    _stratify = False
-
-    def __init__(
-        self,
-        hidden_layer_sizes: int | Sequence[int] = (100,),
-        activation: str = "relu",
-        *,
-        solver: str = "adam",
-        alpha: float = 1e-4,
-        batch_size: int | str = "auto",
-        learning_rate_init: float = 1e-3,
-        max_iter: int = 200,
-        shuffle: bool = True,
-        random_state: int | np.random.RandomState | np.random.Generator | None = None,
-        tol: float = 1e-4,
-        verbose: int | bool = 0,
-        warm_start: bool = False,
-        momentum: float = 0.9,
-        nesterovs_momentum: bool = True,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        n_iter_no_change: int = 10,
-        dropout: float = 0.0,
-        dtype: str | type = "float64",
-        normalize_y: bool = True,
-    ) -> None:
-        super().__init__(
-            hidden_layer_sizes,
-            activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate_init=learning_rate_init,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            dropout=dropout,
-            dtype=dtype,
-        )
-        self.normalize_y = normalize_y
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True  # one linear output per target column
-        tags.input_tags.sparse = False  # validate_data rejects sparse X with a clear TypeError
-        return tags
-
-    def _set_targets(self, y: Array, *, classes: Any, incremental: bool) -> None:
-        k = 1 if y.ndim == 1 else y.shape[1]
-        self._n_outputs, self._loss = k, MeanSquaredError()
-        # glassnet's MSE = mean((ŷ − y)²) has gradient 2(ŷ − y)/(n·k); scikit-learn's
-        # ½·mean((ŷ − y)²) is optimised with gradient (ŷ − y)/n
-        self._grad_ratio, self._loss_scale = 2.0 / k, 0.5
-        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), k)
-        if self.normalize_y:
-            std = y2.std(axis=0)
-            self._y_mean, self._y_scale = y2.mean(axis=0), np.where(std > 0, std, 1.0)
-        else:
-            self._y_mean, self._y_scale = np.zeros(k), np.ones(k)
-
-    def _encode(self, y: Array, *, first: bool) -> Array:
-        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
-        if y2.shape[1] != self._n_outputs:
-            raise GlassnetError(
-                f"y has {y2.shape[1]} target columns, but the network has {self._n_outputs}"
-            )
-        return np.asarray((y2 - self._y_mean) / self._y_scale, dtype=self._np_dtype())
-
-    def _score_encoded(self, X: Array, y: Array) -> float:
-        return float(r2_score(y, self.network_.predict(X)))
-
-    def predict(self, X: Any) -> Array:
-        """Predicted targets.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) for one target, else (n_samples, n_targets)
-        """
-        out = self._raw_predict(X)
-        out = (out * self._y_scale + self._y_mean).astype(out.dtype, copy=False)
-        return out[:, 0] if out.shape[1] == 1 else out
-
-    def _targets_state(self) -> dict[str, Any]:
-        return {"n_outputs": self._n_outputs}
-
-    def _targets_arrays(self) -> dict[str, Array]:
-        return {"estimator.y_mean": self._y_mean, "estimator.y_scale": self._y_scale}
-
-    def _restore_targets(self, state: dict[str, Any], extras: dict[str, Array]) -> None:
-        k = int(state["n_outputs"])
-        self._set_targets(np.zeros((1, k)), classes=None, incremental=False)
-        self._y_mean = np.asarray(extras["estimator.y_mean"], dtype=np.float64)
-        self._y_scale = np.asarray(extras["estimator.y_scale"], dtype=np.float64)
-
-
-# ---------------------------------------------------------------------- streaming
-
-
-def iter_chunks(
-    X: Any, y: Any, *, chunk_size: int = 10_000, random_state: int | None = None
-) -> Iterator[tuple[Array, Array]]:
-    """Yield consecutive (X, y) slices of `chunk_size` rows, in order or in a seeded random order.
-
-    With a NumPy memmap (``np.load(path, mmap_mode="r")``) only one chunk is in memory at a
-    time. Rows inside a chunk keep their order; `partial_fit` shuffles them.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features), e.g. a memmap
-    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-    chunk_size : int, default 10_000
-    random_state : int, optional
-        Visit the chunks in a random order drawn from this seed.
-    """
-    positive_int(chunk_size, "chunk_size")
-    n = len(X)
-    if len(y) != n:
-        raise GlassnetError(f"X and y have different lengths: {n} and {len(y)} samples")
-    starts = np.arange(0, n, chunk_size)
-    if random_state is not None:
-        starts = np.random.default_rng(random_state).permutation(starts)
-    for start in starts:
-        stop = min(int(start) + chunk_size, n)
-        yield np.asarray(X[start:stop]), np.asarray(y[start:stop])
-
-
-def fit_stream(
-    estimator: Any,
-    chunks: Iterable[tuple[Any, Any]] | Callable[[], Iterable[tuple[Any, Any]]],
-    *,
-    classes: Any = None,
-    epochs: int = 1,
-) -> Any:
-    """Train `estimator` on a stream of (X, y) chunks with `partial_fit`: data larger than memory.
-
-    Parameters
-    ----------
-    estimator : NeuralNetClassifier or NeuralNetRegressor (or any estimator with partial_fit)
-    chunks : iterable of (X, y), or a callable returning a fresh one
-        For more than one epoch pass a callable (e.g. ``lambda: iter_chunks(X, y)``): it is
-        called once per epoch, since an iterator can be read only once.
-    classes : array-like, optional
-        Every class of the whole stream; required for a classifier that was not fitted yet.
-    epochs : int, default 1
-        Passes over the stream.
-
-    Returns
-    -------
-    estimator
-
-    Examples
-    --------
-    >>> X = np.load("big_X.npy", mmap_mode="r")  # doctest: +SKIP
-    >>> y = np.load("big_y.npy", mmap_mode="r")  # doctest: +SKIP
-    >>> clf = NeuralNetClassifier(random_state=0)  # doctest: +SKIP
-    >>> fit_stream(clf, lambda: iter_chunks(X, y), classes=[0, 1], epochs=5)  # doctest: +SKIP
-    """
-    positive_int(epochs, "epochs")
-    if epochs > 1 and not callable(chunks):
-        raise GlassnetError(
-            "epochs > 1 needs chunks as a callable returning a fresh iterable each epoch, "
-            "e.g. lambda: iter_chunks(X, y)"
-        )
-    is_classifier = isinstance(estimator, ClassifierMixin)
-    seen = 0
-    for _ in range(epochs):
-        stream = chunks() if callable(chunks) else chunks
-        for X, y in stream:
-            if is_classifier and classes is not None and not hasattr(estimator, "classes_"):
-                estimator.partial_fit(X, y, classes=classes)
-            else:
-                estimator.partial_fit(X, y)
-            seen += 1
-    if seen == 0:
-        raise GlassnetError("the stream of chunks was empty; expected at least one (X, y) pair")
-    return estimator

@@ -1,0 +1,253 @@
+"""`NeuralNetClassifier`: binary, multiclass and multilabel targets on `BaseNeuralNet`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from .._typing import Array
+from ..errors import GlassnetError
+from ..losses import BinaryCrossEntropy, CrossEntropy
+from ..metrics import compute as compute_metric
+from ._base import BaseNeuralNet
+
+__all__ = ["NeuralNetClassifier"]
+
+
+class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
+    """A multi-layer perceptron classifier with scikit-learn's API, trained by glassnet.
+
+    Binary targets get one sigmoid output trained with `BinaryCrossEntropy` (as scikit-learn's
+    `MLPClassifier`); three or more classes get a softmax output and `CrossEntropy`; a multilabel
+    indicator matrix gets one sigmoid output per label and `BinaryCrossEntropy`. Labels may be
+    any sortable values (strings included).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default (100,)
+        Width of each hidden layer.
+    activation : {"relu", "tanh", "logistic", "identity"}, default "relu"
+    solver : {"adam", "sgd", "rmsprop"}, default "adam"
+        "sgd" uses `momentum` (Nesterov when `nesterovs_momentum`), as scikit-learn does.
+    alpha : float, default 1e-4
+        L2 penalty, scaled exactly as in scikit-learn (see `glassnet.estimators._base`).
+    batch_size : int or "auto", default "auto"
+        "auto" is min(200, n_samples); larger values are clipped to n_samples.
+    learning_rate_init : float, default 1e-3
+    max_iter : int, default 200
+        Epochs for `fit` (each `partial_fit` call is one epoch over its data).
+    shuffle : bool, default True
+    random_state : int, RandomState, Generator or None
+        Seeds the initial weights, the shuffling, the validation split and dropout.
+    tol : float, default 1e-4
+    verbose : int, default 0
+        1 prints the loss of each epoch to stderr.
+    warm_start : bool, default False
+    momentum : float, default 0.9
+    nesterovs_momentum : bool, default True
+    early_stopping : bool, default False
+        Hold out `validation_fraction` of the data (stratified), stop when its accuracy stops
+        improving by `tol` for `n_iter_no_change` epochs, and keep the best epoch's weights.
+    validation_fraction : float, default 0.1
+    beta_1, beta_2, epsilon : float, defaults 0.9, 0.999, 1e-8
+        Adam's parameters (`epsilon` is RMSprop's too).
+    n_iter_no_change : int, default 10
+    dropout : float, default 0.0
+        Dropout rate after each hidden activation (glassnet's addition).
+    dtype : {"float64", "float32"}, default "float64"
+        The precision of the network and of its computations.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when X had string column names (e.g. a pandas DataFrame).
+    n_outputs_ : int
+    n_iter_ : int
+        Epochs run by the last `fit` (plus later `partial_fit` calls).
+    loss_, loss_curve_ : float, list of float
+        scikit-learn's objective (log-loss + L2 penalty) after each epoch.
+    best_loss_ : float or None
+    validation_scores_ : list of float or None
+        Validation accuracy per epoch when `early_stopping`.
+    network_ : Sequential
+        The glassnet network; its optimizer keeps its state between `partial_fit` calls.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = NeuralNetClassifier((16,), learning_rate_init=0.01, max_iter=500, random_state=0)
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    """
+
+    _stratify = True
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True  # indicator matrices: one sigmoid per label
+        return tags
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> NeuralNetClassifier:
+        """One epoch over (X, y), continuing from the current weights and optimizer state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), or (n_samples, n_labels) indicator matrix
+        classes : array-like of shape (n_classes,)
+            Every class of the whole data set. Required on the first call (for multilabel y,
+            the labels are the columns of y); may be omitted afterwards.
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "classes_")
+        if first and classes is None:
+            raise GlassnetError("classes must be passed on the first call to partial_fit")
+        if not first and classes is not None:
+            given = np.unique(np.asarray(classes))
+            if not np.array_equal(given, self.classes_):
+                raise GlassnetError(
+                    f"classes={given!r} is not the same as on the first call to partial_fit "
+                    f"({self.classes_!r})"
+                )
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def _set_targets(self, y: Array, *, classes: Any, incremental: bool) -> None:
+        check_classification_targets(y)
+        kind = type_of_target(y)
+        if kind == "multilabel-indicator":
+            self.classes_ = np.arange(y.shape[1])
+            self._kind = "multilabel"
+        elif kind == "multiclass-multioutput":
+            raise GlassnetError(
+                f"y has {y.shape[1]} columns of multiclass labels; NeuralNetClassifier handles "
+                "one column of labels or a 0/1 multilabel indicator matrix"
+            )
+        else:
+            source = y if classes is None or not incremental else np.asarray(classes)
+            self.classes_ = np.unique(source)
+            if len(self.classes_) < 2:
+                raise GlassnetError(
+                    f"y has one class only ({self.classes_[0]}); a classifier needs samples of "
+                    "at least 2 classes"
+                )
+            self._kind = "binary" if len(self.classes_) == 2 else "multiclass"
+        self._configure_loss()
+
+    def _configure_loss(self) -> None:
+        k = len(self.classes_)
+        if self._kind == "multiclass":
+            self._n_outputs, self._loss = k, CrossEntropy()
+            self._grad_ratio, self._loss_scale = 1.0, 1.0
+        else:
+            n = 1 if self._kind == "binary" else k
+            # glassnet's BCE is the mean over n·k elements, scikit-learn's sums over the k labels
+            self._n_outputs, self._loss = n, BinaryCrossEntropy()
+            self._grad_ratio, self._loss_scale = 1.0 / n, float(n)
+        self._stratify = self._kind != "multilabel"
+
+    def _encode(self, y: Array, *, first: bool) -> Array:
+        if self._kind == "multilabel":
+            if y.ndim != 2 or y.shape[1] != len(self.classes_):
+                raise GlassnetError(
+                    f"y must be a {len(self.classes_)}-column multilabel indicator matrix like "
+                    f"the first one, got shape {y.shape}"
+                )
+            return np.asarray(y, dtype=self._np_dtype())
+        if not first:
+            check_classification_targets(y)
+        if y.ndim != 1:
+            raise GlassnetError(f"y must hold one label per sample, got shape {y.shape}")
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unknown):
+            raise GlassnetError(f"y has classes {unknown!r} not in classes_ {self.classes_!r}")
+        index = np.searchsorted(self.classes_, y)
+        if self._kind == "binary":
+            return index.astype(self._np_dtype()).reshape(-1, 1)
+        return index.astype(np.intp)
+
+    def _decode(self, out: Array) -> Array:
+        decided = self._loss.decide(out)  # class indices, or one bool per label
+        if self._kind == "multilabel":
+            return decided.astype(int)
+        return self.classes_[decided.astype(np.intp, copy=False)]
+
+    def _score_encoded(self, X: Array, y: Array) -> float:
+        # subset accuracy for multilabel targets, as scikit-learn's accuracy_score
+        return compute_metric("accuracy", y, self.network_.predict(X), self._loss)
+
+    def predict(self, X: Any) -> Array:
+        """Predicted labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or (n_samples, n_labels) for multilabel targets
+        """
+        return self._decode(self._raw_predict(X))
+
+    def decision_function(self, X: Any) -> Array:
+        """The network's logits: > 0 means the positive class (binary) or label (multilabel).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for binary targets, else (n_samples, n_classes)
+        """
+        out = self._raw_predict(X)
+        return out[:, 0] if self._kind == "binary" else out
+
+    def predict_proba(self, X: Any) -> Array:
+        """Probability of each class (columns ordered as `classes_`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Rows sum to 1, except for multilabel targets, where column j is P(label j).
+        """
+        # one sigmoid column (binary) spreads into (1 − p, p); multilabel keeps P(label j)
+        out = self._raw_predict(X)  # first: it raises NotFittedError before a fit
+        return self._loss.class_probabilities(out)
+
+    def predict_log_proba(self, X: Any) -> Array:
+        """The logarithm of `predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+    def _targets_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"kind": self._kind}
+        if self.classes_.dtype.kind in "OUS":
+            state["classes"] = [str(c) for c in self.classes_]
+            state["classes_dtype"] = "object" if self.classes_.dtype.kind == "O" else "str"
+        return state
+
+    def _targets_arrays(self) -> dict[str, Array]:
+        if self.classes_.dtype.kind in "OUS":
+            return {}
+        return {"estimator.classes": self.classes_}
+
+    def _restore_targets(self, state: dict[str, Any], extras: dict[str, Array]) -> None:
+        self._kind = str(state["kind"])
+        if "classes" in state:
+            dtype = object if state["classes_dtype"] == "object" else str
+            self.classes_ = np.asarray(state["classes"], dtype=dtype)
+        else:
+            self.classes_ = np.asarray(extras["estimator.classes"])
+        self._configure_loss()
