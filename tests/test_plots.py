@@ -137,7 +137,7 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary(tmp_path):
     path = tmp_path / "keep.png"
     path.write_bytes(b"old image")
     with pytest.raises(RuntimeError):
-        plots._save(BrokenFigure(), path)
+        plots.save_figure(BrokenFigure(), path)
     assert path.read_bytes() == b"old image"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]
 

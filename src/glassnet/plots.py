@@ -47,7 +47,6 @@ def save_figure(fig: Any, path: str | os.PathLike[str]) -> None:
         raise GlassnetError(f"cannot write plot {os.fspath(path)}: {reason(exc)}") from None
 
 
-_save = save_figure  # the name tests/test_plots.py calls it by
 
 
 def palette(n: int) -> list[Any]:
