@@ -47,8 +47,6 @@ def save_figure(fig: Any, path: str | os.PathLike[str]) -> None:
         raise GlassnetError(f"cannot write plot {os.fspath(path)}: {reason(exc)}") from None
 
 
-
-
 def palette(n: int) -> list[Any]:
     """n distinct colours: tab10, then tab20, then evenly spaced hues."""
     from matplotlib import colormaps
