@@ -535,3 +535,13 @@ def test_weights_found_inf_only_at_the_end_are_reported_by_that_epoch():
     model.set_weights(weights)
     with pytest.raises(TrainingDivergedError, match="diverged by epoch 5: the weights became"):
         model.fit(np.abs(X), y, loss="sse", optimizer=gn.SGD(0.1), epochs=5)
+
+
+def test_a_kernel_without_a_module_is_bound_as_one_of_ones_own():
+    from glassnet import plans
+
+    kernel = eval("lambda x, out: x * 2", {})  # a function whose __module__ is None
+    assert kernel.__module__ is None
+    x, out = np.arange(3.0), np.zeros(3)
+    plans.bind(kernel, x, out)()
+    np.testing.assert_array_equal(out, [0.0, 2.0, 4.0])

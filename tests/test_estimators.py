@@ -619,3 +619,17 @@ def test_defaults_match_scikit_learns_mlp(name):
         assert ours >= theirs - 0.01, f"{name}: glassnet {ours:.4f}, scikit-learn {theirs:.4f}"
     else:
         assert ours >= theirs, f"{name}: glassnet R² {ours:.4f}, scikit-learn R² {theirs:.4f}"
+
+
+def test_a_logit_of_exactly_zero_is_the_negative_class_as_in_scikit_learn():
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]] * 5)
+    y = np.array(["no", "yes", "yes", "no"] * 5)
+    clf = NeuralNetClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    last = clf.network_.layers[-1]
+    last.params["weight"][...] = 0.0
+    last.params["bias"][...] = 0.0  # every logit is 0: p = ½ exactly
+    assert list(clf.predict(X[:4])) == ["no"] * 4  # on only when p > ½
+    assert clf.score(X, y) == 0.5

@@ -157,3 +157,30 @@ def test_initializers_honour_the_dtype(name: str) -> None:
 def test_a_callable_initializer_is_used_as_is() -> None:
     layer = gn.Dense(2, 3, init=lambda shape, rng, dtype: np.full(shape, 0.5, dtype=dtype))
     np.testing.assert_array_equal(layer.params["weight"], 0.5)
+
+
+class _TwoGrads(gn.Layer):
+    """A layer of one's own whose gradients are not a mirror of its parameters."""
+
+    kind = "TwoGrads"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.params = {"w": np.ones(3)}
+        self.grads = {"w": np.zeros(3), "extra": np.zeros(2)}
+
+
+def test_pickles_keep_the_layers_shape_of_gradients() -> None:
+    import pickle
+
+    dense = gn.Dense(3, 2, rng=0)
+    dense.forward(np.ones((5, 3)), training=True)
+    dense.backward(np.ones((5, 2)))
+    twin = pickle.loads(pickle.dumps(dense))
+    assert twin.grads.keys() == dense.grads.keys()
+    assert all(twin.grads[k].shape == dense.grads[k].shape for k in dense.grads)
+    assert not any(np.any(g) for g in twin.grads.values())  # the last batch's stay behind
+    own = pickle.loads(pickle.dumps(_TwoGrads()))
+    assert set(own.grads) == {"w", "extra"}
+    bare = gn.Identity.__new__(gn.Identity)  # no __init__: no params at all
+    pickle.loads(pickle.dumps(bare))

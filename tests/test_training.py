@@ -657,3 +657,40 @@ def test_early_stopping_on_accuracy_treats_higher_as_better(mlp: MLP, monitor: s
     assert values[best] == max(values) and values.index(max(values)) == best
     assert values[best] > values[0]
     assert _same(model.get_weights(), rec.weights[best])
+
+
+def test_early_stopping_among_the_callbacks_records_its_best_epoch_and_restores_first():
+    X, y = gn.datasets.make_moons(120, noise=0.2, seed=0)
+    seen: list[float] = []
+
+    class Reader(gn.Callback):
+        def on_train_end(self, model, history):
+            seen.append(float(model.layers[0].params["weight"][0, 0]))
+
+    net = gn.Sequential([gn.Dense(2, 8, rng=0), gn.Tanh(), gn.Dense(8, 2, rng=1)])
+    stopper = gn.EarlyStopping(patience=2, monitor="loss", min_delta=1e9)
+    history = net.fit(X, y, loss="cross_entropy", optimizer=gn.SGD(0.5), epochs=20,
+                      callbacks=[Reader(), stopper])  # fmt: skip
+    assert history.best_epoch == stopper.best_epoch == 0
+    assert history.stopped_early
+    assert seen == [float(net.layers[0].params["weight"][0, 0])]  # saw the restored weights
+
+
+def test_a_method_replaced_in_on_train_begin_is_the_one_training_calls():
+    X, y = gn.datasets.xor()
+    calls: list[int] = []
+
+    class Instrument(gn.Callback):
+        def on_train_begin(self, model):
+            layer = model.layers[1]
+            plain = type(layer).forward
+
+            def forward(x, training=False):
+                calls.append(len(x))
+                return plain(layer, x, training)
+
+            layer.forward = forward
+
+    net = gn.Sequential([gn.Dense(2, 3, rng=0), gn.Sigmoid(), gn.Dense(3, 1, rng=1)])
+    net.fit(X, y, loss="mse", optimizer=gn.SGD(0.1), epochs=3, callbacks=[Instrument()])
+    assert calls == [4, 4, 4]

@@ -222,7 +222,7 @@ class Watcher(Protocol):
 
 
 def run_one(before: Sequence[Call], value: Callable[[], float], after: Sequence[Call]) -> float:
-    """Run a compiled step of one block (see `_Step.program`)."""
+    """Run a compiled step of one block (see `Step.program`)."""
     for call in before:
         call()
     loss = value()
@@ -236,7 +236,7 @@ _Segment = tuple[Sequence[Call], Callable[[], float], float, Sequence[Call]]
 
 
 def run_blocks(segments: Sequence[_Segment]) -> float:
-    """Run a compiled step of several blocks (see `_Step.program`)."""
+    """Run a compiled step of several blocks (see `Step.program`)."""
     total = 0.0
     for before, value, weight, after in segments:
         for call in before:

@@ -27,7 +27,7 @@ from . import optimizers as _optimizers
 from ._typing import Array, Network
 from .activations import ACTIVATIONS
 from .errors import GlassnetError, ModelFileError
-from .files import atomic_write
+from .files import atomic_write, reason
 from .layers import Dense, Dropout, Layer
 
 FORMAT = "glassnet-model"
@@ -125,7 +125,7 @@ def _atomic_write(target: Path, write: Any) -> None:
     try:
         atomic_write(target, write)
     except OSError as exc:
-        raise ModelFileError(f"cannot write model file '{target}': {exc.strerror}") from None
+        raise ModelFileError(f"cannot write model file '{target}': {reason(exc)}") from None
 
 
 # ---------------------------------------------------------------------------- loading

@@ -35,6 +35,16 @@ def _ones(n: int, dtype: np.dtype) -> Array:
     return ones
 
 
+def _mirrors(grads: Any, params: Any) -> bool:
+    """Whether `grads` has exactly the keys, shapes and dtypes of `params` (both dicts)."""
+    if not isinstance(grads, dict) or not isinstance(params, dict) or grads.keys() != params.keys():
+        return False
+    return all(
+        np.shape(grads[k]) == np.shape(p) and getattr(grads[k], "dtype", None) == p.dtype
+        for k, p in params.items()
+    )
+
+
 class Layer:
     """Base class: the contract every layer follows.
 
@@ -108,15 +118,17 @@ class Layer:
 
     def __getstate__(self) -> dict[str, Any]:
         # Attributes named with a leading underscore are scratch buffers and forward-pass
-        # caches (which may hold a whole training set), and the gradients are the last batch's:
-        # a pickle holds config and params only.
-        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_") and k != "grads"}
+        # caches (which may hold a whole training set), and the gradients are the last batch's
+        # (rebuilt as zeros when they mirror the params): a pickle holds config and params.
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        if _mirrors(state.get("grads"), state.get("params")):
+            del state["grads"]
         state["_buffers"] = {}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        if "grads" not in state:
+        if "grads" not in state and "params" in state:
             self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def __repr__(self) -> str:

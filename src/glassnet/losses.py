@@ -22,9 +22,6 @@ from ._typing import Array
 from .activations import Sigmoid, Softmax
 from .errors import GlassnetError
 
-#: what glassnet's losses keep of the last batch: their buffers and the arrays `backward` reads
-_SCRATCH = frozenset({"_buffers", "_r", "_p", "_y", "_rows"})
-
 
 class Loss:
     """Base class. `reduction` says how per-batch values add up to an epoch's: "sum" or "mean"."""
@@ -78,12 +75,13 @@ class Loss:
             p = np.asarray(p, dtype=dtype)
         return np.column_stack([1.0 - p[:, 0], p[:, 0]]) if p.shape[1] == 1 else p
 
-    def decide(self, out: Array, *, exclusive: bool = False) -> Array:
+    def decide(self, out: Array, *, exclusive: bool = False, strict: bool = False) -> Array:
         """The classes decided from outputs `out` of shape (n_samples, n_outputs).
 
         Each output at or above `threshold` turns its label on: bools of shape (n_samples,)
         for one output, (n_samples, n_outputs) for independent labels. With `exclusive` (one
-        class per sample), several outputs are scores instead: the class is their argmax.
+        class per sample), several outputs are scores instead: the class is their argmax. With
+        `strict`, an output exactly at the threshold stays off (scikit-learn's rule, p > ½).
 
         Examples
         --------
@@ -95,7 +93,7 @@ class Loss:
         """
         if exclusive and out.shape[1] > 1:
             return out.argmax(axis=1)
-        decided = out >= self.threshold
+        decided = out > self.threshold if strict else out >= self.threshold
         return decided if out.shape[1] > 1 else decided[:, 0]
 
     def labels_of(self, y: Array, *, exclusive: bool = False) -> Array:
@@ -142,9 +140,10 @@ class Loss:
         return buf
 
     def __getstate__(self) -> dict[str, Any]:
-        # scratch and the last batch's caches are not pickled; the loss's own settings (a loss
-        # of one's own may hold some) are
-        state = {k: v for k, v in self.__dict__.items() if k not in _SCRATCH}
+        # as for layers: attributes named with a leading underscore are scratch and the last
+        # batch's caches, not pickled; the loss's own settings (a loss of one's own may have
+        # some) are
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
         state["_buffers"] = {}
         return state
 
@@ -254,7 +253,7 @@ class CrossEntropy(Loss):
         with np.errstate(over="ignore"):
             return Softmax().forward(out)
 
-    def decide(self, out: Array, *, exclusive: bool = True) -> Array:
+    def decide(self, out: Array, *, exclusive: bool = True, strict: bool = False) -> Array:
         """The class with the largest logit (classes here always exclude each other)."""
         return out.argmax(axis=1)
 

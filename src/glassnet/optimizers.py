@@ -1,8 +1,9 @@
 """Optimizers — `SGD` (momentum, Nesterov), `Adam`, `RMSprop` — and learning-rate schedules.
 
-Ordered as: schedules; the general `Optimizer` (weight decay, clipping, state); then each rule as
-a small subclass that only says how one parameter moves. Every update is in place: the network
-and the optimizer share the same arrays.
+Ordered as: schedules; the general `Optimizer` (its one step: clipping, weight decay, state, the
+rule run over the whole model or per parameter); then each rule as a small subclass that only
+says which step a gradient and its state give (`direction`). Every update is in place: the
+network and the optimizer share the same arrays.
 """
 
 from __future__ import annotations
@@ -270,6 +271,13 @@ class Optimizer:
         state["state"] = {k: [a.copy() for a in v] for k, v in self.state.items()}
         return state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # a pickle from before the one step contract also held working arrays: left behind
+        for name in ("_scratch", "_decayed", "_flat", "_flat_views", "_step_size",
+                     "_root_correction"):  # fmt: skip
+            state.pop(name, None)
+        self.__dict__.update(state)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(learning_rate={self.schedule!r})"
 
@@ -322,6 +330,12 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0.0:
             raise GlassnetError("nesterov=True needs a momentum > 0, got momentum=0")
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if "momentum" in state:  # pickled before momentum became a property
+            state["_momentum"] = state.pop("momentum")
+            state["slots"] = ("velocity",) if state["_momentum"] else ()
+        super().__setstate__(state)
 
     @property
     def momentum(self) -> float:

@@ -74,7 +74,7 @@ def bind(kernel: Callable[..., Array], *args: Array) -> Call:
 
     glassnet's own kernels write into that output; a kernel of one's own (a subclass's) may
     return a new array instead, so its result is copied in."""
-    if getattr(kernel, "__module__", "").startswith("glassnet."):
+    if (getattr(kernel, "__module__", None) or "").startswith("glassnet."):
         return partial(kernel, *args)
     return partial(_into, kernel, args)
 

@@ -230,10 +230,13 @@ def plot_boundary(
 
 
 def _decisions(model: Any, X: Array) -> Array:
-    """Class indices `model` predicts for X: as `predict` returns them (shape (n,)), or decided
-    from a network's outputs (shape (n, k)) by its loss, one class per sample."""
+    """Class indices `model` predicts for X: as `predict` returns them (shape (n,): labels, or
+    probabilities of class 1, on at ½), or decided from a network's outputs (shape (n, k)) by
+    its loss, one class per sample."""
     predicted = np.asarray(model.predict(X))
     if predicted.ndim == 1:
+        if predicted.dtype.kind == "f" and not np.array_equal(predicted, np.round(predicted)):
+            return (predicted >= 0.5).astype(np.int64)  # probabilities of class 1, not indices
         return predicted.astype(np.int64)
     loss = getattr(model, "loss", None)
     reader = loss if isinstance(loss, Loss) else Loss()  # no loss yet: the base reading

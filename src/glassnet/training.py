@@ -221,9 +221,9 @@ def fit(
     hooks = [stopper, *callbacks] if stopper is not None else list(callbacks)
     history = History()
     guard = _Guard(model, opt)
-    step = Step(model, loss_fn, opt)
     for cb in hooks:
         cb.on_train_begin(model)
+    step = Step(model, loss_fn, opt)  # after the hooks: it binds what they may have changed
 
     if batch_size >= n and not (train_metrics or hooks or data.X_val is not None or verbose):
         _lean_loop(step, data, epochs, guard, history)
@@ -231,10 +231,12 @@ def fit(
         _epoch_loop(step, data, epochs, batch_size, shuffle, train_metrics, hooks, guard,
                     history, verbose)  # fmt: skip
 
-    if stopper is not None:
-        history.best_epoch = stopper.best_epoch
+    stoppers = [cb for cb in hooks if isinstance(cb, EarlyStopping)]
+    if stoppers:  # the one `early_stopping` names, or else one passed among the callbacks
+        history.best_epoch = stoppers[0].best_epoch
     model.metadata["training"] = history.summary()
-    for cb in hooks:  # the stopper first: the others see the restored best weights
+    # the stoppers first: the other callbacks see the restored best weights
+    for cb in stoppers + [cb for cb in hooks if not isinstance(cb, EarlyStopping)]:
         cb.on_train_end(model, history)
     return history
 

@@ -11,7 +11,6 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from .._typing import Array
 from ..errors import GlassnetError
 from ..losses import BinaryCrossEntropy, CrossEntropy
-from ..metrics import compute as compute_metric
 from ._base import BaseNeuralNet
 
 __all__ = ["NeuralNetClassifier"]
@@ -175,14 +174,17 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         return index.astype(np.intp)
 
     def _decode(self, out: Array) -> Array:
-        decided = self._loss.decide(out)  # class indices, or one bool per label
+        # class indices, or one bool per label: on when p > ½, as scikit-learn decides
+        decided = self._loss.decide(out, strict=True)
         if self._kind == "multilabel":
             return decided.astype(int)
         return self.classes_[decided.astype(np.intp, copy=False)]
 
     def _score_encoded(self, X: Array, y: Array) -> float:
-        # subset accuracy for multilabel targets, as scikit-learn's accuracy_score
-        return compute_metric("accuracy", y, self.network_.predict(X), self._loss)
+        # what `predict` decides against the truth; subset accuracy for multilabel targets, as
+        # scikit-learn's accuracy_score
+        hit = self._loss.decide(self.network_.predict(X), strict=True) == self._loss.labels_of(y)
+        return float(np.mean(hit if hit.ndim == 1 else hit.all(axis=1)))
 
     def predict(self, X: Any) -> Array:
         """Predicted labels.
