@@ -481,6 +481,7 @@ class BaseNeuralNet(BaseEstimator):
         """scikit-learn's `score` (the mixin's), with bad X or y raising a one-line DataError."""
         check_is_fitted(self, "network_")
         y = check_targets(self, X, y, numeric=isinstance(self, RegressorMixin))
+        self._check_score_targets(y)
         with translated("y"):
             return float(score(self, X, y, sample_weight=sample_weight))
 
@@ -591,6 +592,9 @@ class BaseNeuralNet(BaseEstimator):
 
     def _encode(self, y: Array, *, first: bool) -> Array:
         raise NotImplementedError
+
+    def _check_score_targets(self, y: Array) -> None:
+        """Refuse targets of another kind than the fitted ones (the metric's error otherwise)."""
 
     def _check_warm_targets(self, y: Array) -> None:
         """Refuse targets a warm-started fit cannot continue with (scikit-learn's rules)."""

@@ -56,7 +56,9 @@ def one_line(text: str, limit: int = _LIMIT) -> str:
             parts[-1] += (" " if parts[-1].endswith(":") else ", ") + line[2:]
         else:
             parts.append(line)
-    folded = re.sub(r"np\.\w+\(([^()]*)\)", r"\1", " ".join(parts))
+    ends = tuple(".:;")
+    folded = " ".join(p if p.endswith(ends) or p is parts[-1] else p + ";" for p in parts)
+    folded = re.sub(r"np\.\w+\(([^()]*)\)", r"\1", folded)
     return folded if len(folded) <= limit else folded[: limit - 1] + "…"
 
 
@@ -153,7 +155,7 @@ def numeric_targets(y: Array) -> Array:
     try:
         return y.astype(np.float64)
     except (TypeError, ValueError):
-        first = next((v for v in y.ravel() if not _is_numeric(v)), None)
+        first = next((v for v in y.ravel().tolist() if not _is_numeric(v)), None)
         raise DataError(
             f"y must hold numbers for a regressor, got {first!r} (dtype {y.dtype}); for class "
             "labels use NeuralNetClassifier"
@@ -215,7 +217,8 @@ def check_labels(y: Array, estimator: str) -> None:
         kind = re.search(r"Unknown label type: (\w[\w-]*)", str(exc))
         if kind is None:
             raise DataError(f"y cannot be class labels: {one_line(str(exc))}") from None
-        what = "continuous values" if kind.group(1) == "continuous" else f"{kind.group(1)} values"
+        kinds = {"continuous": "continuous values", "unknown": "values of no known label type"}
+        what = kinds.get(kind.group(1), f"{kind.group(1)} values")
         raise DataError(
             f"Unknown label type: {kind.group(1)}; y holds {what}, but {estimator} needs "
             "discrete class labels (integers or strings) or a 0/1 indicator matrix"
@@ -227,6 +230,8 @@ def check_classes(classes: Any) -> Array:
     shape = _shape(classes, "classes")
     if len(shape) != 1:
         raise DataError(f"classes must be 1-D, a list of class labels, got {_describe(shape)}")
+    if isinstance(classes, (list, tuple)) and len({isinstance(c, str) for c in classes}) > 1:
+        raise DataError("classes mixes strings and numbers; class labels must be of one kind")
     a = np.asarray(classes)
     if a.dtype.kind == "f" and not all_finite(a):
         raise DataError(f"classes contains {a[~np.isfinite(a)][0]}; class labels must be finite")
@@ -240,6 +245,6 @@ def check_classes(classes: Any) -> Array:
             f"classes lists {values[counts > 1][0]!r} more than once; list each class once"
         )
     if len(unique) < 2:
-        found = "is empty" if len(unique) == 0 else f"has one class only ({unique[0]!r})"
+        found = "is empty" if len(unique) == 0 else f"has one class only ({unique[0].item()!r})"
         raise DataError(f"classes {found}; a classifier needs at least 2 classes")
     return unique

@@ -181,6 +181,20 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
             return index.astype(self._np_dtype()).reshape(-1, 1)
         return index.astype(np.intp)
 
+    def _check_score_targets(self, y: Array) -> None:
+        if self._kind == "multilabel":
+            self._encode(y, first=False)  # the indicator matrix's shape
+            return
+        check_labels(y, type(self).__name__)
+        if y.ndim == 2 and y.shape[1] != 1:
+            raise GlassnetError(f"y must hold one label per sample, got shape {y.shape}")
+        text, known = y.dtype.kind in "US", self.classes_.dtype.kind in "US"
+        if text != known and y.dtype != object and self.classes_.dtype != object:
+            raise GlassnetError(
+                f"y holds {'strings' if text else 'numbers'}, but the classes_ are "
+                f"{'strings' if known else 'numbers'}: {_listed(self.classes_)}"
+            )
+
     def _check_warm_targets(self, y: Array) -> None:
         # scikit-learn's rule: a warm-started fit sees exactly the classes of the previous one
         if self._kind == "multilabel" or y.ndim != 1:

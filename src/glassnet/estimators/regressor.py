@@ -17,6 +17,21 @@ from ._base import BaseNeuralNet
 __all__ = ["NeuralNetRegressor"]
 
 
+def _power_above(top: Any) -> Any:
+    """The least power of two ≥ `top` (elementwise; 1 where `top` is 0; at most 2¹⁰²³, the
+    largest there is): dividing by it is exact, so the quotients' sums of squares give the same
+    bits as the values' would, without overflowing."""
+    return np.ldexp(1.0, np.minimum(np.frexp(np.where(top > 0, top, 1.0))[1], 1023))
+
+
+def _r2(estimator: NeuralNetRegressor, X: Any, y: Array, *, sample_weight: Any) -> float:
+    """R² of the predictions, computed on y and predictions divided by a power of two above
+    both, so that |y| near 1e308 does not overflow Σ(y − ŷ)² (R² is scale-invariant)."""
+    pred = estimator.predict(X)
+    power = float(_power_above(max(float(np.abs(y).max()), float(np.abs(pred).max()))))
+    return float(r2_score(y / power, pred / power, sample_weight=sample_weight))
+
+
 class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     """A multi-layer perceptron regressor with scikit-learn's API, trained by glassnet.
 
@@ -121,8 +136,7 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
             # mean and std of y / 2^e, 2^e ≥ max |y|, times 2^e: the same bits as y.mean() and
             # y.std() (a power of two scales exactly), but Σ y² no longer overflows for |y|
             # above ~1e154
-            top = np.abs(y2).max(axis=0)
-            power = np.ldexp(1.0, np.frexp(np.where(top > 0, top, 1.0))[1])
+            power = _power_above(np.abs(y2).max(axis=0))
             std = (y2 / power).std(axis=0) * power
             self._y_mean = (y2 / power).mean(axis=0) * power
             self._y_scale = np.where(std > 0, std, 1.0)
@@ -132,26 +146,32 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     def _check_range(self, y: Array) -> None:
         """Refuse targets whose predictions could not be represented in the network's dtype."""
         dtype = self._np_dtype()
-        top = float(np.abs(y).max(initial=0.0))
-        if top > np.finfo(dtype).max:
+        top, limit = float(np.abs(y).max(initial=0.0)), float(np.finfo(dtype).max)
+        if top > limit:
             raise DataError(
-                f"y reaches {top:.3g}, beyond the {dtype} range (±{np.finfo(dtype).max:.3g}) of "
+                f"y reaches {top:.3g}, beyond the {dtype} range (±{limit:.3g}) of "
                 f"this estimator's network (dtype={self.dtype!r}); use dtype='float64' or "
                 "rescale y"
             )
 
-    def _encode(self, y: Array, *, first: bool) -> Array:
-        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+    def _check_score_targets(self, y: Array) -> None:
+        self._check_columns(y.reshape(-1, 1) if y.ndim == 1 else y)
+
+    def _check_columns(self, y2: Array) -> None:
         if y2.shape[1] != self._n_outputs:
             raise GlassnetError(
                 f"y has {y2.shape[1]} target columns, but the network has {self._n_outputs}"
             )
+
+    def _encode(self, y: Array, *, first: bool) -> Array:
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        self._check_columns(y2)
         # halves first: a difference of two values near ±1.8e308 would overflow, their halves'
         # cannot; halving is exact, so the result has the bits of (y − mean) / scale
         with np.errstate(over="ignore"):
             z = (y2 * 0.5 - self._y_mean * 0.5) / (self._y_scale * 0.5)
         dtype = self._np_dtype()
-        if not np.all(np.abs(z) <= np.finfo(dtype).max):
+        if not np.all(np.abs(z) <= float(np.finfo(dtype).max)):
             raise DataError(
                 f"y reaches {float(np.abs(y2).max()):.3g}, too far from the targets the "
                 f"network was first fitted on to be represented in {dtype}; rescale y"
@@ -175,7 +195,7 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         -------
         float
         """
-        return self._checked_score(RegressorMixin.score, X, y, sample_weight)
+        return self._checked_score(_r2, X, y, sample_weight)
 
     def predict(self, X: Any) -> Array:
         """Predicted targets.
