@@ -225,6 +225,11 @@ def check_labels(y: Array, estimator: str) -> None:
         ) from None
 
 
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds, for a message: 1, not np.int64(1)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def check_classes(classes: Any) -> Array:
     """`classes` given to partial_fit: the sorted distinct labels, at least 2, no NaN."""
     shape = _shape(classes, "classes")
@@ -241,10 +246,9 @@ def check_classes(classes: Any) -> Array:
         unique = np.unique(a)
     if len(unique) < len(a):
         values, counts = np.unique(a, return_counts=True)
-        raise DataError(
-            f"classes lists {values[counts > 1][0]!r} more than once; list each class once"
-        )
+        twice = _plain(values[counts > 1][0])
+        raise DataError(f"classes lists {twice!r} more than once; list each class once")
     if len(unique) < 2:
-        found = "is empty" if len(unique) == 0 else f"has one class only ({unique[0].item()!r})"
+        found = "is empty" if len(unique) == 0 else f"has one class only ({_plain(unique[0])!r})"
         raise DataError(f"classes {found}; a classifier needs at least 2 classes")
     return unique
