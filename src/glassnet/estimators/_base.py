@@ -14,7 +14,7 @@ import math
 import re
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from os import PathLike
 from typing import Any
@@ -475,15 +475,30 @@ class BaseNeuralNet(BaseEstimator):
         tags.input_tags.sparse = False  # validate_data rejects sparse X with a clear TypeError
         return tags
 
-    def _checked_score(
-        self, score: Callable[..., float], X: Any, y: Any, sample_weight: Any
-    ) -> float:
-        """scikit-learn's `score` (the mixin's), with bad X or y raising a one-line DataError."""
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """scikit-learn's score of `predict(X)` against `y`: mean accuracy (subset accuracy for
+        multilabel targets) for the classifier, R² for the regressor.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        DataError
+            X or y cannot be scored (one line saying why).
+        """
         check_is_fitted(self, "network_")
         y = check_targets(self, X, y, numeric=isinstance(self, RegressorMixin))
         self._check_score_targets(y)
         with translated("y"):
-            return float(score(self, X, y, sample_weight=sample_weight))
+            return float(self._metric(X, y, sample_weight=sample_weight))
 
     def _raw_predict(self, X: Any) -> Array:
         check_is_fitted(self, "network_")
@@ -591,6 +606,9 @@ class BaseNeuralNet(BaseEstimator):
         raise NotImplementedError
 
     def _encode(self, y: Array, *, first: bool) -> Array:
+        raise NotImplementedError
+
+    def _metric(self, X: Any, y: Array, *, sample_weight: Any) -> float:
         raise NotImplementedError
 
     def _check_score_targets(self, y: Array) -> None:

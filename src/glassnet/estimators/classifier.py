@@ -220,20 +220,11 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         hit = self._loss.decide(self.network_.predict(X), strict=True) == self._loss.labels_of(y)
         return float(np.mean(hit if hit.ndim == 1 else hit.all(axis=1)))
 
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Mean accuracy of `predict(X)` against `y` (subset accuracy for multilabel targets).
+    # the mixin's score would come first in the method order: take the checked one
+    score = BaseNeuralNet.score
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), optional
-
-        Returns
-        -------
-        float
-        """
-        return self._checked_score(ClassifierMixin.score, X, y, sample_weight)
+    def _metric(self, X: Any, y: Array, *, sample_weight: Any) -> float:
+        return float(ClassifierMixin.score(self, X, y, sample_weight=sample_weight))
 
     def predict(self, X: Any) -> Array:
         """Predicted labels.

@@ -24,14 +24,6 @@ def _power_above(top: Any) -> Any:
     return np.ldexp(1.0, np.minimum(np.frexp(np.where(top > 0, top, 1.0))[1], 1023))
 
 
-def _r2(estimator: NeuralNetRegressor, X: Any, y: Array, *, sample_weight: Any) -> float:
-    """R² of the predictions, computed on y and predictions divided by a power of two above
-    both, so that |y| near 1e308 does not overflow Σ(y − ŷ)² (R² is scale-invariant)."""
-    pred = estimator.predict(X)
-    power = float(_power_above(max(float(np.abs(y).max()), float(np.abs(pred).max()))))
-    return float(r2_score(y / power, pred / power, sample_weight=sample_weight))
-
-
 class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     """A multi-layer perceptron regressor with scikit-learn's API, trained by glassnet.
 
@@ -182,20 +174,15 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     def _score_encoded(self, X: Array, y: Array) -> float:
         return float(r2_score(y, self.network_.predict(X)))
 
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """R² of `predict(X)` against `y`.
+    # the mixin's score would come first in the method order: take the checked one
+    score = BaseNeuralNet.score
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), optional
-
-        Returns
-        -------
-        float
-        """
-        return self._checked_score(_r2, X, y, sample_weight)
+    def _metric(self, X: Any, y: Array, *, sample_weight: Any) -> float:
+        """R² computed on y and predictions divided by a power of two above both, so that |y|
+        near 1e308 does not overflow Σ(y − ŷ)² (R² is scale-invariant; the division is exact)."""
+        pred = self.predict(X)
+        power = float(_power_above(max(float(np.abs(y).max()), float(np.abs(pred).max()))))
+        return float(r2_score(y / power, pred / power, sample_weight=sample_weight))
 
     def predict(self, X: Any) -> Array:
         """Predicted targets.
