@@ -9,8 +9,8 @@ exactly where the last call stopped. `fit_stream` and `iter_chunks` stream data 
 through `partial_fit`; `dask_ml.wrappers.Incremental` does the same across a Dask cluster.
 
 The package is ordered by job: `_base` (what both estimators share: parameters, the network, the
-fit loop with scikit-learn's stopping rule and L2 scaling, model files), `classifier`,
-`regressor`, `streaming`.
+fit loop with scikit-learn's stopping rule and L2 scaling, model files), `_checks` (a bad X, y
+or `classes` → one `DataError` line), `classifier`, `regressor`, `streaming`.
 
 scikit-learn is an optional extra: ``pip install 'glassnet[sklearn]'``.
 """

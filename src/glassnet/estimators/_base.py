@@ -11,6 +11,7 @@ reports scikit-learn's objective, so that `tol` means the same thing in both lib
 from __future__ import annotations
 
 import math
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -22,17 +23,18 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._typing import Array, Network
 from ..activations import Identity, ReLU, Sigmoid, Tanh
 from ..callbacks import Callback
-from ..errors import GlassnetError, ModelFileError
-from ..layers import Layer
+from ..errors import GlassnetError, ModelFileError, TrainingDivergedError
+from ..layers import Dropout, Layer
 from ..losses import Loss
 from ..network import Sequential, load, mlp
 from ..optimizers import SGD, Adam, Optimizer, RMSprop
 from ..validation import float_dtype, is_integer, number_in, one_of, positive_int
+from ._checks import check_targets, check_X, check_X_y, translated
 
 __all__ = ["ACTIVATIONS", "SOLVERS", "BaseNeuralNet"]
 
@@ -300,9 +302,9 @@ class BaseNeuralNet(BaseEstimator):
     # ------------------------------------------------------------------ training
 
     def _validate_Xy(self, X: Any, y: Any, *, reset: bool) -> tuple[Array, Array]:
-        X, y = validate_data(
-            self, X, y, reset=reset, dtype=self._np_dtype(), multi_output=True,
-            y_numeric=isinstance(self, RegressorMixin),
+        X, y = check_X_y(
+            self, X, y, reset=reset, dtype=self._np_dtype(),
+            numeric=isinstance(self, RegressorMixin),
         )  # fmt: skip
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # scikit-learn's convention for a column vector
@@ -314,10 +316,20 @@ class BaseNeuralNet(BaseEstimator):
             raise GlassnetError("partial_fit does not support early_stopping=True")
         fitted = hasattr(self, "network_")
         first = not fitted or not (self.warm_start or incremental)
+        changed = None if first else self._changed_architecture()
+        if changed is not None:
+            if incremental:
+                raise GlassnetError(
+                    f"partial_fit continues the fitted network, but {changed}; call fit to "
+                    "train a new network"
+                )
+            first = True  # warm_start cannot reuse a network of another shape: start afresh
         X, y = self._validate_Xy(X, y, reset=first)
         if first:
             self._rng = _as_rng(self.random_state)
             self._set_targets(y, classes=classes, incremental=incremental)
+        elif not incremental:
+            self._check_warm_targets(y)
         y_enc = self._encode(y, first=first)
         if first:
             self._initialize(X.shape[1])
@@ -349,17 +361,20 @@ class BaseNeuralNet(BaseEstimator):
             validation=validation,
             can_stop=not incremental,
         )
-        network.fit(
-            X,
-            y_enc,
-            loss=self._loss,
-            optimizer=optimizer,
-            epochs=1 if incremental else int(self.max_iter),
-            batch_size=batch,
-            shuffle=bool(self.shuffle),
-            callbacks=[stopping],
-            seed=int(self._rng.integers(2**63)),
-        )
+        try:
+            network.fit(
+                X,
+                y_enc,
+                loss=self._loss,
+                optimizer=optimizer,
+                epochs=1 if incremental else int(self.max_iter),
+                batch_size=batch,
+                shuffle=bool(self.shuffle),
+                callbacks=[stopping],
+                seed=int(self._rng.integers(2**63)),
+            )
+        except TrainingDivergedError as exc:
+            raise TrainingDivergedError(self._users_rate(str(exc))) from None
         if stopping.best_weights is not None:
             network.set_weights(stopping.best_weights)  # early stopping keeps the best epoch
         if not incremental and not stopping.stopped:
@@ -370,6 +385,30 @@ class BaseNeuralNet(BaseEstimator):
                 stacklevel=3,
             )
         return self
+
+    def _users_rate(self, message: str) -> str:
+        """`message` naming `learning_rate_init` where the optimizer's own rate stood: the
+        optimizer runs at a rate rescaled for glassnet's loss (see `_make_optimizer`)."""
+        rate = f"learning_rate_init (it was {self.learning_rate_init:g})"
+        named, found = re.subn(r"learning rate \(it was [^)]*\)", rate, message)
+        return named if found else f"{message}; learning_rate_init was {self.learning_rate_init:g}"
+
+    def _changed_architecture(self) -> str | None:
+        """Which parameter no longer describes the fitted network (set_params since the fit), or
+        None when the network is still the one the parameters ask for."""
+        network = self.network_
+        hidden = tuple(layer.n_out for layer in network.dense_layers[:-1])
+        if hidden != tuple(self._hidden_sizes()):
+            return f"hidden_layer_sizes is {self.hidden_layer_sizes!r} and the network has {hidden}"
+        kinds = {type(layer) for layer in network.layers if not layer.params}
+        if hidden and ACTIVATIONS[self.activation] not in kinds:
+            return f"activation is {self.activation!r} and the network has another"
+        rates = [layer.rate for layer in network.layers if isinstance(layer, Dropout)]
+        if rates != [float(self.dropout)] * len(hidden if self.dropout else ()):
+            return f"dropout is {self.dropout!r} and the network has {max(rates, default=0.0)}"
+        if network.dtype != self._np_dtype():
+            return f"dtype is {self.dtype!r} and the network has {network.dtype}"
+        return None
 
     def _initialize(self, n_features: int) -> None:
         self.n_outputs_ = self._n_outputs
@@ -436,10 +475,34 @@ class BaseNeuralNet(BaseEstimator):
         tags.input_tags.sparse = False  # validate_data rejects sparse X with a clear TypeError
         return tags
 
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """scikit-learn's score of `predict(X)` against `y`: mean accuracy (subset accuracy for
+        multilabel targets) for the classifier, R² for the regressor.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        DataError
+            X or y cannot be scored (one line saying why).
+        """
+        check_is_fitted(self, "network_")
+        y = check_targets(self, X, y, numeric=isinstance(self, RegressorMixin))
+        self._check_score_targets(y)
+        with translated("y"):
+            return float(self._metric(X, y, sample_weight=sample_weight))
+
     def _raw_predict(self, X: Any) -> Array:
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, reset=False, dtype=self._np_dtype())
-        return self.network_.predict(X)
+        return self.network_.predict(check_X(self, X, dtype=self._np_dtype()))
 
     # ------------------------------------------------------------------ model files
 
@@ -544,6 +607,15 @@ class BaseNeuralNet(BaseEstimator):
 
     def _encode(self, y: Array, *, first: bool) -> Array:
         raise NotImplementedError
+
+    def _metric(self, X: Any, y: Array, *, sample_weight: Any) -> float:
+        raise NotImplementedError
+
+    def _check_score_targets(self, y: Array) -> None:
+        """Refuse targets of another kind than the fitted ones (the metric's error otherwise)."""
+
+    def _check_warm_targets(self, y: Array) -> None:
+        """Refuse targets a warm-started fit cannot continue with (scikit-learn's rules)."""
 
     def _score_encoded(self, X: Array, y: Array) -> float:
         raise NotImplementedError

@@ -6,14 +6,21 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import type_of_target
 
 from .._typing import Array
 from ..errors import GlassnetError
 from ..losses import BinaryCrossEntropy, CrossEntropy
 from ._base import BaseNeuralNet
+from ._checks import check_classes, check_labels
 
 __all__ = ["NeuralNetClassifier"]
+
+
+def _listed(labels: Array) -> str:
+    """Class labels for a message: a short list, never an array's repr."""
+    text = str(labels.tolist())
+    return text if len(text) <= 80 else text[:76] + "...]"
 
 
 class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
@@ -110,17 +117,17 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         first = not hasattr(self, "classes_")
         if first and classes is None:
             raise GlassnetError("classes must be passed on the first call to partial_fit")
-        if not first and classes is not None:
-            given = np.unique(np.asarray(classes))
-            if not np.array_equal(given, self.classes_):
+        if classes is not None:
+            classes = check_classes(classes)
+            if not first and not np.array_equal(classes, self.classes_):
                 raise GlassnetError(
-                    f"classes={given!r} is not the same as on the first call to partial_fit "
-                    f"({self.classes_!r})"
+                    f"classes={_listed(classes)} is not the same as on the first call to "
+                    f"partial_fit ({_listed(self.classes_)})"
                 )
         return self._fit(X, y, incremental=True, classes=classes)
 
     def _set_targets(self, y: Array, *, classes: Any, incremental: bool) -> None:
-        check_classification_targets(y)
+        check_labels(y, type(self).__name__)
         kind = type_of_target(y)
         if kind == "multilabel-indicator":
             self.classes_ = np.arange(y.shape[1])
@@ -131,8 +138,7 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
                 "one column of labels or a 0/1 multilabel indicator matrix"
             )
         else:
-            source = y if classes is None or not incremental else np.asarray(classes)
-            self.classes_ = np.unique(source)
+            self.classes_ = np.unique(y) if classes is None or not incremental else classes
             if len(self.classes_) < 2:
                 raise GlassnetError(
                     f"y has one class only ({self.classes_[0]}); a classifier needs samples of "
@@ -162,16 +168,44 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
                 )
             return np.asarray(y, dtype=self._np_dtype())
         if not first:
-            check_classification_targets(y)
+            check_labels(y, type(self).__name__)
         if y.ndim != 1:
             raise GlassnetError(f"y must hold one label per sample, got shape {y.shape}")
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if len(unknown):
-            raise GlassnetError(f"y has classes {unknown!r} not in classes_ {self.classes_!r}")
+            raise GlassnetError(
+                f"y has classes {_listed(unknown)} not in classes_ {_listed(self.classes_)}"
+            )
         index = np.searchsorted(self.classes_, y)
         if self._kind == "binary":
             return index.astype(self._np_dtype()).reshape(-1, 1)
         return index.astype(np.intp)
+
+    def _check_score_targets(self, y: Array) -> None:
+        if self._kind == "multilabel":
+            self._encode(y, first=False)  # the indicator matrix's shape
+            return
+        check_labels(y, type(self).__name__)
+        if y.ndim == 2 and y.shape[1] != 1:
+            raise GlassnetError(f"y must hold one label per sample, got shape {y.shape}")
+        text, known = y.dtype.kind in "US", self.classes_.dtype.kind in "US"
+        if text != known and y.dtype != object and self.classes_.dtype != object:
+            raise GlassnetError(
+                f"y holds {'strings' if text else 'numbers'}, but the classes_ are "
+                f"{'strings' if known else 'numbers'}: {_listed(self.classes_)}"
+            )
+
+    def _check_warm_targets(self, y: Array) -> None:
+        # scikit-learn's rule: a warm-started fit sees exactly the classes of the previous one
+        if self._kind == "multilabel" or y.ndim != 1:
+            return  # _encode checks the shape
+        check_labels(y, type(self).__name__)
+        present = np.unique(y)
+        if not np.array_equal(present, self.classes_):
+            raise GlassnetError(
+                "warm_start can only be used where y has the same classes as in the previous "
+                f"call to fit: previously {_listed(self.classes_)}, y has {_listed(present)}"
+            )
 
     def _decode(self, out: Array) -> Array:
         # class indices, or one bool per label: on when p > ½, as scikit-learn decides
@@ -185,6 +219,12 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         # scikit-learn's accuracy_score
         hit = self._loss.decide(self.network_.predict(X), strict=True) == self._loss.labels_of(y)
         return float(np.mean(hit if hit.ndim == 1 else hit.all(axis=1)))
+
+    # the mixin's score would come first in the method order: take the checked one
+    score = BaseNeuralNet.score
+
+    def _metric(self, X: Any, y: Array, *, sample_weight: Any) -> float:
+        return float(ClassifierMixin.score(self, X, y, sample_weight=sample_weight))
 
     def predict(self, X: Any) -> Array:
         """Predicted labels.

@@ -10,11 +10,18 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
 from .._typing import Array
-from ..errors import GlassnetError
+from ..errors import DataError, GlassnetError
 from ..losses import MeanSquaredError
 from ._base import BaseNeuralNet
 
 __all__ = ["NeuralNetRegressor"]
+
+
+def _power_above(top: Any) -> Any:
+    """The least power of two ≥ `top` (elementwise; 1 where `top` is 0; at most 2¹⁰²³, the
+    largest there is): dividing by it is exact, so the quotients' sums of squares give the same
+    bits as the values' would, without overflowing."""
+    return np.ldexp(1.0, np.minimum(np.frexp(np.where(top > 0, top, 1.0))[1], 1023))
 
 
 class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
@@ -116,22 +123,66 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         # ½·mean((ŷ − y)²) is optimised with gradient (ŷ − y)/n
         self._grad_ratio, self._loss_scale = 2.0 / k, 0.5
         y2 = np.asarray(y, dtype=np.float64).reshape(len(y), k)
+        self._check_range(y2)
         if self.normalize_y:
-            std = y2.std(axis=0)
-            self._y_mean, self._y_scale = y2.mean(axis=0), np.where(std > 0, std, 1.0)
+            # mean and std of y / 2^e, 2^e ≥ max |y|, times 2^e: the same bits as y.mean() and
+            # y.std() (a power of two scales exactly), but Σ y² no longer overflows for |y|
+            # above ~1e154
+            power = _power_above(np.abs(y2).max(axis=0))
+            std = (y2 / power).std(axis=0) * power
+            self._y_mean = (y2 / power).mean(axis=0) * power
+            self._y_scale = np.where(std > 0, std, 1.0)
         else:
             self._y_mean, self._y_scale = np.zeros(k), np.ones(k)
 
-    def _encode(self, y: Array, *, first: bool) -> Array:
-        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+    def _check_range(self, y: Array) -> None:
+        """Refuse targets whose predictions could not be represented in the network's dtype."""
+        dtype = self._np_dtype()
+        top, limit = float(np.abs(y).max(initial=0.0)), float(np.finfo(dtype).max)
+        if top > limit:
+            raise DataError(
+                f"y reaches {top:.3g}, beyond the {dtype} range (±{limit:.3g}) of "
+                f"this estimator's network (dtype={self.dtype!r}); use dtype='float64' or "
+                "rescale y"
+            )
+
+    def _check_score_targets(self, y: Array) -> None:
+        self._check_columns(y.reshape(-1, 1) if y.ndim == 1 else y)
+
+    def _check_columns(self, y2: Array) -> None:
         if y2.shape[1] != self._n_outputs:
             raise GlassnetError(
                 f"y has {y2.shape[1]} target columns, but the network has {self._n_outputs}"
             )
-        return np.asarray((y2 - self._y_mean) / self._y_scale, dtype=self._np_dtype())
+
+    def _encode(self, y: Array, *, first: bool) -> Array:
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        self._check_columns(y2)
+        # halves first: a difference of two values near ±1.8e308 would overflow, their halves'
+        # cannot; halving is exact, so the result has the bits of (y − mean) / scale
+        with np.errstate(over="ignore"):
+            z = (y2 * 0.5 - self._y_mean * 0.5) / (self._y_scale * 0.5)
+        dtype = self._np_dtype()
+        if not np.all(np.abs(z) <= float(np.finfo(dtype).max)):
+            raise DataError(
+                f"y reaches {float(np.abs(y2).max()):.3g}, too far from the targets the "
+                f"network was first fitted on to be represented in {dtype}; rescale y"
+                + (" or refit" if self.normalize_y else " or set normalize_y=True")
+            )
+        return np.asarray(z, dtype=dtype)
 
     def _score_encoded(self, X: Array, y: Array) -> float:
         return float(r2_score(y, self.network_.predict(X)))
+
+    # the mixin's score would come first in the method order: take the checked one
+    score = BaseNeuralNet.score
+
+    def _metric(self, X: Any, y: Array, *, sample_weight: Any) -> float:
+        """R² computed on y and predictions divided by a power of two above both, so that |y|
+        near 1e308 does not overflow Σ(y − ŷ)² (R² is scale-invariant; the division is exact)."""
+        pred = self.predict(X)
+        power = float(_power_above(max(float(np.abs(y).max()), float(np.abs(pred).max()))))
+        return float(r2_score(y / power, pred / power, sample_weight=sample_weight))
 
     def predict(self, X: Any) -> Array:
         """Predicted targets.
@@ -145,7 +196,12 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         ndarray of shape (n_samples,) for one target, else (n_samples, n_targets)
         """
         out = self._raw_predict(X)
-        out = (out * self._y_scale + self._y_mean).astype(out.dtype, copy=False)
+        # map back from standardized targets; beyond the dtype's largest value a prediction
+        # saturates there rather than becoming ±inf
+        limit = np.finfo(out.dtype).max
+        with np.errstate(over="ignore"):
+            raw = out * self._y_scale + self._y_mean
+        out = np.clip(raw, -limit, limit, out=raw).astype(out.dtype, copy=False)
         return out[:, 0] if out.shape[1] == 1 else out
 
     def _targets_state(self) -> dict[str, Any]:
