@@ -50,10 +50,12 @@ def as_path(path: object, name: str = "path") -> str:
     An empty path, a NUL character and bytes are refused here, in one line, rather than as
     the TypeError or ValueError the operating system's calls would raise later.
     """
-    try:
-        text = os.fspath(path)  # type: ignore[arg-type]
-    except TypeError:
-        text = None
+    text: object = None
+    if isinstance(path, (str, os.PathLike)):
+        try:
+            text = os.fspath(path)
+        except TypeError:  # __fspath__ returned neither str nor bytes
+            text = None
     if not isinstance(text, str):
         raise GlassnetError(f"{name} must be a str or path-like object, got {path!r}")
     if not text:

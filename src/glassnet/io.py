@@ -90,7 +90,7 @@ def save(model: Network, path: str | PathLike[str], *, include_optimizer: bool =
     if len(model.layers) > MAX_LAYERS:
         raise GlassnetError(
             f"cannot save a model of {len(model.layers)} layers; model files hold at most "
-            f"{MAX_LAYERS}"
+            f"{MAX_LAYERS:,}"
         )
     arrays: dict[str, Array] = {}
     layers = []
