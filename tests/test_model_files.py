@@ -429,3 +429,122 @@ def test_a_model_saved_before_its_first_step_loads_and_trains(tmp_path: Path) ->
     X = np.ones((4, 3))
     loaded.fit(X, np.ones((4, 1)), loss="mse", epochs=1)
     assert loaded.optimizer is not None and loaded.optimizer.iterations == 1
+
+
+# ------------------------------------------------------------------ estimators' saved fields
+
+
+@pytest.fixture(scope="module")
+def estimators(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A saved binary, multiclass and multilabel classifier and a regressor."""
+    pytest.importorskip("sklearn")
+    import warnings
+
+    from glassnet.estimators import NeuralNetClassifier, NeuralNetRegressor
+
+    directory = tmp_path_factory.mktemp("estimators")
+    X = np.random.default_rng(0).standard_normal((30, 3))
+    targets = {
+        "binary": (NeuralNetClassifier((4,)), (X[:, 0] > 0).astype(int)),
+        "multiclass": (NeuralNetClassifier((4, 3)), np.array(["a", "b", "c"])[np.arange(30) % 3]),
+        "multilabel": (NeuralNetClassifier((4,)), (X[:, :2] > 0).astype(int)),
+        "regressor": (NeuralNetRegressor((4,), solver="sgd", dropout=0.1), X[:, :2]),
+    }
+    paths = {}
+    for name, (est, y) in targets.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.set_params(max_iter=3, random_state=0).fit(X, y)
+        paths[name] = directory / f"{name}.npz"
+        est.save(paths[name])
+    return paths
+
+
+def _state(**changes: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Edit an estimator's saved fields: ``params__solver="sgd"`` sets ["params"]["solver"]."""
+
+    def edit(m: dict[str, Any]) -> dict[str, Any]:
+        for key, value in changes.items():
+            *path, last = key.split("__")
+            where = m["metadata"]["estimator"]
+            for part in path:
+                where = where[part]
+            where[last] = value
+        return m
+
+    return edit
+
+
+def _reversed_classes(arrays: dict[str, np.ndarray]) -> None:
+    arrays["extra.estimator.classes"] = arrays["extra.estimator.classes"][::-1].copy()
+
+
+@pytest.mark.parametrize(
+    ("which", "manifest", "arrays", "field"),
+    [
+        ("binary", None, _reversed_classes, "'targets.classes'"),
+        ("multiclass", _state(targets__classes=["c", "b", "a"]), None, "'targets.classes'"),
+        ("multiclass", _state(targets__classes=["a", "a", "b"]), None, "'targets.classes'"),
+        ("binary", _state(targets__kind="multiclass"), None, "'targets.kind'"),
+        ("multiclass", _state(targets__kind="binary"), None, "'targets.kind'"),
+        ("multiclass", _state(targets__kind="multilabel"), None, "'targets.classes'"),
+        ("binary", _state(targets__kind="regression"), None, "'targets.kind'"),
+        ("multilabel", _state(targets__kind="binary"), None, "'targets'"),
+        ("multiclass", _state(targets__classes_dtype="bytes"), None, "'targets.classes'"),
+        ("multiclass", _state(params__hidden_layer_sizes=[5, 3]), None, "'hidden_layer_sizes'"),
+        ("multiclass", _state(params__hidden_layer_sizes=[4]), None, "'hidden_layer_sizes'"),
+        ("binary", _state(params__activation="tanh"), None, "'activation'"),
+        ("binary", _state(params__dropout=0.5), None, "'dropout'"),
+        ("regressor", _state(params__dropout=0.2), None, "'dropout'"),
+        ("binary", _state(params__solver="sgd"), None, "'solver'"),
+        ("binary", _state(params__solver="lbfgs"), None, "solver"),
+        ("binary", _state(params__dtype="float32"), None, "'dtype'"),
+        ("binary", _state(n_features_in=4), None, "'n_features_in'"),
+        ("binary", _state(n_iter=-1), None, "'n_iter'"),
+        ("regressor", _state(targets__n_outputs=3), None, "'targets.n_outputs'"),
+        ("regressor", _state(targets__n_outputs="2"), None, "'targets.n_outputs'"),
+        (
+            "regressor",
+            None,
+            lambda a: a.__setitem__("extra.estimator.y_scale", -a["extra.estimator.y_scale"]),
+            "'y_scale'",
+        ),
+        (
+            "regressor",
+            None,
+            lambda a: a.__setitem__("extra.estimator.y_mean", np.full(2, np.nan)),
+            "'y_mean'",
+        ),
+        (
+            "regressor",
+            None,
+            lambda a: a.__setitem__("extra.estimator.y_mean", np.zeros(3)),
+            "'y_mean'",
+        ),
+        ("regressor", _state(params__normalize_y=False), None, "normalize_y=False"),
+    ],
+)
+def test_an_estimators_edited_fields_are_checked_against_its_network(
+    tmp_path: Path,
+    estimators: dict[str, Path],
+    which: str,
+    manifest: Callable[[dict[str, Any]], Any] | None,
+    arrays: Callable[[dict[str, np.ndarray]], None] | None,
+    field: str,
+) -> None:
+    from glassnet.estimators import NeuralNetClassifier, NeuralNetRegressor
+
+    cls = NeuralNetRegressor if which == "regressor" else NeuralNetClassifier
+    bad = _edit(estimators[which], tmp_path / "bad.npz", manifest=manifest, arrays=arrays)
+    with pytest.raises(ModelFileError) as info:
+        cls.load(bad)
+    message = str(info.value)
+    assert field in message and str(bad) in message and "\n" not in message, message
+
+
+@pytest.mark.parametrize("which", ["binary", "multiclass", "multilabel", "regressor"])
+def test_an_unedited_estimator_file_still_loads(estimators: dict[str, Path], which: str) -> None:
+    from glassnet.estimators import NeuralNetClassifier, NeuralNetRegressor
+
+    cls = NeuralNetRegressor if which == "regressor" else NeuralNetClassifier
+    assert cls.load(estimators[which]).network_ is not None
