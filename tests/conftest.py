@@ -34,3 +34,21 @@ def _mlp(
 def mlp() -> Callable[..., gn.Sequential]:
     """``mlp((3, 5, 1), "tanh", seed=0, dtype=np.float64)`` builds a small network."""
     return _mlp
+
+
+def _peak_bytes(run: Callable[[], object]) -> int:
+    """Call `run` and return the most memory Python held at once meanwhile (tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.fixture
+def peak_bytes() -> Callable[[Callable[[], object]], int]:
+    """``peak_bytes(lambda: ...)``: the peak memory (bytes) Python allocated while it ran."""
+    return _peak_bytes

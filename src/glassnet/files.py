@@ -15,12 +15,24 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from typing import IO
 
 from .errors import GlassnetError
 
-__all__ = ["atomic_write", "check_writable", "is_device_or_pipe", "reason", "temporary_sibling"]
+__all__ = [
+    "as_path",
+    "atomic_write",
+    "check_writable",
+    "is_device_or_pipe",
+    "not_replaceable",
+    "reason",
+    "temporary_sibling",
+]
+
+#: the longest file name (one path component) that common file systems allow, in bytes
+NAME_MAX = 255
 
 
 def is_device_or_pipe(path: str | os.PathLike[str]) -> bool:
@@ -30,6 +42,53 @@ def is_device_or_pipe(path: str | os.PathLike[str]) -> bool:
     writing to it destroys no file.
     """
     return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
+
+
+def as_path(path: object, name: str = "path") -> str:
+    """``path`` (a str or an ``os.PathLike`` of str) as a str, or a GlassnetError naming `name`.
+
+    An empty path, a NUL character and bytes are refused here, in one line, rather than as
+    the TypeError or ValueError the operating system's calls would raise later.
+    """
+    text: object = None
+    if isinstance(path, (str, os.PathLike)):
+        try:
+            text = os.fspath(path)
+        except TypeError:  # __fspath__ returned neither str nor bytes
+            text = None
+    if not isinstance(text, str):
+        raise GlassnetError(f"{name} must be a str or path-like object, got {path!r}")
+    if not text:
+        raise GlassnetError(f"{name} must name a file, got ''")
+    if "\0" in text:
+        raise GlassnetError(f"{name} must not contain a NUL character, got {text!r}")
+    return text
+
+
+def not_replaceable(path: str) -> str | None:
+    """Why `atomic_write` must not write ``path``, in a few words, or None if it may.
+
+    It may write a regular file (replacing it), a new name in any directory, or a character
+    device such as ``/dev/null`` (written into). It refuses a directory, a FIFO (named pipe:
+    opening one for writing waits for a reader, forever if none comes), a socket, a block
+    device, and a file name longer than `NAME_MAX` bytes.
+    """
+    if len(os.fsencode(os.path.basename(path))) > NAME_MAX:
+        n = len(os.path.basename(path))
+        return f"the file name is {n} characters long; file systems allow at most {NAME_MAX}"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # no such file yet (or no access): writing it will say what is wrong
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISCHR(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "it is a directory"
+    if stat.S_ISFIFO(mode):
+        return "it is a pipe (FIFO), not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "it is a socket, not a regular file"
+    return "it is not a regular file"
 
 
 def temporary_sibling(path: str | os.PathLike[str], suffix: str = ".tmp") -> str:

@@ -137,14 +137,35 @@ class Sequential:
         return [p.copy() for p in self.parameters()]
 
     def set_weights(self, weights: Sequence[Array]) -> None:
-        """Copy `weights` (as from `get_weights`) into the parameters, in place."""
+        """Copy `weights` (as from `get_weights`) into the parameters, in place.
+
+        Every array is checked before any is copied: the same count and shapes as
+        `parameters()`, real numbers, finite in the model's dtype. A bad one raises
+        GlassnetError and leaves the weights as they were.
+        """
         params = self.parameters()
+        if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
+            raise GlassnetError(f"weights must be a list of arrays, got {type(weights).__name__}")
         if len(weights) != len(params):
             raise GlassnetError(f"expected {len(params)} arrays, got {len(weights)}")
+        checked = []
         for i, (p, w) in enumerate(zip(params, weights)):
-            w = np.asarray(w)
+            try:
+                w = np.asarray(w)
+            except (TypeError, ValueError) as exc:
+                raise GlassnetError(f"array {i} is not an array of numbers ({exc})") from None
             if w.shape != p.shape:
                 raise GlassnetError(f"array {i} has shape {w.shape}, expected {p.shape}")
+            if w.dtype.kind not in "biuf":
+                raise GlassnetError(f"array {i} has dtype {w.dtype}, expected real numbers")
+            with np.errstate(over="ignore"):  # 1e300 overflows float32: caught just below
+                w = w.astype(p.dtype)
+            if not np.isfinite(w).all():
+                raise GlassnetError(
+                    f"array {i} holds NaN or infinite values (in {p.dtype}); weights must be finite"
+                )
+            checked.append(w)
+        for p, w in zip(params, checked):
             np.copyto(p, w)
 
     # ------------------------------------------------------------------ computation

@@ -146,7 +146,8 @@ class _Guard:
             raise self.diverged(epoch, _what_diverged(total, self.params))
 
     def diverged(self, epoch: int, what: str, found_after: bool = False) -> TrainingDivergedError:
-        self.model.set_weights(self.weights)
+        for p, w in zip(self.params, self.weights):  # as fit found them, finite or not
+            np.copyto(p, w)
         self.optimizer.load_state_dict(self.state)  # no inf/NaN momenta left for the next fit
         when = f"by epoch {epoch + 1}" if found_after else f"at epoch {epoch + 1}"
         return TrainingDivergedError(

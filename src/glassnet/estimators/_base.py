@@ -29,7 +29,7 @@ from .._typing import Array, Network
 from ..activations import Identity, ReLU, Sigmoid, Tanh
 from ..callbacks import Callback
 from ..errors import GlassnetError, ModelFileError, TrainingDivergedError
-from ..layers import Dropout, Layer
+from ..layers import Dense, Dropout, Layer
 from ..losses import Loss
 from ..network import Sequential, load, mlp
 from ..optimizers import SGD, Adam, Optimizer, RMSprop
@@ -589,6 +589,7 @@ class BaseNeuralNet(BaseEstimator):
             est._rng = _as_rng(est.random_state)
             est._restore_targets(state["targets"], network.extras)
             est.n_outputs_ = est._n_outputs
+            est._check_restored()
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(
                 f"cannot load '{path}' as {cls.__name__}: its estimator state is malformed ({exc})"
@@ -597,6 +598,58 @@ class BaseNeuralNet(BaseEstimator):
             del network.extras[key]
         del network.metadata["estimator"]
         return est
+
+    def _check_restored(self) -> None:
+        """Raise GlassnetError naming the first saved field that disagrees with the network
+        (an edited file: hidden sizes, activation, dtype, solver, outputs)."""
+        self._check_params()
+        network = self.network_
+        if network.dtype != self._np_dtype():
+            raise GlassnetError(
+                f"field 'dtype' is {self.dtype!r}, but the weights are {network.dtype}"
+            )
+        layers: list[type[Layer]] = []
+        for _ in self._hidden_sizes():
+            layers += [Dense, ACTIVATIONS[self.activation], *([Dropout] if self.dropout else [])]
+        layers.append(Dense)
+        sizes = [d.n_out for d in network.dense_layers[:-1]]
+        if sizes != self._hidden_sizes():
+            raise GlassnetError(
+                f"field 'hidden_layer_sizes' is {self.hidden_layer_sizes}, but the network's "
+                f"hidden layers have {sizes} units"
+            )
+        if [type(layer) for layer in network.layers] != layers or any(
+            layer.rate != self.dropout for layer in network.layers if isinstance(layer, Dropout)
+        ):
+            raise GlassnetError(
+                f"fields 'activation' and 'dropout' ({self.activation!r}, {self.dropout}) do not "
+                f"match the network {network!r:.200}"
+            )
+        if network.n_features_in != self.n_features_in_:
+            raise GlassnetError(
+                f"field 'n_features_in' is {self.n_features_in_}, but the network takes "
+                f"{network.n_features_in}"
+            )
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None and len(names) != self.n_features_in_:
+            raise GlassnetError(f"field 'feature_names_in' holds {len(names)} names")
+        if network.n_outputs != self._n_outputs or type(network.loss) not in (
+            type(None),
+            type(self._loss),
+        ):
+            raise GlassnetError(
+                f"field 'targets' needs {self._n_outputs} outputs trained with "
+                f"{type(self._loss).__name__}, but the network has {network.n_outputs} trained "
+                f"with {type(network.loss).__name__}"
+            )
+        solver = {"adam": Adam, "sgd": SGD, "rmsprop": RMSprop}[self.solver]
+        if network.optimizer is not None and type(network.optimizer) is not solver:
+            raise GlassnetError(
+                f"field 'solver' is {self.solver!r}, but the network's optimizer is "
+                f"{network.optimizer.kind}"
+            )
+        if self.n_iter_ < 0 or not all(math.isfinite(v) for v in self.loss_curve_):
+            raise GlassnetError("fields 'n_iter' and 'loss_curve' must be >= 0 and finite")
 
     # the subclasses say how targets are encoded, scored, saved and restored
     _n_outputs: int

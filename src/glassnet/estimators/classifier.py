@@ -287,9 +287,31 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
 
     def _restore_targets(self, state: dict[str, Any], extras: dict[str, Array]) -> None:
         self._kind = str(state["kind"])
+        if self._kind not in ("binary", "multiclass", "multilabel"):
+            raise GlassnetError(f"field 'targets.kind' is {self._kind!r:.40}")
         if "classes" in state:
+            if state["classes_dtype"] not in ("object", "str") or not all(
+                isinstance(c, str) for c in state["classes"]
+            ):
+                raise GlassnetError("field 'targets.classes' must hold strings")
             dtype = object if state["classes_dtype"] == "object" else str
             self.classes_ = np.asarray(state["classes"], dtype=dtype)
         else:
             self.classes_ = np.asarray(extras["estimator.classes"])
+        classes, k = self.classes_, len(self.classes_)
+        # scikit-learn's classes_ come from np.unique: sorted, each once (reversed ones would
+        # flip every prediction)
+        if classes.ndim != 1 or not np.array_equal(np.unique(classes), classes):
+            raise GlassnetError(
+                f"field 'targets.classes' ({classes!r:.80}) is not sorted and unique, as "
+                "scikit-learn's classes_ always are"
+            )
+        if self._kind == "multilabel" and not np.array_equal(classes, np.arange(k)):
+            raise GlassnetError("field 'targets.classes' of multilabel targets must be 0 ... k-1")
+        if k < 2 if self._kind != "multilabel" else k < 1:
+            raise GlassnetError(f"field 'targets.classes' holds {k} class(es)")
+        if (self._kind == "binary") != (k == 2) and self._kind != "multilabel":
+            raise GlassnetError(
+                f"field 'targets.kind' is {self._kind!r}, but there are {k} classes"
+            )
         self._configure_loss()

@@ -211,7 +211,25 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         return {"estimator.y_mean": self._y_mean, "estimator.y_scale": self._y_scale}
 
     def _restore_targets(self, state: dict[str, Any], extras: dict[str, Array]) -> None:
-        k = int(state["n_outputs"])
+        k = state["n_outputs"]
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise GlassnetError(f"field 'targets.n_outputs' is {k!r:.40}, expected an int >= 1")
+        if k != self.network_.n_outputs:
+            raise GlassnetError(
+                f"field 'targets.n_outputs' is {k}, but the network has {self.network_.n_outputs}"
+            )
         self._set_targets(np.zeros((1, k)), classes=None, incremental=False)
         self._y_mean = np.asarray(extras["estimator.y_mean"], dtype=np.float64)
         self._y_scale = np.asarray(extras["estimator.y_scale"], dtype=np.float64)
+        for name, value in (("y_mean", self._y_mean), ("y_scale", self._y_scale)):
+            if value.shape != (k,) or not np.isfinite(value).all():
+                raise GlassnetError(
+                    f"field '{name}' has shape {value.shape} or holds NaN or infinity; "
+                    f"expected {k} finite numbers"
+                )
+        if not (self._y_scale > 0).all():
+            raise GlassnetError("field 'y_scale' must hold numbers > 0 (standard deviations)")
+        if not self.normalize_y and ((self._y_mean != 0).any() or (self._y_scale != 1).any()):
+            raise GlassnetError(
+                "fields 'y_mean' and 'y_scale' must be 0 and 1 with normalize_y=False"
+            )
