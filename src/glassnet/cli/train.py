@@ -39,6 +39,7 @@ from ._common import (
     positive_float,
     positive_int,
     same_file,
+    silence,
     step_count,
 )
 from ._training import (
@@ -281,9 +282,16 @@ def _save_to_stdout(model: Sequential) -> None:
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "model.npz")
         model.save(path)
-        with open(path, "rb") as f:
-            shutil.copyfileobj(f, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
+        try:
+            with open(path, "rb") as f:
+                shutil.copyfileobj(f, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # the reader stopped early: what it got is no model file
+            silence(sys.stdout)
+            raise GlassnetError(
+                "the model was not written in full: the reader of standard output closed it "
+                f"after part of the {os.path.getsize(path)} bytes"
+            ) from None
 
 
 def describe_run(summary: dict[str, Any]) -> str:
