@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..diagnostics import loss_record
 from ..errors import GlassnetError
 from ..files import is_device_or_pipe, temporary_sibling
 from ..losses import CrossEntropy, MeanSquaredError
@@ -208,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
             "n_samples": len(data.X),
             "stopped_early": history.stopped_early,
             "seconds": round(seconds, 3),
+            "history": loss_record(history.loss),  # for 'glassnet diagnose' to judge later
             "options": {
                 "hidden": args.hidden,
                 "activation": args.activation,
