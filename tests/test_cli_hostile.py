@@ -705,3 +705,54 @@ def test_an_error_with_standard_error_closed_still_exits_2(data, tmp_path):
     finally:
         os.close(pipe)
     assert rc == 2
+
+
+def _hostile_files(d: Path) -> dict[str, Path]:
+    wide = ",".join(f"c{i}" for i in range(10_000)) + ",label\n"
+    wide += "".join(",".join("1" * 10_000) + f",{'ab'[i % 2]}\n" for i in range(4))
+    files = {
+        "empty": b"",
+        "header": b"x,y,label\n",
+        "nul": b"x,y,label\n1,2,a\n3,\x004,b\n",
+        "binary": bytes(range(256)),
+        "wide": wide.encode(),
+    }
+    for name, content in files.items():
+        (d / name).write_bytes(content)
+    (d / "adir").mkdir()
+    return {name: d / name for name in [*files, "adir"]}
+
+
+@pytest.mark.parametrize("kind", ["empty", "header", "nul", "binary", "wide", "adir", "missing"])
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate", "diagnose", "info"])
+def test_every_command_refuses_a_hostile_file_in_one_line(command, kind, data, tmp_path, capsys):
+    files = _hostile_files(tmp_path)
+    path = files.get(kind, tmp_path / "missing.csv")
+    out = tmp_path / "out.npz"
+    args = {
+        "train": ["train", path, "--target", "label", "-o", out, *FAST],
+        "predict": ["predict", data["model"], path, "-o", out],
+        "evaluate": ["evaluate", data["model"], path],
+        "diagnose": ["diagnose", data["model"], path],
+        "info": ["info", path],
+    }[command]
+    rc, out_text, err = run(capsys, *args)
+    if (command, kind) == ("train", "wide"):  # a legal file: 10,000 features train
+        assert rc == 0 and out.exists()
+        return
+    assert_one_line_error(rc, out_text, err)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("--epochs", "1e999"), ("--hidden", "0,-1"), ("--learning-rate", "nan"),
+     ("--learning-rate", "1e-400"), ("--batch-size", "nan"), ("--validation-split", "nan"),
+     ("--seed", "1e999"), ("--early-stopping", "0")],
+)  # fmt: skip
+def test_hostile_numbers_are_one_line_before_any_work(option, value, data, tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    rc, out_text, err = run(capsys, "train", data["csv"], "--target", "label", "-o", out, "-q",
+                            option, value)  # fmt: skip
+    assert_one_line_error(rc, out_text, err, option)
+    assert listing(tmp_path) == []
