@@ -610,3 +610,149 @@ def test_labels_reach_an_ascii_terminal_as_utf8_csv_and_escaped_reports(tmp_path
     predictions, report = outputs
     assert set(predictions.decode("utf-8").splitlines()[1:]) <= {"café", "thé"}
     assert "caf\\xe9" in report.decode("ascii")
+
+
+# --- closed pipes never cost the user a file ------------------------------------------------------
+
+
+def gone_reader() -> int:
+    """The write end of a pipe whose reader has already left: every write fails with EPIPE
+    (like '... | head -0', deterministically)."""
+    read, write = os.pipe()
+    os.close(read)
+    return write
+
+
+def run_with(args: list[object], *, stdout: int, stderr: int) -> int:
+    proc = subprocess.run(
+        [sys.executable, "-m", "glassnet", *map(str, args)],
+        stdout=stdout,
+        stderr=stderr,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    return proc.returncode
+
+
+def test_progress_into_a_closed_pipe_still_saves_the_model(data, tmp_path):
+    # 'glassnet train data.csv -o m.npz -v 2>&1 | head -2' exited 0 and wrote no model
+    model = tmp_path / "m.npz"
+    pipe = gone_reader()
+    try:
+        args = ["train", data["csv"], "--target", "label", "-o", model, "--hidden", "4",
+                "--epochs", "5", "-v"]  # fmt: skip
+        rc = run_with(args, stdout=pipe, stderr=pipe)
+    finally:
+        os.close(pipe)
+    assert rc == 0
+    assert gn.load(model).n_features_in == 2
+
+
+@pytest.mark.parametrize("verbose", [[], ["-v"]])
+def test_training_with_standard_error_closed_saves_the_model(verbose, data, tmp_path):
+    # '2>&-' made train fail with exit 1 "internal error" after training (or print to stdout)
+    model = tmp_path / "m.npz"
+    args = [sys.executable, "-m", "glassnet", "train", str(data["csv"]), "--target", "label",
+            "-o", str(model), "--hidden", "4", "--epochs", "3", *verbose]  # fmt: skip
+    proc = subprocess.run(["sh", "-c", " ".join(args) + " 2>&-"], capture_output=True, timeout=120)
+    assert (proc.returncode, proc.stdout) == (0, b"")
+    assert gn.load(model).n_features_in == 2
+
+
+def test_a_model_cut_short_on_standard_output_is_an_error(data, tmp_path):
+    # 'glassnet train ... -o - | head -c 100' exited 0 with the reader holding 100 bytes
+    pipe = gone_reader()
+    err = tmp_path / "err.txt"
+    try:
+        with open(err, "wb") as f:
+            args = ["train", data["csv"], "--target", "label", "-o", "-", *FAST]
+            rc = run_with(args, stdout=pipe, stderr=f.fileno())
+    finally:
+        os.close(pipe)
+    message = err.read_text()
+    assert rc == 2 and message.count("\n") == 1, message
+    assert "the model was not written in full" in message
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict", "{model}", "{csv}", "-o", "{out}"],
+        ["plot", "network", "{model}", "-o", "{out}"],
+        ["train", "{csv}", "--target", "label", "-o", "{out}", *FAST[:4], "-v", "--json"],
+    ],
+)
+def test_outputs_are_written_whatever_happens_to_the_standard_streams(args, data, tmp_path):
+    if args[0] == "plot":
+        pytest.importorskip("matplotlib")
+    out = tmp_path / "out"
+    filled = [a.format(model=data["model"], csv=data["csv"], out=out) for a in args]
+    pipe = gone_reader()
+    try:
+        rc = run_with(filled, stdout=pipe, stderr=pipe)
+    finally:
+        os.close(pipe)
+    assert rc == 0 and out.stat().st_size > 0
+    assert listing(tmp_path) == ["out"]
+
+
+def test_an_error_with_standard_error_closed_still_exits_2(data, tmp_path):
+    # the error message itself could not be written: BrokenPipeError escaped main, exit 1
+    pipe = gone_reader()
+    try:
+        rc = run_with(["predict", data["model"], tmp_path / "missing.csv"], stdout=pipe,
+                      stderr=pipe)  # fmt: skip
+    finally:
+        os.close(pipe)
+    assert rc == 2
+
+
+def _hostile_files(d: Path) -> dict[str, Path]:
+    wide = ",".join(f"c{i}" for i in range(10_000)) + ",label\n"
+    wide += "".join(",".join("1" * 10_000) + f",{'ab'[i % 2]}\n" for i in range(4))
+    files = {
+        "empty": b"",
+        "header": b"x,y,label\n",
+        "nul": b"x,y,label\n1,2,a\n3,\x004,b\n",
+        "binary": bytes(range(256)),
+        "wide": wide.encode(),
+    }
+    for name, content in files.items():
+        (d / name).write_bytes(content)
+    (d / "adir").mkdir()
+    return {name: d / name for name in [*files, "adir"]}
+
+
+@pytest.mark.parametrize("kind", ["empty", "header", "nul", "binary", "wide", "adir", "missing"])
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate", "diagnose", "info"])
+def test_every_command_refuses_a_hostile_file_in_one_line(command, kind, data, tmp_path, capsys):
+    files = _hostile_files(tmp_path)
+    path = files.get(kind, tmp_path / "missing.csv")
+    out = tmp_path / "out.npz"
+    args = {
+        "train": ["train", path, "--target", "label", "-o", out, *FAST],
+        "predict": ["predict", data["model"], path, "-o", out],
+        "evaluate": ["evaluate", data["model"], path],
+        "diagnose": ["diagnose", data["model"], path],
+        "info": ["info", path],
+    }[command]
+    rc, out_text, err = run(capsys, *args)
+    if (command, kind) == ("train", "wide"):  # a legal file: 10,000 features train
+        assert rc == 0 and out.exists()
+        return
+    assert_one_line_error(rc, out_text, err)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("--epochs", "1e999"), ("--hidden", "0,-1"), ("--learning-rate", "nan"),
+     ("--learning-rate", "1e-400"), ("--batch-size", "nan"), ("--validation-split", "nan"),
+     ("--seed", "1e999"), ("--early-stopping", "0")],
+)  # fmt: skip
+def test_hostile_numbers_are_one_line_before_any_work(option, value, data, tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    rc, out_text, err = run(capsys, "train", data["csv"], "--target", "label", "-o", out, "-q",
+                            option, value)  # fmt: skip
+    assert_one_line_error(rc, out_text, err, option)
+    assert listing(tmp_path) == []

@@ -7,10 +7,25 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import glassnet as gn
 from glassnet import callbacks
-from glassnet.diagnostics import TrainingWarning, Watchdog, diagnose, loss_findings
+from glassnet.cli import main
+from glassnet.diagnostics import (
+    HISTORY_POINTS,
+    RATE_TOO_HIGH,
+    Finding,
+    TrainingWarning,
+    Watchdog,
+    coherent,
+    diagnose,
+    loss_findings,
+    loss_record,
+    rise_findings,
+    stored_losses,
+)
 from glassnet.errors import GlassnetError
 
 
@@ -239,3 +254,130 @@ def test_diagnose_command_fails_in_one_line_on_bad_input(args, needle, capsys, t
     assert main(["diagnose", *args]) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1, err
+
+
+# --- the loss curve a model file keeps, and advice that never contradicts itself -----------------
+
+
+@given(n=st.integers(1, 5000))
+@settings(max_examples=60, deadline=None)
+def test_a_loss_record_keeps_at_most_1000_epochs_with_the_first_and_last(n):
+    record = loss_record([1.0 / (i + 1) for i in range(n)])
+    assert len(record["epoch"]) == len(record["loss"]) <= HISTORY_POINTS
+    assert record["epoch"][0] == 1 and record["epoch"][-1] == n
+    assert record["epoch"] == sorted(set(record["epoch"]))
+    json.dumps(record, allow_nan=False)
+
+
+def _with_curve(net: gn.Sequential, losses: list[float]) -> gn.Sequential:
+    net.metadata["training"] = {"history": loss_record(losses)}
+    return net
+
+
+def test_diagnose_judges_the_loss_curve_stored_in_the_model(regression, tmp_path):
+    # a model that trained to a bad state carries its curve: diagnose sees the rise from the file
+    X, y = regression
+    net = _tanh_net(3, 1)
+    net.fit(X, y, loss="mse", optimizer=gn.Adam(1e-3), epochs=2)
+    curve = [1.0] * 3000 + [1.0 * 3**k for k in range(1, 8)]  # epochs 3001.. rise 3× an epoch
+    _with_curve(net, curve).save(tmp_path / "m.npz")
+    d = diagnose(gn.load(tmp_path / "m.npz"), X, y)
+    rise = next(f for f in d.findings if f.code == "divergence")
+    assert "learning rate is probably too high" in rise.hint
+    assert "epoch 3001" in rise.message or "→ 3007" in rise.message, rise.message
+
+
+def test_a_plateau_is_found_in_the_stored_curve():
+    X, y = gn.datasets.xor()
+    net = _tanh_net(2, 1)
+    net.fit(X, y, loss="mse", optimizer=gn.SGD(1e-9), epochs=2)
+    d = diagnose(_with_curve(net, [0.5] * 50), X, y)
+    assert d.codes[0] == "plateau" and "in 50 epochs" in d.findings[0].message
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"epoch": [1, 2], "loss": [1.0]},
+        {"epoch": [2, 1], "loss": [1.0, 2.0]},
+        {"epoch": [0, 1], "loss": [1.0, 2.0]},
+        {"epoch": [1, 2], "loss": ["1", 2.0]},
+        {"epoch": [1, True], "loss": [1.0, 2.0]},
+        {"epoch": list(range(1, 2002)), "loss": [1.0] * 2001},
+        {"epoch": [], "loss": []},
+        [1.0, 2.0],
+        "rising",
+    ],
+)
+def test_a_stored_curve_that_is_not_one_is_ignored(record):
+    net = _tanh_net(2, 1)
+    net.metadata["training"] = {"history": record}
+    assert stored_losses(net) is None
+
+
+def test_a_stored_curve_reads_back_with_none_as_infinity():
+    net = _tanh_net(2, 1)
+    net.metadata["training"] = {"history": loss_record([1.0, 2.0, float("inf")])}
+    assert stored_losses(net) == ([1.0, 2.0, float("inf")], [1, 2, 3])
+
+
+def _finding(code: str) -> Finding:
+    """A finding of this code with the hint the checks give it."""
+    hints = {
+        "divergence": rise_findings([1.0, 100.0])[0].hint,
+        "plateau": loss_findings([1.0] * 20)[0].hint,
+        "large_updates": "the learning rate is probably too high: try one 10× smaller",
+        "small_updates": "the learning rate is probably too low: try one 10× or 100× larger",
+        "exploding_gradient": "lower the learning rate, standardise the inputs, or clip",
+        "dead_relu": "lower the learning rate, start biases at 0 with He initialisation",
+        "saturation": "standardise the inputs",
+        "vanishing_gradient": "use ReLU with He initialisation",
+    }
+    return Finding(code, f"measured {code}", hints[code])
+
+
+CODES = ["divergence", "plateau", "large_updates", "small_updates", "exploding_gradient",
+         "dead_relu", "saturation", "vanishing_gradient"]  # fmt: skip
+
+
+@given(codes=st.lists(st.sampled_from(CODES), max_size=6))
+def test_no_finding_says_the_learning_rate_is_too_low_beside_one_saying_too_high(codes):
+    findings = coherent([_finding(c) for c in codes])
+    assert [f.code for f in findings] == codes  # the measurements all stay
+    raise_it = [f for f in findings if "too low" in f.hint or "larger" in f.hint]
+    if any(c in RATE_TOO_HIGH for c in codes):
+        assert raise_it == []
+    else:
+        assert len(raise_it) == sum(c in ("plateau", "small_updates") for c in codes)
+
+
+def test_dead_relus_on_a_plateau_get_one_piece_of_advice(spirals):
+    # the plateau said "the learning rate is probably too low" beside "lower the learning rate"
+    X, y = spirals
+    net = gn.Sequential([gn.Dense(2, 16, rng=0), gn.ReLU(), gn.Dense(16, 2, rng=1)])
+    net.layers[0].params["bias"][:] = -10.0
+    history = net.fit(X, y, loss="cross_entropy", optimizer=gn.SGD(1e-7), epochs=15)
+    d = diagnose(net, X, y, history=history)
+    assert {"plateau", "dead_relu"} <= set(d.codes)
+    assert not any("too low" in f.hint or "larger" in f.hint for f in d.findings), d
+
+
+def test_train_command_stores_the_curve_that_diagnose_reads(tmp_path, capsys, spirals):
+    X, y = spirals
+    csv = tmp_path / "s.csv"
+    csv.write_text("a,b,label\n" + "".join(f"{a},{b},{c}\n" for (a, b), c in zip(X, y)))
+    model = tmp_path / "m.npz"
+    args = ["train", csv, "--target", "label", "-o", model, "--hidden", "4", "--epochs", "7", "-q"]
+    assert main([str(a) for a in args]) == 0
+    loaded = gn.load(model)
+    record = loaded.metadata["training"]["history"]
+    assert record["epoch"] == list(range(1, 8)) and len(record["loss"]) == 7
+    # a training gone bad, written into the file: diagnose says so, and only "lower it"
+    bad = [0.5, 0.4, 0.3, 3.0, 30.0, 40.0, 50.0]
+    loaded.metadata["training"]["history"] = loss_record(bad)
+    loaded.save(model)
+    capsys.readouterr()
+    assert main(["diagnose", str(model), str(csv), "--json"]) == 0
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert findings[0]["code"] == "divergence" and "(epoch 3 → 6)" in findings[0]["message"]
+    assert not any("too low" in f["hint"] for f in findings)

@@ -9,10 +9,11 @@ what to try. `Watchdog` runs the same checks during `fit` and warns with `Traini
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,7 +32,16 @@ from .validation import check_X, check_y, positive_int
 if TYPE_CHECKING:
     from .network import Sequential
 
-__all__ = ["Diagnosis", "Finding", "LayerReport", "TrainingWarning", "Watchdog", "diagnose"]
+__all__ = [
+    "Diagnosis",
+    "Finding",
+    "LayerReport",
+    "TrainingWarning",
+    "Watchdog",
+    "diagnose",
+    "loss_record",
+    "stored_losses",
+]
 
 # Thresholds, each with its reason.
 #: a loss that grows this many times within `RISE_WINDOW` epochs is running away
@@ -53,6 +63,13 @@ CONVERGED_GRADIENT = 1e-4
 #: have vanished on the way back; this much larger have exploded
 VANISHING_RATIO = 1e-4
 EXPLODING_GRADIENT = 1e3
+#: a loss curve kept in a model file's metadata holds at most this many epochs (evenly spread,
+#: the last always among them): enough to see a rise or a plateau, small enough for a manifest
+HISTORY_POINTS = 1000
+#: findings whose hints say the learning rate is too high (or to lower it), and those that say
+#: it is too low: when one of the first is present, none of the second may advise raising it
+RATE_TOO_HIGH = ("divergence", "large_updates", "exploding_gradient", "dead_relu")
+RATE_TOO_LOW = ("plateau", "small_updates")
 
 
 class TrainingWarning(UserWarning):
@@ -191,7 +208,9 @@ def _cell(value: float, width: int, spec: str) -> str:
 # --------------------------------------------------------------------------- the checks
 
 
-def loss_findings(losses: Sequence[float], *, unit: str = "epoch") -> list[Finding]:
+def loss_findings(
+    losses: Sequence[float], *, unit: str = "epoch", epochs: Sequence[int] | None = None
+) -> list[Finding]:
     """Divergence and plateau in a loss curve (one value per epoch, or per `unit`).
 
     Parameters
@@ -200,22 +219,35 @@ def loss_findings(losses: Sequence[float], *, unit: str = "epoch") -> list[Findi
         The training loss, oldest first.
     unit : str, default "epoch"
         What one entry is, for the messages.
+    epochs : sequence of int, optional
+        The number of each entry's epoch, when the curve keeps only some epochs (`loss_record`);
+        default 1, 2, 3, ...
     """
     values = [float(v) for v in losses]
-    findings = rise_findings(values, unit=unit)
+    numbers = list(epochs) if epochs is not None else list(range(1, len(values) + 1))
+    findings = rise_findings(values, unit=unit, epochs=numbers)
     if not findings and values:
-        findings = drift_findings(values[0], values[-1], len(values), unit=unit)
+        span = numbers[-1] - numbers[0] + 1
+        findings = drift_findings(values[0], values[-1], span, unit=unit)
     return findings
 
 
-def rise_findings(values: Sequence[float], *, unit: str = "epoch", start: int = 1) -> list[Finding]:
+def rise_findings(
+    values: Sequence[float],
+    *,
+    unit: str = "epoch",
+    start: int = 1,
+    epochs: Sequence[int] | None = None,
+) -> list[Finding]:
     """A non-finite loss, or the largest rise of `RISE_FACTOR`× or more within `RISE_WINDOW`
-    entries; `start` is the number of the first entry, for the messages."""
+    entries; `start` is the number of the first entry (or `epochs` numbers each), for the
+    messages."""
+    number = list(epochs) if epochs is not None else [start + i for i in range(len(values))]
     for i, v in enumerate(values):
         if not math.isfinite(v):
             return [Finding(
                 "divergence",
-                f"the loss became {v} at {unit} {start + i}",
+                f"the loss became {v} at {unit} {number[i]}",
                 "the learning rate is probably too high: try one 10× smaller",
                 value=v,
             )]  # fmt: skip
@@ -227,11 +259,11 @@ def rise_findings(values: Sequence[float], *, unit: str = "epoch", start: int = 
                 factor, i, j = values[b] / low, a, b
     if factor < RISE_FACTOR:
         return []
-    n = j - i
+    n = number[j] - number[i]
     return [Finding(
         "divergence",
         f"loss rose {factor:.3g}× in {n} {unit}{'s' if n > 1 else ''} "
-        f"({unit} {start + i} → {start + j})",
+        f"({unit} {number[i]} → {number[j]})",
         "the learning rate is probably too high: try one 10× smaller",
         value=factor,
     )]  # fmt: skip
@@ -361,6 +393,73 @@ def update_findings(reports: Sequence[LayerReport]) -> list[Finding]:
     return findings
 
 
+def coherent(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings with no contradictory advice: when one says the learning rate is too high
+    (`RATE_TOO_HIGH`: a rising loss, huge steps or gradients, dead ReLUs), a plateau or small
+    updates do not also say it is too low; their hints point to the other findings instead."""
+    if not any(f.code in RATE_TOO_HIGH for f in findings):
+        return list(findings)
+    hints = {
+        "plateau": "the network is not learning, and the other findings say why: raising the "
+        "learning rate would make them worse",
+        "small_updates": "this layer barely moves while the other findings say the learning "
+        "rate is too high: the layers learn at very different speeds; standardise the inputs, "
+        "or use Adam, which scales each weight's step",
+    }
+    return [replace(f, hint=hints[f.code]) if f.code in RATE_TOO_LOW else f for f in findings]
+
+
+def loss_record(losses: Sequence[float], *, max_points: int = HISTORY_POINTS) -> dict[str, Any]:
+    """A training's loss curve, small enough for a model file's metadata (JSON).
+
+    Keeps at most `max_points` epochs, evenly spread, always the first and last; the losses
+    rounded to 6 significant digits; a non-finite loss as None. `stored_losses` reads it back.
+
+    Returns
+    -------
+    dict
+        ``{"epoch": [1, ...], "loss": [...]}``, epochs counted from 1.
+    """
+    n = len(losses)
+    every = max(1, math.ceil(n / max(max_points - 1, 1)))
+    kept = list(range(0, n, every))
+    if kept and kept[-1] != n - 1:
+        kept.append(n - 1)
+    values = [float(losses[i]) for i in kept]
+    return {
+        "epoch": [i + 1 for i in kept],
+        "loss": [float(f"{v:.6g}") if math.isfinite(v) else None for v in values],
+    }
+
+
+def stored_losses(model: Sequential) -> tuple[list[float], list[int]] | None:
+    """The loss curve `loss_record` left in ``model.metadata["training"]["history"]``, as
+    (losses, epoch numbers); None when there is none, or what is there is not such a curve (a
+    model file's metadata is whatever the file holds). A None loss reads back as infinity."""
+    training = model.metadata.get("training")
+    record = training.get("history") if isinstance(training, dict) else None
+    if not isinstance(record, dict):
+        return None
+    epochs, losses = record.get("epoch"), record.get("loss")
+    if not (isinstance(epochs, list) and isinstance(losses, list)) or not epochs:
+        return None
+    if len(epochs) != len(losses) or len(epochs) > HISTORY_POINTS:
+        return None
+    if not all(isinstance(e, int) and not isinstance(e, bool) for e in epochs):
+        return None
+    if any(b <= a for a, b in itertools.pairwise(epochs)) or epochs[0] < 1:
+        return None
+    values = []
+    for v in losses:
+        if v is None:
+            values.append(math.inf)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            values.append(float(v))
+        else:
+            return None
+    return values, epochs
+
+
 def _losses_of(history: History | Trace | Sequence[float] | None) -> tuple[list[float], str]:
     if history is None:
         return [], "epoch"
@@ -405,7 +504,9 @@ def diagnose(
     loss, optimizer : Loss and Optimizer or names, optional
         Default: the model's own from its last fit.
     history : History, Trace or sequence of float, optional
-        The loss curve of the training to judge.
+        The loss curve of the training to judge. Default: the curve `loss_record` stored in
+        ``model.metadata`` (``glassnet train`` stores it in the model file), unless `epochs`
+        asks for a probe.
     epochs : int, default 0
         If positive (and no `history` is given), first train a copy of the model for this many
         epochs on the samples and judge that loss curve: a probe of how training goes from here.
@@ -442,11 +543,14 @@ def diagnose(
         X, y = X[pick], y[pick]
 
     losses, unit = _losses_of(history)
+    numbers = None
     if epochs and history is None:
         if opt is None:
             raise GlassnetError("a probe (epochs > 0) needs an optimizer: pass optimizer=...")
         losses = _probe(model, X, y, loss_fn, opt, epochs, batch_size, seed)
         unit = "probe epoch"
+    elif history is None and (stored := stored_losses(model)) is not None:
+        losses, numbers = stored  # the curve of the training that made the model
 
     # one step of the engine's own, on copies: the caller's model and optimizer stay as they
     # are. With no optimizer (a model saved without one) there is no update to measure; the
@@ -475,11 +579,11 @@ def diagnose(
                 setattr(r, key, v)
         reports.append(r)
 
-    findings = loss_findings(losses, unit=unit)
+    findings = loss_findings(losses, unit=unit, epochs=numbers)
     findings += activation_findings(layers, outputs)
     findings += gradient_findings(layers, reports)
     findings += update_findings(reports)
-    return Diagnosis(findings, reports, float(value), len(X))
+    return Diagnosis(coherent(findings), reports, float(value), len(X))
 
 
 class _LossRecorder(Callback):

@@ -13,11 +13,21 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TextIO, cast
 
 from .. import __version__
 from ..errors import GlassnetError
 from . import demo, glass, info, plot, predict, train
-from ._common import EXIT_INTERNAL, EXIT_USAGE, CLIError, Parser, check_paths, command_prog
+from ._common import (
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    CLIError,
+    Notes,
+    Parser,
+    check_paths,
+    command_prog,
+    silence,
+)
 
 #: subcommand modules, each with `register(subparsers)`; the order is the order in --help
 COMMANDS = [demo, train, predict, info, plot, glass]
@@ -43,7 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the glassnet command line; returns the exit code."""
+    """Run the glassnet command line; returns the exit code.
+
+    While it runs, standard error is `Notes`: progress and messages that cannot be written
+    (a closed pipe) are dropped, never an end to the work the user asked for.
+    """
+    stderr = sys.stderr
+    sys.stderr = cast(TextIO, Notes(stderr))
+    try:
+        return _run(argv)
+    finally:
+        sys.stderr = stderr
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = None
     try:
@@ -73,7 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("glassnet: interrupted", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
-        _silence_stdout()
+        # the reader of standard output stopped early ('glassnet predict ... | head -1'): it has
+        # all it wanted. Standard error cannot raise this (`Notes`), and a command whose output
+        # is lost with the pipe (a model on stdout) says so with its own error.
+        silence(sys.stdout)
         return 0
     except MemoryError as exc:
         detail = f" ({exc})" if str(exc) else ""
@@ -88,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(f"glassnet: error: cannot write standard output: {exc.strerror or exc}",
                   file=sys.stderr)  # fmt: skip
-            _silence_stdout()
+            silence(sys.stdout)
         return EXIT_USAGE
     except Exception as exc:  # a bug, not bad input: still one line, unless asked for the trace
         if os.environ.get("GLASSNET_DEBUG"):
@@ -102,17 +128,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _one_line(message: str) -> str:
     """The message with line breaks (from a file or column name) shown as escapes."""
     return message.replace("\r", "\\r").replace("\n", "\\n")
-
-
-def _silence_stdout() -> None:
-    """Point standard output at the null device, so exiting does not fail flushing it again."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        return  # not a real file (e.g. captured by a test): nothing will be flushed to a pipe
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, fd)
-    os.close(null)
 
 
 def run() -> None:

@@ -4,10 +4,11 @@ checks of file names given on the command line."""
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 from ..files import check_writable, is_device_or_pipe
 from ..tables import parse_number
@@ -26,6 +27,60 @@ class CLIError(Exception):
     def __init__(self, message: str, prog: str = "glassnet") -> None:
         super().__init__(message)
         self.prog = prog
+
+
+class Notes(io.TextIOBase):
+    """Standard error as the command uses it: for people, never for the work.
+
+    A write that fails — the reader of a pipe has gone (``glassnet train ... -v 2>&1 | head -2``),
+    a full disk, a stream closed before glassnet started — turns the notes off instead of
+    stopping the command: the model is still trained and saved, and the exit code says how the
+    work went, not whether someone was still listening.
+    """
+
+    def __init__(self, stream: IO[str] | None) -> None:
+        super().__init__()
+        self.stream = stream
+        self.lost = stream is None  # True once nothing more can reach the reader
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self.stream is not None and not self.lost:
+            try:
+                self.stream.write(text)
+                self.stream.flush()  # a closed pipe shows here, while it can still be dropped
+            except (OSError, ValueError):  # ValueError: the stream object itself was closed
+                self.lost = True
+                silence(self.stream)
+        return len(text)
+
+    def flush(self) -> None:
+        """Everything written was flushed already."""
+
+    def isatty(self) -> bool:
+        try:
+            return not self.lost and self.stream is not None and self.stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        if self.stream is None or self.lost:
+            raise io.UnsupportedOperation("standard error is closed")
+        return self.stream.fileno()
+
+
+def silence(stream: IO[Any] | None) -> None:
+    """Point the descriptor of ``stream`` at the null device and drop what it holds, so that
+    Python's final flush at exit does not fail on it again (and print a trace there)."""
+    try:
+        fd = stream.fileno()  # type: ignore[union-attr]
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (e.g. captured by a test): nothing will be flushed to a pipe
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
 
 
 class Parser(argparse.ArgumentParser):

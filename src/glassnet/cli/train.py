@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..diagnostics import loss_record
 from ..errors import GlassnetError
 from ..files import is_device_or_pipe, temporary_sibling
 from ..losses import CrossEntropy, MeanSquaredError
@@ -39,6 +40,7 @@ from ._common import (
     positive_float,
     positive_int,
     same_file,
+    silence,
     step_count,
 )
 from ._training import (
@@ -207,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
             "n_samples": len(data.X),
             "stopped_early": history.stopped_early,
             "seconds": round(seconds, 3),
+            "history": loss_record(history.loss),  # for 'glassnet diagnose' to judge later
             "options": {
                 "hidden": args.hidden,
                 "activation": args.activation,
@@ -281,9 +284,16 @@ def _save_to_stdout(model: Sequential) -> None:
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "model.npz")
         model.save(path)
-        with open(path, "rb") as f:
-            shutil.copyfileobj(f, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
+        try:
+            with open(path, "rb") as f:
+                shutil.copyfileobj(f, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # the reader stopped early: what it got is no model file
+            silence(sys.stdout)
+            raise GlassnetError(
+                "the model was not written in full: the reader of standard output closed it "
+                f"after part of the {os.path.getsize(path)} bytes"
+            ) from None
 
 
 def describe_run(summary: dict[str, Any]) -> str:
