@@ -756,3 +756,12 @@ def test_hostile_numbers_are_one_line_before_any_work(option, value, data, tmp_p
                             option, value)  # fmt: skip
     assert_one_line_error(rc, out_text, err, option)
     assert listing(tmp_path) == []
+
+
+def test_train_refuses_a_fifo_as_its_model_file_before_training(data, tmp_path, capsys):
+    fifo = tmp_path / "model.npz"
+    os.mkfifo(fifo)
+    rc, out, err = run(capsys, "train", data["csv"], "--target", "label", "-o", fifo, *FAST)
+    # the argument check's own words: refused before any training, not at the save after it
+    assert_one_line_error(rc, out, err, "cannot write the model to", "pipe (FIFO)")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)

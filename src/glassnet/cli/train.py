@@ -23,7 +23,7 @@ import numpy as np
 
 from ..diagnostics import loss_record
 from ..errors import GlassnetError
-from ..files import is_device_or_pipe, temporary_sibling
+from ..files import is_device_or_pipe, not_replaceable, temporary_sibling
 from ..losses import CrossEntropy, MeanSquaredError
 from ..network import Sequential, mlp
 from ..optimizers import OPTIMIZERS
@@ -148,6 +148,9 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.output == "-" and args.json:
         raise CLIError("-o - writes the model to stdout, so --json cannot print there", PROG)
     check_output(args.output, "-o/--output")
+    why = None if args.output == "-" else not_replaceable(args.output)
+    if why is not None:  # say so now, not after training: a model file is never written there
+        raise GlassnetError(f"cannot write the model to {args.output}: {why}")
     if args.output == "-" and sys.stdout.isatty():
         raise CLIError("-o - would write a binary model file to the terminal; pipe it", PROG)
     if args.plot is not None:
