@@ -1,4 +1,4 @@
-"""Sequential's public boundary: construction, predict and evaluate (bad input, threads, extremes)."""
+"""Sequential's public boundary: construction, predict, evaluate (bad input, threads, extremes)."""
 
 from __future__ import annotations
 
