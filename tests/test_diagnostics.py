@@ -32,7 +32,9 @@ def _tanh_net(n_in: int, n_out: int) -> gn.Sequential:
 def test_huge_learning_rate_is_found_as_divergence_with_a_learning_rate_hint(regression):
     X, y = regression
     net = _tanh_net(3, 1)
-    history = net.fit(X, y, loss="mse", optimizer=gn.SGD(3.0), epochs=12)
+    history = net.fit(
+        X, y, loss="mse", optimizer=gn.SGD(3.0), epochs=4
+    )  # 8e4-fold: below fit's 1e6 stop
     d = diagnose(net, X, y, history=history)
     divergence = next(f for f in d.findings if f.code == "divergence")
     assert "loss rose" in divergence.message and "in 3 epochs" in divergence.message
@@ -156,7 +158,7 @@ def test_watchdog_warns_once_during_fit_when_the_learning_rate_is_too_high(regre
     watchdog = Watchdog()
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        net.fit(X, y, loss="mse", optimizer=gn.SGD(3.0), epochs=12, callbacks=[watchdog])
+        net.fit(X, y, loss="mse", optimizer=gn.SGD(3.0), epochs=4, callbacks=[watchdog])
     assert all(w.category is TrainingWarning for w in record)
     divergence = [w for w in record if "loss rose" in str(w.message)]
     assert "learning rate is probably too high" in str(divergence[0].message)
@@ -239,3 +241,21 @@ def test_diagnose_command_fails_in_one_line_on_bad_input(args, needle, capsys, t
     assert main(["diagnose", *args]) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_samples": 0}, "max_samples must be a positive integer, got 0"),
+        ({"max_samples": 2.5}, "max_samples must be a positive integer"),
+        ({"seed": -1}, "seed must be a seed"),
+        ({"seed": "x"}, "seed must be a seed"),
+        ({"epochs": -1}, "epochs must be an integer >= 0"),
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+    ],
+)
+def test_diagnose_refuses_bad_arguments_by_name(kwargs: dict, message: str) -> None:
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    net = _tanh_net(3, 1)
+    with pytest.raises(GlassnetError, match=message):
+        diagnose(net, X, X.sum(axis=1), loss="mse", **kwargs)

@@ -256,3 +256,9 @@ def test_an_optimizers_pickle_holds_its_state_not_its_working_arrays() -> None:
     twin.step(b, [g.copy() for g in grads])
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("step_size", [0.5, 1.5, 0, -2, True, "3", float("nan")])
+def test_step_decay_takes_only_a_whole_number_of_epochs(step_size: object) -> None:
+    with pytest.raises(GlassnetError, match="step_size must be a positive integer"):
+        gn.optimizers.StepDecay(0.1, step_size=step_size)  # type: ignore[arg-type]

@@ -125,7 +125,7 @@ def float_dtype(dtype: Any, *, spelled: str = "float32 or float64") -> np.dtype:
 LEGACY_SEEDS = 2**32
 
 
-def seed(
+def seed_of(
     value: Any, name: str = "seed", *, generator: bool = True, below: int | None = None
 ) -> Any:
     """`value` if it is a seed: None, an integer ≥ 0 (< `below` when given) or, with
@@ -162,7 +162,7 @@ def fits_in_memory(nbytes: int, what: str) -> None:
     if ram is not None and nbytes > ram:
         raise GlassnetError(
             f"{what} would need {size_of(nbytes)} of memory, more than this machine's "
-            f"{size_of(ram)}"
+            f"{size_of(ram)}: out of memory"
         )
 
 
@@ -170,7 +170,7 @@ def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     """A seed (or None) as a new Generator; a Generator passes through untouched."""
     if isinstance(rng, np.random.Generator):
         return rng
-    return np.random.default_rng(seed(rng, "rng"))
+    return np.random.default_rng(seed_of(rng, "rng"))
 
 
 # ---------------------------------------------------------------- data
