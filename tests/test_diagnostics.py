@@ -259,3 +259,10 @@ def test_diagnose_refuses_bad_arguments_by_name(kwargs: dict, message: str) -> N
     net = _tanh_net(3, 1)
     with pytest.raises(GlassnetError, match=message):
         diagnose(net, X, X.sum(axis=1), loss="mse", **kwargs)
+
+
+@pytest.mark.parametrize("history", [3, "x", [[1.0]], ["a"], object()])
+def test_diagnose_refuses_a_history_that_is_no_loss_curve(history: object) -> None:
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    with pytest.raises(GlassnetError, match="history must be a History, a Trace or a list"):
+        diagnose(_tanh_net(3, 1), X, X.sum(axis=1), loss="mse", history=history)

@@ -257,3 +257,19 @@ def test_gradcheck_refuses_bad_seeds_and_non_finite_inputs() -> None:
         gn.gradcheck(gn.Dense(3, 2, rng=0), seed=-1)
     with pytest.raises(DataError, match="x contains nan"):
         gn.gradcheck(gn.Dense(3, 2, rng=0), np.full((2, 3), np.nan))
+
+
+def test_gradcheck_takes_a_loss_by_name_and_refuses_unknown_ones() -> None:
+    net = gn.Sequential([gn.Dense(3, 1, rng=0)])
+    assert gn.gradcheck(net, np.ones((4, 3)), np.ones(4), loss="mse").ok
+    with pytest.raises(GlassnetError, match=r"unknown loss 1\.5"):
+        gn.gradcheck(net, np.ones((4, 3)), np.ones(4), loss=1.5)  # type: ignore[arg-type]
+
+
+def test_gradcheck_with_a_huge_step_fails_quietly() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = gn.gradcheck(gn.Dense(3, 2, rng=0), np.ones((4, 3)), eps=1e308)
+    assert not report.ok

@@ -186,3 +186,10 @@ def test_cross_entropies_and_softmax_are_quiet_at_the_float64_extremes(scale: fl
     assert np.isfinite(grad).all() and np.isfinite(bgrad).all()
     assert b > 1e307
     assert all(np.isfinite(q).all() for q in probs)
+
+
+def test_binary_cross_entropy_is_quiet_when_its_sums_pass_float64() -> None:
+    z = np.array([[1.7e308, 1.7e308], [1.7e308, -1.7e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gn.BinaryCrossEntropy().forward(z, np.zeros_like(z)) == np.inf

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -164,3 +165,29 @@ def test_values_beyond_float32_into_a_float32_model_are_a_clear_error() -> None:
 def test_evaluate_refuses_unknown_metrics_before_computing() -> None:
     with pytest.raises(GlassnetError, match="unknown metric 'f1'"):
         _net().evaluate(np.ones((2, 3)), np.ones(2), loss="mse", metrics=["f1"])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: gn.Sequential(None), "Sequential takes a list of layers, got None"),
+        (lambda: gn.Sequential(gn.Dense(2, 2)), "Sequential takes a list of layers"),
+        (lambda: _net().set_weights(None), "set_weights takes a list of arrays, got None"),
+        (lambda: gn.network.mlp(3, 4, 1), "hidden must be a list of layer sizes"),
+        (lambda: gn.network.mlp(3, [4, 0], 1), "each of hidden must be a positive integer"),
+        (lambda: gn.network.mlp(3, [4], 1, dropout=""), "dropout must be a number in"),
+        (lambda: gn.network.mlp(3, [4], 1, dropout=None), "dropout must be a number in"),
+        (lambda: gn.Dense(2, 2, dtype=np.float64(1.0)), "dtype must be float32 or float64"),
+        (
+            lambda: _net().evaluate(np.ones((2, 3)), np.ones(2), loss="mse", metrics=3),
+            "metrics must be a list of names",
+        ),
+        (
+            lambda: _net().evaluate(np.ones((2, 3)), np.ones(2), loss="mse", metrics="mse"),
+            "metrics must be a list of names",
+        ),
+    ],
+)
+def test_hostile_arguments_found_by_the_sweep_are_one_line_errors(make: Any, message: str) -> None:
+    with pytest.raises(GlassnetError, match=message):
+        make()

@@ -368,7 +368,12 @@ def _losses_of(history: History | Trace | Sequence[float] | None) -> tuple[list[
         return list(history.loss), "epoch"
     if isinstance(history, Trace):
         return [float(v) for v in history.loss], "record"
-    return [float(v) for v in history], "epoch"
+    values = np.asarray(history) if isinstance(history, (list, tuple, np.ndarray)) else None
+    if values is None or values.ndim != 1 or values.dtype.kind not in "iuf":
+        raise GlassnetError(
+            f"history must be a History, a Trace or a list of losses, got {history!r}"
+        )
+    return [float(v) for v in values], "epoch"
 
 
 def _norm(a: Array) -> float:

@@ -213,7 +213,30 @@ class MeanSquaredError(Loss):
         return g
 
 
-class BinaryCrossEntropy(Loss):
+class LogitsLoss(Loss):
+    """A loss on logits (the cross-entropies): `forward` is quiet at the float64 extremes.
+
+    Logits of opposite huge signs (±1e308) pass float64's range inside the loss (z − max(z),
+    Σ max(z, 0)): the results are the right 0 probabilities and an inf loss where the true one
+    is beyond float64, with no warning. The fit loop's plan runs the kernel `_forward` itself,
+    under fit's own NumPy error state (where an overflow while training is divergence).
+    """
+
+    def forward(self, y_pred: Array, y_true: Array) -> float:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._forward(y_pred, y_true)
+
+    def plan(
+        self, y_pred: Array, y_true: Array
+    ) -> tuple[Callable[[], float], Array, list[Callable[[], object]]]:
+        grad = self._buffer("g", y_pred)
+        return partial(self._forward, y_pred, y_true), grad, [partial(_relay, self.backward, grad)]
+
+    def _forward(self, y_pred: Array, y_true: Array) -> float:
+        raise NotImplementedError
+
+
+class BinaryCrossEntropy(LogitsLoss):
     """Binary cross-entropy on logits z, with the sigmoid fused in (PyTorch's BCEWithLogitsLoss).
 
     loss = mean over every element of  max(z, 0) − z·y + log(1 + e^(−|z|)),
@@ -228,7 +251,7 @@ class BinaryCrossEntropy(Loss):
         """σ(z) of the logits: P(label on), column by column."""
         return Sigmoid().forward(out)
 
-    def forward(self, y_pred: Array, y_true: Array) -> float:
+    def _forward(self, y_pred: Array, y_true: Array) -> float:
         z = y_pred
         t = self._buffer("t", z)
         np.abs(z, out=t)
@@ -251,7 +274,7 @@ class BinaryCrossEntropy(Loss):
         return g
 
 
-class CrossEntropy(Loss):
+class CrossEntropy(LogitsLoss):
     """Softmax cross-entropy on logits (PyTorch's CrossEntropyLoss), mean over samples.
 
     Targets are integer class labels of shape (n_samples,) or rows of shape
@@ -278,20 +301,6 @@ class CrossEntropy(Loss):
         return y if y.ndim == 1 else y.argmax(axis=1)
 
     _rows: Array | None = None  # 0, 1, …, n − 1 for the last batch size (see `_row_numbers`)
-
-    def forward(self, y_pred: Array, y_true: Array) -> float:
-        # z − max(z) passes −1.8e308 for logits of opposite huge signs: −inf, whose e^ is the
-        # right 0 and whose loss is inf (the true one is beyond float64); so no warning
-        with np.errstate(over="ignore"):
-            return self._forward(y_pred, y_true)
-
-    def plan(
-        self, y_pred: Array, y_true: Array
-    ) -> tuple[Callable[[], float], Array, list[Callable[[], object]]]:
-        # the kernel itself: fit sets NumPy's error state for its loops (an overflow while
-        # training is divergence)
-        grad = self._buffer("g", y_pred)
-        return partial(self._forward, y_pred, y_true), grad, [partial(_relay, self.backward, grad)]
 
     def _forward(self, y_pred: Array, y_true: Array) -> float:
         z = y_pred

@@ -28,7 +28,10 @@ from .validation import (
     check_X,
     check_y,
     float_dtype,
+    fraction,
+    names,
     positive_int,
+    positive_ints,
 )
 
 if TYPE_CHECKING:
@@ -63,6 +66,8 @@ class Sequential:
     """
 
     def __init__(self, layers: Iterable[Layer], *, dtype: Any = None) -> None:
+        if isinstance(layers, (str, bytes, Layer)) or not isinstance(layers, Iterable):
+            raise GlassnetError(f"Sequential takes a list of layers, got {layers!r}")
         self.layers: list[Layer] = list(layers)
         self.loss: _losses.Loss | None = None
         self.optimizer: Optimizer | None = None
@@ -156,6 +161,8 @@ class Sequential:
     def set_weights(self, weights: Sequence[Array]) -> None:
         """Copy `weights` (as from `get_weights`) into the parameters, in place."""
         params = self.parameters()
+        if not isinstance(weights, (list, tuple)):
+            raise GlassnetError(f"set_weights takes a list of arrays, got {weights!r}")
         if len(weights) != len(params):
             raise GlassnetError(f"expected {len(params)} arrays, got {len(weights)}")
         for i, (p, w) in enumerate(zip(params, weights)):
@@ -246,6 +253,7 @@ class Sequential:
         if metrics is None:
             regression = isinstance(loss_fn, _losses.MeanSquaredError)
             metrics = ("mse", "r2") if regression else ("accuracy",)
+        metrics = names(metrics, "metrics")
         X = check_X(X, dtype=self.dtype, n_features=self.n_features_in)
         labels = loss_fn is not None and loss_fn.takes_labels
         y = check_y(y, n_samples=len(X), n_outputs=self.n_outputs, dtype=self.dtype, labels=labels)
@@ -348,6 +356,8 @@ def mlp(
     ['Dense', 'Tanh', 'Dense', 'Tanh', 'Dense']
     """
     generator = as_generator(rng)
+    hidden = positive_ints(hidden, "hidden")
+    dropout = fraction(dropout, "dropout")
     if init is None:
         init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
     make_activation = activation if callable(activation) else partial(_activations.get, activation)

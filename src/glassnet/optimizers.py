@@ -57,7 +57,7 @@ class StepDecay(Schedule):
         self.gamma = positive_float(gamma, "gamma")
 
     def __call__(self, epoch: int) -> float:
-        return self.learning_rate * self.gamma ** (epoch // self.step_size)
+        return _scaled(self.learning_rate, self.gamma, epoch // self.step_size)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "step_size": self.step_size, "gamma": self.gamma}
@@ -73,7 +73,7 @@ class ExponentialDecay(Schedule):
         self.gamma = positive_float(gamma, "gamma")
 
     def __call__(self, epoch: int) -> float:
-        return self.learning_rate * self.gamma**epoch
+        return _scaled(self.learning_rate, self.gamma, epoch)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "gamma": self.gamma}
@@ -89,10 +89,24 @@ class InverseScaling(Schedule):
         self.power = positive_float(power, "power")
 
     def __call__(self, epoch: int) -> float:
-        return self.learning_rate / (epoch + 1) ** self.power
+        try:
+            return self.learning_rate / (epoch + 1) ** self.power
+        except OverflowError:  # (epoch + 1)^power beyond float64: the rate is 0 by then
+            return 0.0
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "power": self.power}
+
+
+def _scaled(rate: float, gamma: float, k: int) -> float:
+    """rate · gammaᵏ, or a GlassnetError when gammaᵏ passes float64's range."""
+    try:
+        return rate * gamma**k
+    except OverflowError:
+        raise GlassnetError(
+            f"the learning rate {rate:g} · {gamma:g}^{k} passes float64's range; "
+            "use a gamma below 1 or fewer epochs"
+        ) from None
 
 
 SCHEDULES: dict[str, type[Schedule]] = {

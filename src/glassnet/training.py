@@ -34,6 +34,7 @@ from .validation import (
     check_X,
     check_y,
     is_integer,
+    names,
     number_in,
     positive_int,
     seed_of,
@@ -271,8 +272,7 @@ def fit(
         batch_size = positive_int(batch_size, "batch_size")
     stopper = _stopper(early_stopping)
     hooks = _hooks(stopper, callbacks)
-    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
-        raise GlassnetError(f"metrics must be a list of names, e.g. ['accuracy'], got {metrics!r}")
+    metrics = names(metrics, "metrics")
     train_metrics = [_metrics.get(name, loss_fn) for name in metrics]
     data = _data(model, X, y, loss_fn, validation_data, validation_split, seed)
     logged = _logged(metrics, data.X_val is not None)
@@ -280,6 +280,8 @@ def fit(
         if isinstance(cb, EarlyStopping):
             cb.check(logged)
     opt.bind(model.parameters())  # an optimizer with state belongs to one model
+    if glassnets_own(opt.schedule):  # a rate that passes float64 by the end: said now
+        opt.schedule(opt.epoch + epochs - 1)
     n = len(data.X)
     batch_size = n if batch_size is None else min(batch_size, n)
 

@@ -105,6 +105,22 @@ def one_of(value: Any, name: str, choices: Iterable[str]) -> str:
     return value
 
 
+def names(value: Any, name: str) -> list[str]:
+    """`value` as a list of names, or a GlassnetError unless it is a list or tuple of strings."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise GlassnetError(f"{name} must be a list of names, e.g. ['accuracy'], got {value!r}")
+    return list(value)
+
+
+def positive_ints(value: Any, name: str) -> list[int]:
+    """`value` as a list of ints, or a GlassnetError unless it is a sequence of integers ≥ 1."""
+    if not isinstance(value, (list, tuple, range)) and not (
+        isinstance(value, np.ndarray) and value.ndim == 1
+    ):
+        raise GlassnetError(f"{name} must be a list of layer sizes, e.g. [16, 8], got {value!r}")
+    return [positive_int(v, f"each of {name}") for v in value]
+
+
 def float_dtype(dtype: Any, *, spelled: str = "float32 or float64") -> np.dtype:
     """`dtype` as a NumPy dtype, or a GlassnetError unless it is float32 or float64.
 
@@ -112,8 +128,8 @@ def float_dtype(dtype: Any, *, spelled: str = "float32 or float64") -> np.dtype:
     """
     # every failure raises here: a None standing for "not a dtype" would pass a `not in` test,
     # since NumPy 2 compares ``np.dtype("float64") == None`` as True
-    try:
-        dt = np.dtype(dtype) if dtype is not None else None
+    try:  # a name, a type or a dtype (NumPy also reads a dtype off any scalar: not here)
+        dt = np.dtype(dtype) if isinstance(dtype, (str, type, np.dtype)) else None
     except (TypeError, ValueError):
         dt = None
     if dt is None or not any(dt is ok or dt == ok for ok in _FLOAT_DTYPES):
