@@ -47,7 +47,9 @@ def _tanh_net(n_in: int, n_out: int) -> gn.Sequential:
 def test_huge_learning_rate_is_found_as_divergence_with_a_learning_rate_hint(regression):
     X, y = regression
     net = _tanh_net(3, 1)
-    history = net.fit(X, y, loss="mse", optimizer=gn.SGD(3.0), epochs=12)
+    history = net.fit(
+        X, y, loss="mse", optimizer=gn.SGD(3.0), epochs=4
+    )  # 8e4-fold: below fit's 1e6 stop
     d = diagnose(net, X, y, history=history)
     divergence = next(f for f in d.findings if f.code == "divergence")
     assert "loss rose" in divergence.message and "in 3 epochs" in divergence.message
@@ -171,7 +173,7 @@ def test_watchdog_warns_once_during_fit_when_the_learning_rate_is_too_high(regre
     watchdog = Watchdog()
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        net.fit(X, y, loss="mse", optimizer=gn.SGD(3.0), epochs=12, callbacks=[watchdog])
+        net.fit(X, y, loss="mse", optimizer=gn.SGD(3.0), epochs=4, callbacks=[watchdog])
     assert all(w.category is TrainingWarning for w in record)
     divergence = [w for w in record if "loss rose" in str(w.message)]
     assert "learning rate is probably too high" in str(divergence[0].message)
@@ -381,3 +383,28 @@ def test_train_command_stores_the_curve_that_diagnose_reads(tmp_path, capsys, sp
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert findings[0]["code"] == "divergence" and "(epoch 3 → 6)" in findings[0]["message"]
     assert not any("too low" in f["hint"] for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_samples": 0}, "max_samples must be a positive integer, got 0"),
+        ({"max_samples": 2.5}, "max_samples must be a positive integer"),
+        ({"seed": -1}, "seed must be a seed"),
+        ({"seed": "x"}, "seed must be a seed"),
+        ({"epochs": -1}, "epochs must be an integer >= 0"),
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+    ],
+)
+def test_diagnose_refuses_bad_arguments_by_name(kwargs: dict, message: str) -> None:
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    net = _tanh_net(3, 1)
+    with pytest.raises(GlassnetError, match=message):
+        diagnose(net, X, X.sum(axis=1), loss="mse", **kwargs)
+
+
+@pytest.mark.parametrize("history", [3, "x", [[1.0]], ["a"], object()])
+def test_diagnose_refuses_a_history_that_is_no_loss_curve(history: object) -> None:
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    with pytest.raises(GlassnetError, match="history must be a History, a Trace or a list"):
+        diagnose(_tanh_net(3, 1), X, X.sum(axis=1), loss="mse", history=history)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.errors import GlassnetError
+from glassnet.errors import DataError, GlassnetError
 
 TOL = 1e-6
 
@@ -212,3 +212,64 @@ def test_gradcheck_refuses_float32_parameters(rng: np.random.Generator) -> None:
 def test_gradcheck_of_a_model_needs_a_loss(rng: np.random.Generator) -> None:
     with pytest.raises(GlassnetError, match="loss"):
         gn.gradcheck(gn.Sequential([gn.Dense(3, 2, rng=0)]), rng.standard_normal((4, 3)))
+
+
+class _NaNGradients(gn.Dense):
+    """A Dense whose backward writes NaN into its weight gradient."""
+
+    def backward(self, grad: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
+        dx = super().backward(grad, input_grad=input_grad)
+        self.grads["weight"][0, 0] = np.nan
+        return dx
+
+
+class _InfInput(gn.Tanh):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        dx = super().backward(grad).copy()
+        dx[0, 0] = np.inf
+        return dx
+
+
+@pytest.mark.parametrize("layer", [_NaNGradients(3, 2, rng=0), _InfInput()])
+def test_nan_or_inf_in_a_gradient_fails_the_check(layer: gn.layers.Layer) -> None:
+    report = gn.gradcheck(layer, np.ones((4, 3)))
+    assert not report.ok and not report
+    assert report.worst == np.inf
+    assert "FAILED" in str(report)
+
+
+@pytest.mark.parametrize("eps", [0, 0.0, -1e-6, float("nan"), float("inf"), None, "1e-6"])
+def test_gradcheck_refuses_a_step_that_is_not_a_positive_number(eps: object) -> None:
+    with pytest.raises(GlassnetError, match="eps must be a positive number"):
+        gn.gradcheck(gn.Dense(3, 2, rng=0), np.ones((4, 3)), eps=eps)  # type: ignore[arg-type]
+
+
+def test_gradcheck_refuses_labels_out_of_range_for_cross_entropy() -> None:
+    with pytest.raises(DataError, match=r"labels in \[0, 5\].*expects labels in \[0, 2\]"):
+        gn.gradcheck(gn.CrossEntropy(), np.ones((4, 3)), np.array([0, 1, 2, 5]))
+    net = gn.Sequential([gn.Dense(3, 3, rng=0)])
+    with pytest.raises(DataError, match="labels in"):
+        gn.gradcheck(net, np.ones((4, 3)), np.array([-1, 0, 1, 2]), loss=gn.CrossEntropy())
+
+
+def test_gradcheck_refuses_bad_seeds_and_non_finite_inputs() -> None:
+    with pytest.raises(GlassnetError, match="seed must be a seed"):
+        gn.gradcheck(gn.Dense(3, 2, rng=0), seed=-1)
+    with pytest.raises(DataError, match="x contains nan"):
+        gn.gradcheck(gn.Dense(3, 2, rng=0), np.full((2, 3), np.nan))
+
+
+def test_gradcheck_takes_a_loss_by_name_and_refuses_unknown_ones() -> None:
+    net = gn.Sequential([gn.Dense(3, 1, rng=0)])
+    assert gn.gradcheck(net, np.ones((4, 3)), np.ones(4), loss="mse").ok
+    with pytest.raises(GlassnetError, match=r"unknown loss 1\.5"):
+        gn.gradcheck(net, np.ones((4, 3)), np.ones(4), loss=1.5)  # type: ignore[arg-type]
+
+
+def test_gradcheck_with_a_huge_step_fails_quietly() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = gn.gradcheck(gn.Dense(3, 2, rng=0), np.ones((4, 3)), eps=1e308)
+    assert not report.ok

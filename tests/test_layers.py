@@ -184,3 +184,10 @@ def test_pickles_keep_the_layers_shape_of_gradients() -> None:
     assert set(own.grads) == {"w", "extra"}
     bare = gn.Identity.__new__(gn.Identity)  # no __init__: no params at all
     pickle.loads(pickle.dumps(bare))
+
+
+def test_a_dense_layer_too_big_for_memory_says_how_much_it_needs() -> None:
+    with pytest.raises(GlassnetError, match=r"Dense\(1000000, 1000000\) in float64.*14\.6 TiB"):
+        gn.Dense(10**6, 10**6)
+    with pytest.raises(GlassnetError, match=r"7\.28 TiB"):
+        gn.Dense(10**6, 10**6, dtype="float32")

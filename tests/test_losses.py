@@ -164,3 +164,32 @@ def test_a_loss_of_ones_own_keeps_its_settings_through_copy_and_pickle() -> None
         assert twin.scale == 3.0
         assert twin.forward(np.ones((2, 1)), np.zeros((2, 1))) == 3.0
         assert not twin._buffers or len(twin._buffers) == 1  # only this call's scratch
+
+
+@pytest.mark.parametrize("scale", [1e308, 1.7e308])
+def test_cross_entropies_and_softmax_are_quiet_at_the_float64_extremes(scale: float) -> None:
+    z = np.array([[scale, -scale], [-scale, scale], [-scale, -scale]])
+    labels = np.array([1, 1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = gn.Softmax().forward(z)
+        ce = gn.CrossEntropy()
+        value = ce.forward(z, labels)
+        grad = ce.backward()
+        bce = gn.BinaryCrossEntropy()
+        b = bce.forward(z[:, :1], np.array([[0.0], [1.0], [1.0]]))
+        bgrad = bce.backward()
+        probs = gn.CrossEntropy().probabilities(z), bce.probabilities(z)
+        evaluated = gn.CrossEntropy().value(z, labels)
+    np.testing.assert_array_equal(p, [[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    assert value == np.inf == evaluated  # the true loss is beyond float64: inf, said plainly
+    assert np.isfinite(grad).all() and np.isfinite(bgrad).all()
+    assert b > 1e307
+    assert all(np.isfinite(q).all() for q in probs)
+
+
+def test_binary_cross_entropy_is_quiet_when_its_sums_pass_float64() -> None:
+    z = np.array([[1.7e308, 1.7e308], [1.7e308, -1.7e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gn.BinaryCrossEntropy().forward(z, np.zeros_like(z)) == np.inf

@@ -256,3 +256,22 @@ def test_an_optimizers_pickle_holds_its_state_not_its_working_arrays() -> None:
     twin.step(b, [g.copy() for g in grads])
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("step_size", [0.5, 1.5, 0, -2, True, "3", float("nan")])
+def test_step_decay_takes_only_a_whole_number_of_epochs(step_size: object) -> None:
+    with pytest.raises(GlassnetError, match="step_size must be a positive integer"):
+        gn.optimizers.StepDecay(0.1, step_size=step_size)  # type: ignore[arg-type]
+
+
+def test_schedules_whose_rate_passes_float64_are_refused_before_fit_moves_a_weight() -> None:
+    for schedule in (optimizers.ExponentialDecay(0.1, gamma=1e308),
+                     optimizers.StepDecay(0.1, step_size=1, gamma=1e308)):  # fmt: skip
+        with pytest.raises(GlassnetError, match="passes float64's range"):
+            schedule(3)
+        net = gn.Sequential([gn.Dense(2, 1, rng=0)])
+        start = net.get_weights()
+        with pytest.raises(GlassnetError, match=r"0\.1 · 1e\+308\^\d+ passes float64"):
+            net.fit(np.ones((4, 2)), np.ones(4), loss="mse", optimizer=gn.SGD(schedule), epochs=5)
+        assert all(np.array_equal(a, b) for a, b in zip(start, net.get_weights()))
+    assert optimizers.InverseScaling(0.1, power=1e308)(3) == 0.0

@@ -694,3 +694,161 @@ def test_a_method_replaced_in_on_train_begin_is_the_one_training_calls():
     net = gn.Sequential([gn.Dense(2, 3, rng=0), gn.Sigmoid(), gn.Dense(3, 1, rng=1)])
     net.fit(X, y, loss="mse", optimizer=gn.SGD(0.1), epochs=3, callbacks=[Instrument()])
     assert calls == [4, 4, 4]
+
+
+# ---------------------------------------------------------------- reliability at the boundary
+
+
+def _unscaled() -> tuple[np.ndarray, np.ndarray]:
+    X = np.random.default_rng(0).normal(size=(200, 5)) * 1000
+    return X, X @ np.ones(5)
+
+
+@pytest.mark.parametrize("batch_size", [None, 50])
+@pytest.mark.parametrize("metrics", [(), ("mse",)])
+def test_a_millionfold_loss_growth_stops_before_overflow_naming_the_rate_set(
+    batch_size: int | None, metrics: tuple[str, ...]
+) -> None:
+    X, y = _unscaled()
+    net = gn.network.mlp(5, [8], 1, activation="tanh", rng=0)
+    start = net.get_weights()
+    pattern = r"loss grew from .* more than 1e\+06-fold.*restored to where fit started.*was 0\.5\)"
+    with pytest.raises(TrainingDivergedError, match=pattern):
+        net.fit(X, y, loss="sse", optimizer=gn.SGD(0.5), epochs=40, batch_size=batch_size,
+                metrics=metrics)  # fmt: skip
+    assert all(np.array_equal(a, b) for a, b in zip(start, net.get_weights()))
+
+
+def test_divergence_names_the_schedules_initial_rate() -> None:
+    X, y = _unscaled()
+    net = gn.network.mlp(5, [8], 1, activation="tanh", rng=0)
+    opt = gn.SGD(gn.optimizers.StepDecay(0.5, step_size=1, gamma=0.9))
+    with pytest.raises(TrainingDivergedError, match=r"it was 0\.5, scheduled to 0\.\d+ by then"):
+        net.fit(X, y, loss="sse", optimizer=opt, epochs=40)
+
+
+def test_a_large_but_steady_sum_squared_error_is_no_divergence() -> None:
+    X = np.random.default_rng(0).normal(size=(500, 3)) * 1e6
+    y = X @ np.array([1.0, -2.0, 0.5]) + 1e9
+    net = gn.Sequential([gn.Dense(3, 1, rng=0)])
+    history = net.fit(X, y, loss="sse", optimizer=gn.SGD(1e-16), epochs=20)
+    assert history["loss"][0] > 1e20 and len(history["loss"]) == 20
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"early_stopping": 2.5}, "early_stopping must be an EarlyStopping or its patience"),
+        ({"early_stopping": True}, "early_stopping must be"),
+        ({"early_stopping": 0}, "patience must be a positive integer, got 0"),
+        ({"callbacks": [object()]}, r"callbacks\[0\] must be a glassnet Callback"),
+        ({"callbacks": None}, "callbacks must be a list of Callback objects, got None"),
+        ({"callbacks": gn.EarlyStopping()}, "callbacks must be a list"),
+        ({"seed": -1}, "seed must be a seed: a non-negative integer"),
+        ({"seed": "7"}, "seed must be a seed"),
+        ({"seed": 2.0}, "seed must be a seed"),
+        ({"metrics": "accuracy"}, "metrics must be a list of names"),
+        ({"batch_size": 2.5}, "batch_size must be a positive integer"),
+        ({"validation_split": float("nan")}, "validation_split must be a number in"),
+        (
+            {"validation_split": 0.2, "validation_data": ([[1.0, 2.0, 3.0]], [1.0])},
+            "validation_split=0.2 or validation_data, not both",
+        ),
+    ],
+)
+def test_bad_fit_arguments_are_one_line_errors_naming_them(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    X, y = _regression()
+    net = gn.Sequential([gn.Dense(3, 1, rng=0)])
+    start = net.get_weights()
+    with pytest.raises(GlassnetError, match=message):
+        net.fit(X, y, loss="mse", optimizer="sgd", epochs=2, **kwargs)
+    assert all(np.array_equal(a, b) for a, b in zip(start, net.get_weights()))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"min_delta": float("nan")},
+        {"min_delta": -1.0},
+        {"patience": -1},
+        {"patience": 1.5},
+        {"monitor": None},
+    ],
+)
+def test_early_stopping_refuses_settings_that_cannot_work(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(GlassnetError, match="early_stopping"):
+        gn.EarlyStopping(**kwargs)
+
+
+def test_a_monitored_metric_that_is_not_logged_is_refused_before_any_weight_moves() -> None:
+    X, y = _regression()
+    net = gn.Sequential([gn.Dense(3, 1, rng=0)])
+    start = net.get_weights()
+    with pytest.raises(GlassnetError, match=r"monitors 'accuracy', which fit will not log"):
+        net.fit(X, y, loss="mse", optimizer="sgd", epochs=3,
+                early_stopping=gn.EarlyStopping(monitor="val_accuracy"))  # fmt: skip
+    with pytest.raises(GlassnetError, match="monitors 'r2'"):
+        net.fit(X, y, loss="mse", optimizer="sgd", epochs=3,
+                callbacks=[gn.EarlyStopping(monitor="r2")])  # fmt: skip
+    assert all(np.array_equal(a, b) for a, b in zip(start, net.get_weights()))
+    history = net.fit(X, y, loss="mse", optimizer="sgd", epochs=3, metrics=["r2"],
+                      early_stopping=gn.EarlyStopping(monitor="val_r2"))  # fmt: skip
+    assert len(history["r2"]) == 3
+
+
+def test_binary_cross_entropy_targets_outside_zero_to_one_are_refused_at_fit() -> None:
+    X, _ = _regression()
+    net = gn.Sequential([gn.Dense(3, 1, rng=0)])
+    y = np.zeros(len(X))
+    y[3] = 2.0
+    with pytest.raises(DataError, match=r"y holds 2\.0 at row 3.*BinaryCrossEntropy"):
+        net.fit(X, y, loss="bce", optimizer="sgd")
+    with pytest.raises(DataError, match=r"y_val holds -1\.0"):
+        net.fit(X, np.zeros(len(X)), loss="bce", optimizer="sgd",
+                validation_data=(X[:2], [0.0, -1.0]))  # fmt: skip
+
+
+def test_an_optimizer_with_state_is_refused_for_a_second_model() -> None:
+    X, y = _regression()
+    opt = gn.Adam(0.01)
+    first = gn.Sequential([gn.Dense(3, 1, rng=0)])
+    first.fit(X, y, loss="mse", optimizer=opt, epochs=2)
+    second = gn.Sequential([gn.Dense(3, 1, rng=1)])
+    start = second.get_weights()
+    with pytest.raises(GlassnetError, match=r"Adam holds state \(m, v\) for another model"):
+        second.fit(X, y, loss="mse", optimizer=opt, epochs=2)
+    assert all(np.array_equal(a, b) for a, b in zip(start, second.get_weights()))
+    first.fit(X, y, loss="mse", optimizer=opt, epochs=2)  # its own model carries on
+    import copy
+
+    second.fit(X, y, loss="mse", optimizer=copy.deepcopy(opt), epochs=2)
+
+
+def test_a_stateless_optimizer_is_rebound_to_a_second_model() -> None:
+    X, y = _regression()
+    opt = gn.SGD(0.1)
+    gn.Sequential([gn.Dense(3, 1, rng=0)]).fit(X, y, loss="mse", optimizer=opt, epochs=2)
+    other = gn.Sequential([gn.Dense(3, 3, rng=1), gn.Tanh(), gn.Dense(3, 1, rng=2)])
+    fresh = copy_of(other)
+    other.fit(X, y, loss="mse", optimizer=opt, epochs=2)
+    fresh.fit(X, y, loss="mse", optimizer=gn.SGD(0.1), epochs=2)
+    assert all(np.array_equal(a, b) for a, b in zip(other.get_weights(), fresh.get_weights()))
+
+
+def copy_of(net: gn.Sequential) -> gn.Sequential:
+    import copy
+
+    return copy.deepcopy(net)
+
+
+def test_a_millionfold_rise_from_a_nearly_perfect_fit_is_no_divergence():
+    # epoch 1 at a loss of 1e-12 (a warm start, say), then 25× an epoch: 2.4e-4 by epoch 7, a
+    # 240-million-fold rise, yet still a small loss: training goes on
+    X = np.linspace(-1, 1, 50).reshape(-1, 1)
+    net = gn.Sequential([gn.Dense(1, 1, rng=0)])
+    net.layers[0].params["weight"][...] = 2.0
+    net.layers[0].params["bias"][...] = 1e-6
+    history = net.fit(X, 2.0 * X, loss="mse", optimizer=gn.SGD(3.0), epochs=7)
+    assert history.loss[0] < 1e-11 and history.loss[-1] > 1e6 * history.loss[0]

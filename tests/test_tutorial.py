@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet.errors import GlassnetError
 from glassnet.tutorial import TRAINING_INPUTS, TRAINING_OUTPUTS, NeuralNetwork
 
 
@@ -130,3 +131,12 @@ def test_sigmoid_and_its_derivative_keep_the_tutorials_names():
     nn = NeuralNetwork()
     assert nn.sigmoid(0.0) == 0.5
     assert nn.sigmoid_derivative(0.5) == 0.25
+
+
+@pytest.mark.parametrize("seed", [2**32, 2**40, -1, "1", 1.0, None])
+def test_seeds_outside_the_tutorials_range_are_refused_by_name(seed: object) -> None:
+    with pytest.raises(GlassnetError, match="seed must be"):
+        NeuralNetwork(seed=seed)  # type: ignore[arg-type]
+    if seed is not None:
+        with pytest.raises(GlassnetError, match="seed must be"):
+            gn.explain(seed=seed)  # type: ignore[arg-type]

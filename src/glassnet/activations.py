@@ -233,6 +233,12 @@ class Softmax(Activation):
 
     kind = "Softmax"
 
+    def forward(self, x: Array, training: bool = False) -> Array:
+        # x − max(x) passes −1.8e308 for inputs of opposite huge signs: −inf, whose e^ is the
+        # right 0 (the compiled step runs `_apply` itself, under fit's error state)
+        with np.errstate(over="ignore"):
+            return super().forward(x, training)
+
     def _apply(self, x: Array, out: Array | None) -> Array:
         rowmax = x.max(axis=1, keepdims=True)
         out = np.subtract(x, rowmax, out=out)

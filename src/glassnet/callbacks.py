@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._typing import Array, Network
 from .errors import GlassnetError
-from .validation import positive_int
+from .validation import non_negative, positive_int
 
 
 class Callback:
@@ -62,14 +63,27 @@ class EarlyStopping(Callback):
     _wait: int = field(default=0, init=False, repr=False, compare=False)
     _weights: list[Array] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def check(self) -> None:
-        """Refuse a patience that is not a positive integer (called by `fit` before training)."""
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self, logged: Collection[str] | None = None) -> None:
+        """Refuse settings that cannot work; with `logged` (the names fit will log each epoch),
+        a `monitor` that is not among them. `fit` calls this before training."""
         positive_int(self.patience, "early_stopping patience")
+        non_negative(self.min_delta, "early_stopping min_delta")
+        if not isinstance(self.monitor, str):
+            raise GlassnetError(f"early_stopping monitor must be a name, got {self.monitor!r}")
+        if logged is not None and self.watched(logged) not in logged:
+            known = ", ".join(n for n in logged if n not in ("learning_rate", "time"))
+            raise GlassnetError(
+                f"early stopping monitors {self.watched(logged)!r}, which fit will not log "
+                f"(it logs {known}); add it with metrics=[...] or pick one of those"
+            )
 
     def on_train_begin(self, model: Network) -> None:
         self.best_epoch, self._best, self._wait, self._weights = None, math.inf, 0, None
 
-    def watched(self, logs: dict[str, float]) -> str:
+    def watched(self, logs: Collection[str]) -> str:
         """The name of the logged value this stopper watches: `monitor`, or with no validation
         data (no "val_loss" logged) the training value of the same name."""
         return self.monitor if "val_loss" in logs else self.monitor.removeprefix("val_")

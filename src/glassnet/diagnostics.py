@@ -27,7 +27,7 @@ from .compiled import Step
 from .errors import GlassnetError, TrainingDivergedError
 from .layers import Dense, Layer
 from .trace import Trace, activation_stats, cached_output
-from .validation import check_X, check_y, positive_int
+from .validation import check_X, check_y, count, positive_int, seed_of
 
 if TYPE_CHECKING:
     from .network import Sequential
@@ -467,7 +467,12 @@ def _losses_of(history: History | Trace | Sequence[float] | None) -> tuple[list[
         return list(history.loss), "epoch"
     if isinstance(history, Trace):
         return [float(v) for v in history.loss], "record"
-    return [float(v) for v in history], "epoch"
+    values = np.asarray(history) if isinstance(history, (list, tuple, np.ndarray)) else None
+    if values is None or values.ndim != 1 or values.dtype.kind not in "iuf":
+        raise GlassnetError(
+            f"history must be a History, a Trace or a list of losses, got {history!r}"
+        )
+    return [float(v) for v in values], "epoch"
 
 
 def _norm(a: Array) -> float:
@@ -531,6 +536,11 @@ def diagnose(
     >>> diagnose(net, X, y, history=history).codes
     ['plateau', 'small_updates', 'small_updates']
     """
+    max_samples = positive_int(max_samples, "max_samples")
+    seed = seed_of(seed, generator=False)
+    epochs = count(epochs, "epochs", minimum=0)
+    if batch_size is not None:
+        batch_size = positive_int(batch_size, "batch_size")
     loss_fn = _losses.get(loss) if loss is not None else model.loss
     opt = _optimizers.get(optimizer) if optimizer is not None else model.optimizer
     if loss_fn is None:

@@ -22,7 +22,7 @@ from .activations import Activation, Identity, Sigmoid, Softmax
 from .compiled import Step
 from .errors import GlassnetError
 from .layers import Dense, Dropout, Layer
-from .validation import check_X, check_y, positive_int
+from .validation import LEGACY_SEEDS, check_X, check_y, positive_int, seed_of
 
 if TYPE_CHECKING:
     from .network import Sequential
@@ -288,6 +288,7 @@ def explain(
     from .tutorial import TRAINING_INPUTS, TRAINING_OUTPUTS, NeuralNetwork
 
     iteration = positive_int(iteration, "iteration")
+    seed = seed_of(seed, generator=False, below=LEGACY_SEEDS)  # the tutorial's RandomState
     if model is None:
         nn = NeuralNetwork(seed=seed)
         model = nn.model

@@ -8,33 +8,41 @@ relative to the size of that parameter's gradient.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from . import losses as _losses
 from ._typing import Array
 from .errors import GlassnetError
 from .layers import Layer
 from .losses import Loss
 from .network import Sequential
+from .validation import check_targets, check_X, check_y, non_negative, positive_float, seed_of
 
 
 @dataclass
 class GradcheckReport:
-    """Worst relative error per checked array, and whether all are within `tolerance`."""
+    """Worst relative error per checked array, and whether all are within `tolerance`.
+
+    A gradient (analytic or numeric) holding a NaN or an infinity counts as an error of inf:
+    it never passes.
+    """
 
     errors: dict[str, float] = field(default_factory=dict)
     tolerance: float = 1e-6
 
     @property
     def worst(self) -> float:
-        return max(self.errors.values(), default=0.0)
+        # a NaN (from a gradient of one's own) ranks above everything: max() would skip it
+        return max(self.errors.values(), default=0.0, key=lambda e: math.inf if e != e else e)
 
     @property
     def ok(self) -> bool:
-        return self.worst <= self.tolerance
+        return all(e <= self.tolerance for e in self.errors.values())  # NaN fails too
 
     def __bool__(self) -> bool:
         return self.ok
@@ -48,6 +56,8 @@ class GradcheckReport:
 
 
 def _relative_error(analytic: Array, numeric: Array) -> float:
+    if not (np.isfinite(analytic).all() and np.isfinite(numeric).all()):
+        return math.inf
     scale = max(float(np.abs(analytic).max()), float(np.abs(numeric).max()), 1e-7)
     return float(np.abs(analytic - numeric).max()) / scale
 
@@ -78,18 +88,28 @@ def _frozen_randomness(layers: list[Layer]) -> Callable[[], None]:
     return rewind
 
 
+def _targets(loss: Loss, y: Any, pred: Array) -> Array:
+    """`y` checked against predictions `pred` as fit checks targets (labels in range, ...)."""
+    checked = check_y(y, n_samples=len(pred), n_outputs=pred.shape[1],
+                      dtype=np.dtype(np.float64), labels=loss.takes_labels)  # fmt: skip
+    check_targets(checked, loss)
+    return checked
+
+
 def _require_float64(arrays: list[Array], what: str) -> None:
     for a in arrays:
         if a.dtype != np.float64:
             raise GlassnetError(f"gradcheck runs in float64, but {what} holds {a.dtype} arrays")
 
 
+# a huge eps or a gradient of one's own may overflow: the error is then inf (a failed check)
+@np.errstate(over="ignore", invalid="ignore")
 def gradcheck(
     target: Layer | Loss | Sequential,
     x: Any = None,
     y: Any = None,
     *,
-    loss: Loss | None = None,
+    loss: Loss | str | None = None,
     training: bool = False,
     eps: float = 1e-6,
     tolerance: float = 1e-6,
@@ -128,13 +148,16 @@ def gradcheck(
     >>> gradcheck(Dense(3, 2, rng=0), np.ones((4, 3))).ok
     True
     """
-    rng = np.random.default_rng(seed)
+    eps = positive_float(eps, "eps")
+    tolerance = non_negative(tolerance, "tolerance")
+    rng = np.random.default_rng(seed_of(seed))
     report = GradcheckReport(tolerance=tolerance)
 
     if isinstance(target, Loss):
         if x is None or y is None:
             raise GlassnetError("gradcheck of a loss needs predictions x and targets y")
-        pred = np.array(x, dtype=np.float64)
+        pred = check_X(x, dtype=np.dtype(np.float64), name="x").copy()
+        y = _targets(target, y, pred)
         target.forward(pred, y)
         analytic = target.backward().copy()
         numeric = _numeric(lambda: target.forward(pred, y), pred, eps)
@@ -160,10 +183,10 @@ def gradcheck(
         raise GlassnetError(f"gradcheck takes a Layer, a Loss or a Sequential, got {target!r}")
     _require_float64([p for _, p, _ in named], repr(target))
 
+    n_in = getattr(layers[0], "n_in", None)
     if x is None:
-        n_in = getattr(layers[0], "n_in", 4)
-        x = rng.standard_normal((5, n_in))
-    inputs = np.array(x, dtype=np.float64)
+        x = rng.standard_normal((5, n_in or 4))
+    inputs = check_X(x, dtype=np.dtype(np.float64), n_features=n_in, name="x").copy()
     rewind = _frozen_randomness(layers)
 
     def output() -> Array:
@@ -181,12 +204,15 @@ def gradcheck(
             return upstream  # d f / d output: f = Σ output · upstream
     else:
         assert loss is not None
-        y_arr = np.asarray(y)
+        loss_fn = _losses.get(loss)
+        if y is None:
+            raise GlassnetError("gradcheck of a Sequential needs targets y")
+        y_arr = _targets(loss_fn, y, output())
 
         def f() -> float:
-            return loss.forward(output(), y_arr)
+            return loss_fn.forward(output(), y_arr)
 
-        output_grad = loss.backward
+        output_grad = loss_fn.backward
 
     f()  # one evaluation, whose forward caches the backward pass reads
     analytic_input = net.backward(output_grad()).copy()

@@ -18,7 +18,7 @@ import numpy as np
 from . import initializers
 from ._typing import Array, Call
 from .errors import GlassnetError
-from .validation import as_generator, float_dtype, fraction, positive_int
+from .validation import as_generator, fits_in_memory, float_dtype, fraction, positive_int, size_of
 
 _ONES: dict[tuple[int, str], Array] = {}
 
@@ -178,7 +178,14 @@ class Dense(Layer):
         self.init = init
         dt = float_dtype(dtype)
         generator = as_generator(rng)
-        weight = initializers.get(init)((self.n_in, self.n_out), generator, dt)
+        # the weights and their gradient: refused before NumPy (or the system) runs out
+        nbytes = 2 * self.n_in * self.n_out * dt.itemsize
+        what = f"Dense({self.n_in}, {self.n_out}) in {dt}, its weights and their gradient,"
+        fits_in_memory(nbytes, what)
+        try:
+            weight = initializers.get(init)((self.n_in, self.n_out), generator, dt)
+        except MemoryError:
+            raise GlassnetError(f"{what} need {size_of(nbytes)}: out of memory") from None
         self.params["weight"] = np.ascontiguousarray(weight, dtype=dt)
         self.grads["weight"] = np.zeros_like(self.params["weight"])
         if self.bias:

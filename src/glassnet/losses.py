@@ -12,6 +12,7 @@ estimators, the CLI and the plots all ask the loss instead of guessing.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
@@ -32,6 +33,8 @@ class Loss:
     takes_labels: ClassVar[bool] = False
     #: an output at or above this decides its label "on": ½ for values read as probabilities
     threshold: ClassVar[float] = 0.5
+    #: (low, high) when the targets must lie in that range (checked at `fit` and `evaluate`)
+    target_range: ClassVar[tuple[float, float] | None] = None
     #: scratch arrays by (name, shape, dtype); None until `__init__` (or the first `_buffer`)
     _buffers: dict[tuple[str, tuple[int, ...], str], Array] | None = None
 
@@ -46,6 +49,18 @@ class Loss:
 
     def __call__(self, y_pred: Array, y_true: Array) -> float:
         return self.forward(y_pred, y_true)
+
+    def value(self, y_pred: Array, y_true: Array) -> float:
+        """The loss of `y_pred` against `y_true`, computed on scratch of its own.
+
+        `forward` is the training kernel: it leaves what `backward` needs in buffers the loss
+        reuses. This leaves the loss untouched (it runs a copy, with fresh buffers), so several
+        threads may call it at once, as `Sequential.evaluate` does; and it is quiet where the
+        value passes float64's range (inf).
+        """
+        scratch = copy.copy(self)  # a pickle's copy: settings kept, scratch left behind
+        with np.errstate(over="ignore", invalid="ignore"):
+            return scratch.forward(y_pred, y_true)
 
     # ------------------------------------------------------------ what the outputs mean
 
@@ -198,7 +213,30 @@ class MeanSquaredError(Loss):
         return g
 
 
-class BinaryCrossEntropy(Loss):
+class LogitsLoss(Loss):
+    """A loss on logits (the cross-entropies): `forward` is quiet at the float64 extremes.
+
+    Logits of opposite huge signs (±1e308) pass float64's range inside the loss (z − max(z),
+    Σ max(z, 0)): the results are the right 0 probabilities and an inf loss where the true one
+    is beyond float64, with no warning. The fit loop's plan runs the kernel `_forward` itself,
+    under fit's own NumPy error state (where an overflow while training is divergence).
+    """
+
+    def forward(self, y_pred: Array, y_true: Array) -> float:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._forward(y_pred, y_true)
+
+    def plan(
+        self, y_pred: Array, y_true: Array
+    ) -> tuple[Callable[[], float], Array, list[Callable[[], object]]]:
+        grad = self._buffer("g", y_pred)
+        return partial(self._forward, y_pred, y_true), grad, [partial(_relay, self.backward, grad)]
+
+    def _forward(self, y_pred: Array, y_true: Array) -> float:
+        raise NotImplementedError
+
+
+class BinaryCrossEntropy(LogitsLoss):
     """Binary cross-entropy on logits z, with the sigmoid fused in (PyTorch's BCEWithLogitsLoss).
 
     loss = mean over every element of  max(z, 0) − z·y + log(1 + e^(−|z|)),
@@ -207,12 +245,13 @@ class BinaryCrossEntropy(Loss):
 
     kind = "BinaryCrossEntropy"
     threshold = 0.0  # on logits: σ(z) ≥ ½ exactly when z ≥ 0
+    target_range = (0.0, 1.0)
 
     def probabilities(self, out: Array) -> Array:
         """σ(z) of the logits: P(label on), column by column."""
         return Sigmoid().forward(out)
 
-    def forward(self, y_pred: Array, y_true: Array) -> float:
+    def _forward(self, y_pred: Array, y_true: Array) -> float:
         z = y_pred
         t = self._buffer("t", z)
         np.abs(z, out=t)
@@ -235,7 +274,7 @@ class BinaryCrossEntropy(Loss):
         return g
 
 
-class CrossEntropy(Loss):
+class CrossEntropy(LogitsLoss):
     """Softmax cross-entropy on logits (PyTorch's CrossEntropyLoss), mean over samples.
 
     Targets are integer class labels of shape (n_samples,) or rows of shape
@@ -263,7 +302,7 @@ class CrossEntropy(Loss):
 
     _rows: Array | None = None  # 0, 1, …, n − 1 for the last batch size (see `_row_numbers`)
 
-    def forward(self, y_pred: Array, y_true: Array) -> float:
+    def _forward(self, y_pred: Array, y_true: Array) -> float:
         z = y_pred
         n = z.shape[0]
         p = self._buffer("p", z)

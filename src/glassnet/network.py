@@ -18,10 +18,21 @@ from . import io as _io
 from . import losses as _losses
 from . import training as _training
 from ._typing import Array
-from .errors import GlassnetError
+from .errors import DataError, GlassnetError
 from .initializers import Initializer
 from .layers import Dense, Dropout, Layer
-from .validation import as_generator, check_X, check_y, float_dtype
+from .validation import (
+    all_finite,
+    as_generator,
+    check_targets,
+    check_X,
+    check_y,
+    float_dtype,
+    fraction,
+    names,
+    positive_int,
+    positive_ints,
+)
 
 if TYPE_CHECKING:
     from .optimizers import Optimizer
@@ -55,6 +66,8 @@ class Sequential:
     """
 
     def __init__(self, layers: Iterable[Layer], *, dtype: Any = None) -> None:
+        if isinstance(layers, (str, bytes, Layer)) or not isinstance(layers, Iterable):
+            raise GlassnetError(f"Sequential takes a list of layers, got {layers!r}")
         self.layers: list[Layer] = list(layers)
         self.loss: _losses.Loss | None = None
         self.optimizer: Optimizer | None = None
@@ -71,9 +84,18 @@ class Sequential:
         if not self.layers:
             raise GlassnetError("Sequential needs at least one layer, got none")
         width: int | None = None
+        seen: dict[int, int] = {}
         for i, layer in enumerate(self.layers, start=1):
             if not isinstance(layer, Layer):
                 raise GlassnetError(f"layer {i} must be a glassnet Layer, got {layer!r}")
+            # one instance in two places would share its caches and gradients: backward would
+            # read the wrong input, and the optimizer update one array twice
+            first = seen.setdefault(id(layer), i)
+            if first != i:
+                raise GlassnetError(
+                    f"layer {i} is the same object as layer {first} ({layer!r}); each place "
+                    "in a Sequential needs its own layer instance"
+                )
             if isinstance(layer, Dense) and width is not None and layer.n_in != width:
                 raise GlassnetError(
                     f"layer {i}, {layer!r}, expects {layer.n_in} inputs, but the layers before "
@@ -193,11 +215,30 @@ class Sequential:
         With a logits loss (`CrossEntropy`, `BinaryCrossEntropy`) these are logits; see
         `predict_proba` for probabilities.
         """
+        batch_size = positive_int(batch_size, "batch_size")
         X = check_X(X, dtype=self.dtype, n_features=self.n_features_in)
-        return self.outputs(X, batch_size)
+        return self._finite_outputs(X, batch_size)
+
+    def _finite_outputs(self, X: Array, batch_size: int = 4096) -> Array:
+        """`outputs` for the public calls: quiet, and a DataError if they overflowed."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.outputs(X, batch_size)
+        if not all_finite(out):
+            row = int(np.argwhere(~np.isfinite(out))[0][0])
+            raise DataError(
+                f"the network's outputs overflowed to inf/NaN for row {row} of X "
+                f"(its largest magnitude is {float(np.abs(X[row]).max()):.3g}); "
+                "scale the inputs, or check the weights"
+            )
+        return out
 
     def outputs(self, X: Array, batch_size: int = 4096) -> Array:
-        """The raw outputs of an already checked `X`, `batch_size` rows at a time."""
+        """The raw outputs of an already checked `X`, `batch_size` rows at a time.
+
+        Fresh arrays, with no scratch shared between calls (`forward` with training=False):
+        several threads may call this, `predict`, `predict_proba` and `evaluate` on one model
+        at once. `fit` may not run alongside them.
+        """
         if len(X) <= batch_size:
             return self.forward(X)
         chunks = [self.forward(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
@@ -225,21 +266,27 @@ class Sequential:
         By default the metrics are accuracy after a cross-entropy loss, MSE and R² after
         `MeanSquaredError`, and accuracy after `SumSquaredError` (the tutorial's classifier).
         """
-        from .metrics import compute
+        from .metrics import get as get_metric
 
         loss_fn = _losses.get(loss) if loss is not None else self.loss
         if metrics is None:
             regression = isinstance(loss_fn, _losses.MeanSquaredError)
             metrics = ("mse", "r2") if regression else ("accuracy",)
+        metrics = names(metrics, "metrics")
         X = check_X(X, dtype=self.dtype, n_features=self.n_features_in)
         labels = loss_fn is not None and loss_fn.takes_labels
         y = check_y(y, n_samples=len(X), n_outputs=self.n_outputs, dtype=self.dtype, labels=labels)
-        out = self.outputs(X)
-        result: dict[str, float] = {}
         if loss_fn is not None:
-            result["loss"] = loss_fn.forward(out, y)
-        for name in metrics:
-            result[name] = compute(name, y, out, loss_fn)
+            check_targets(y, loss_fn)
+        metric_fns = [get_metric(name, loss_fn) for name in metrics]  # names checked first
+        out = self._finite_outputs(X)
+        result: dict[str, float] = {}
+        with np.errstate(over="ignore", invalid="ignore"):  # a loss beyond float64 is inf
+            if loss_fn is not None:
+                result["loss"] = loss_fn.value(out, y)  # fresh scratch: safe across threads
+            for metric in metric_fns:
+                metric.update(y, out)
+                result[metric.name] = metric.result()
         return result
 
     def save(self, path: str | PathLike[str], *, include_optimizer: bool = True) -> None:
@@ -328,6 +375,8 @@ def mlp(
     ['Dense', 'Tanh', 'Dense', 'Tanh', 'Dense']
     """
     generator = as_generator(rng)
+    hidden = positive_ints(hidden, "hidden")
+    dropout = fraction(dropout, "dropout")
     if init is None:
         init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
     make_activation = activation if callable(activation) else partial(_activations.get, activation)

@@ -9,6 +9,7 @@ network and the optimizer share the same arrays.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from functools import partial
 from typing import Any, ClassVar
@@ -17,7 +18,7 @@ import numpy as np
 
 from ._typing import Array, Call
 from .errors import GlassnetError
-from .validation import fraction, non_negative, positive_float
+from .validation import fraction, non_negative, positive_float, positive_int
 
 # ---------------------------------------------------------------- learning-rate schedules
 
@@ -52,11 +53,11 @@ class StepDecay(Schedule):
 
     def __init__(self, learning_rate: float, *, step_size: int = 10, gamma: float = 0.5) -> None:
         super().__init__(learning_rate)
-        self.step_size = int(positive_float(step_size, "step_size"))
+        self.step_size = positive_int(step_size, "step_size")
         self.gamma = positive_float(gamma, "gamma")
 
     def __call__(self, epoch: int) -> float:
-        return self.learning_rate * self.gamma ** (epoch // self.step_size)
+        return _scaled(self.learning_rate, self.gamma, epoch // self.step_size)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "step_size": self.step_size, "gamma": self.gamma}
@@ -72,7 +73,7 @@ class ExponentialDecay(Schedule):
         self.gamma = positive_float(gamma, "gamma")
 
     def __call__(self, epoch: int) -> float:
-        return self.learning_rate * self.gamma**epoch
+        return _scaled(self.learning_rate, self.gamma, epoch)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "gamma": self.gamma}
@@ -88,10 +89,24 @@ class InverseScaling(Schedule):
         self.power = positive_float(power, "power")
 
     def __call__(self, epoch: int) -> float:
-        return self.learning_rate / (epoch + 1) ** self.power
+        try:
+            return self.learning_rate / (epoch + 1) ** self.power
+        except OverflowError:  # (epoch + 1)^power beyond float64: the rate is 0 by then
+            return 0.0
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "power": self.power}
+
+
+def _scaled(rate: float, gamma: float, k: int) -> float:
+    """rate · gammaᵏ, or a GlassnetError when gammaᵏ passes float64's range."""
+    try:
+        return rate * gamma**k
+    except OverflowError:
+        raise GlassnetError(
+            f"the learning rate {rate:g} · {gamma:g}^{k} passes float64's range; "
+            "use a gamma below 1 or fewer epochs"
+        ) from None
 
 
 SCHEDULES: dict[str, type[Schedule]] = {
@@ -152,6 +167,8 @@ class Optimizer:
     whole_model: bool = True
     #: the arrays the rule runs on (built at the first step; never pickled)
     _units: list[_Unit] | None = None
+    #: the parameter arrays `_units` were built for (weak references; never pickled)
+    _owner: list[weakref.ref[Array]] | None = None
 
     def __init__(
         self,
@@ -211,6 +228,25 @@ class Optimizer:
                 g = np.add(np.multiply(p, decay, out=unit.decayed), g, out=unit.decayed)
             p -= self.direction(g, unit.state, unit.out)
 
+    def bind(self, params: Sequence[Array]) -> None:
+        """Make `params` (one model's parameter arrays) the ones this optimizer updates.
+
+        Called by `fit` before training. An optimizer whose rule keeps state per parameter
+        (momentum, Adam's moments) belongs to the arrays it has updated: another model's are
+        refused, since that state would move them. One with no state (plain SGD) is rebound.
+        """
+        owner = self._owner
+        if owner is None or (len(owner) == len(params) and
+                             all(ref() is p for ref, p in zip(owner, params))):  # fmt: skip
+            return
+        if self.slots and any(self.state.get(name) for name in self.slots):
+            raise GlassnetError(
+                f"this {type(self).__name__} holds state ({', '.join(self.slots)}) for another "
+                "model's parameters; give each model its own optimizer (a new one, or "
+                "copy.deepcopy of this one before either model trains)"
+            )
+        self._units, self._owner = None, None
+
     def plan_step(self, params: Sequence[Array], grads: Sequence[Array]) -> list[Call]:
         """The update as pre-bound calls, for the fit loop's compiled step (`Step.program`)."""
         return [partial(self.step, params, grads)]
@@ -240,6 +276,7 @@ class Optimizer:
                 _Unit(None, tuple(state[name][i] for name in self.slots), *_two_like(p))
                 for i, p in enumerate(params)
             ]
+        self._owner = [weakref.ref(p) for p in params]
         return self._units
 
     def get_config(self) -> dict[str, Any]:
@@ -268,6 +305,7 @@ class Optimizer:
         # the working arrays are rebuilt at the next step: a pickle holds configuration and state
         state = dict(self.__dict__)
         state.pop("_units", None)
+        state.pop("_owner", None)
         state["state"] = {k: [a.copy() for a in v] for k, v in self.state.items()}
         return state
 

@@ -28,7 +28,17 @@ from .compiled import Step, run_blocks, run_one
 from .errors import GlassnetError, TrainingDivergedError
 from .layers import Dropout
 from .plans import glassnets_own
-from .validation import all_finite, check_X, check_y, positive_int
+from .validation import (
+    all_finite,
+    check_targets,
+    check_X,
+    check_y,
+    is_integer,
+    names,
+    number_in,
+    positive_int,
+    seed_of,
+)
 
 __all__ = ["Callback", "EarlyStopping", "History", "fit"]
 
@@ -46,8 +56,6 @@ def _split(
     X: Array, y: Array, fraction: float, rng: np.random.Generator
 ) -> tuple[Array, Array, Array, Array]:
     """A random `fraction` of the samples held out for validation."""
-    if not 0.0 < fraction < 1.0:
-        raise GlassnetError(f"validation_split must be in [0, 1), got {fraction!r}")
     n_val = math.ceil(len(X) * fraction)
     if n_val >= len(X):
         raise GlassnetError(
@@ -96,8 +104,15 @@ def _data(
 ) -> _Data:
     """Check (X, y) and the validation data; seed shuffling, the split and every Dropout."""
     dtype, labels = model.dtype, loss.takes_labels
+    seed = seed_of(seed)
+    split = number_in(validation_split, "validation_split", 0.0, 1.0)
+    if split and validation_data is not None:
+        raise GlassnetError(
+            f"pass validation_split={validation_split!r} or validation_data, not both"
+        )
     X = check_X(X, dtype=dtype, n_features=model.n_features_in)
     y = check_y(y, n_samples=len(X), n_outputs=model.n_outputs, dtype=dtype, labels=labels)
+    check_targets(y, loss)
 
     seeds = np.random.SeedSequence(seed if not isinstance(seed, np.random.Generator) else None)
     if isinstance(seed, np.random.Generator):
@@ -115,45 +130,90 @@ def _data(
                         name="X_val")  # fmt: skip
         y_val = check_y(validation_data[1], n_samples=len(X_val), n_outputs=model.n_outputs,
                         dtype=dtype, labels=labels, name="y_val")  # fmt: skip
+        check_targets(y_val, loss, "y_val")
         return _Data(X, y, X_val, y_val, rng)
-    if validation_split:
-        return _Data(*_split(X, y, float(validation_split), rng), rng)
+    if split:
+        return _Data(*_split(X, y, split, rng), rng)
     return _Data(X, y, None, None, rng)
 
 
 def _stopper(early_stopping: EarlyStopping | int | None) -> EarlyStopping | None:
     """`early_stopping` as an `EarlyStopping` (an int is its patience), checked."""
-    if early_stopping is None:
-        return None
-    if isinstance(early_stopping, int):
-        early_stopping = EarlyStopping(patience=early_stopping)
-    early_stopping.check()
-    return early_stopping
+    if early_stopping is None or isinstance(early_stopping, EarlyStopping):
+        return early_stopping
+    if is_integer(early_stopping):
+        return EarlyStopping(patience=positive_int(early_stopping, "early_stopping patience"))
+    raise GlassnetError(
+        "early_stopping must be an EarlyStopping or its patience (a positive integer), "
+        f"got {early_stopping!r}"
+    )
+
+
+def _hooks(stopper: EarlyStopping | None, callbacks: Any) -> list[Callback]:
+    """The callbacks fit tells, the stopper first; a GlassnetError for anything else."""
+    if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, (list, tuple)):
+        raise GlassnetError(f"callbacks must be a list of Callback objects, got {callbacks!r}")
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback):
+            raise GlassnetError(
+                f"callbacks[{i}] must be a glassnet Callback (a subclass overriding its hooks), "
+                f"got {cb!r}"
+            )
+    return [stopper, *callbacks] if stopper is not None else list(callbacks)
+
+
+def _logged(metrics: Sequence[str], validation: bool) -> list[str]:
+    """The names each epoch's logs will hold (what callbacks can monitor)."""
+    names = ["loss", *metrics]
+    return [*names, *(["val_" + n for n in names] if validation else []), "learning_rate", "time"]
 
 
 class _Guard:
     """Watches for divergence: on it, puts back the weights and optimizer state fit started
     from, and makes the error that says so."""
 
+    #: an epoch loss above this many times the first epoch's is divergence (caught long before
+    #: it overflows; relative, so a sum-squared error that is large on big data is no alarm)
+    GROWTH = 1e6
+    #: ... and above this: from a nearly perfect fit (a warm start at a loss of 1e-12, say), a
+    #: millionfold is still a small loss, not a run that is blowing up
+    FLOOR = 1.0
+
     def __init__(self, model: Network, optimizer: _optimizers.Optimizer) -> None:
         self.model, self.optimizer = model, optimizer
         self.params = model.parameters()
         self.weights, self.state = model.get_weights(), optimizer.state_dict()
+        self.first = math.nan  # the first epoch's loss
+        self.limit = math.inf  # GROWTH × that (at least FLOOR), once it is known and positive
 
     def check(self, epoch: int, total: float, weights_too: bool = True) -> None:
-        """Raise when the epoch's loss (or, with `weights_too`, a weight) is not finite."""
+        """Raise when the epoch's loss (or, with `weights_too`, a weight) is not finite, or
+        the loss has grown more than `GROWTH`-fold over the first epoch's."""
         if not (math.isfinite(total) and (not weights_too or _all_finite(self.params))):
             raise self.diverged(epoch, _what_diverged(total, self.params))
+        if total > self.limit:
+            raise self.diverged(
+                epoch,
+                f"the loss grew from {self.first:.4g} (epoch 1) to {total:.4g}, more than "
+                f"{self.GROWTH:.0e}-fold",
+            )
+        if epoch == 0:
+            self.first = total
+            self.limit = max(self.GROWTH * total, self.FLOOR) if total > 0 else math.inf
 
     def diverged(self, epoch: int, what: str, found_after: bool = False) -> TrainingDivergedError:
+        reached = self.optimizer.learning_rate  # where a schedule had taken it (before restoring)
         for p, w in zip(self.params, self.weights):  # as fit found them, finite or not
             np.copyto(p, w)
         self.optimizer.load_state_dict(self.state)  # no inf/NaN momenta left for the next fit
         when = f"by epoch {epoch + 1}" if found_after else f"at epoch {epoch + 1}"
+        schedule = self.optimizer.schedule  # the rate the user set, not where a schedule is
+        rate = f"it was {schedule.learning_rate:g}"
+        if reached != schedule.learning_rate:
+            rate += f", scheduled to {reached:g} by then"
         return TrainingDivergedError(
             f"training diverged {when}: {what}; the weights "
-            f"were restored to where fit started. Try a smaller learning rate "
-            f"(it was {self.optimizer.learning_rate:g})"
+            f"were restored to where fit started. Try a smaller learning rate ({rate})"
         )
 
 
@@ -212,14 +272,24 @@ def fit(
     """
     loss_fn, opt = _components(model, loss, optimizer)
     epochs = positive_int(epochs, "epochs")
-    data = _data(model, X, y, loss_fn, validation_data, validation_split, seed)
-    n = len(data.X)
-    batch_size = min(positive_int(n if batch_size is None else batch_size, "batch_size"), n)
+    if batch_size is not None:
+        batch_size = positive_int(batch_size, "batch_size")
     stopper = _stopper(early_stopping)
+    hooks = _hooks(stopper, callbacks)
+    metrics = names(metrics, "metrics")
     train_metrics = [_metrics.get(name, loss_fn) for name in metrics]
+    data = _data(model, X, y, loss_fn, validation_data, validation_split, seed)
+    logged = _logged(metrics, data.X_val is not None)
+    for cb in hooks:  # before any weight moves: a stopper watching what is never logged
+        if isinstance(cb, EarlyStopping):
+            cb.check(logged)
+    opt.bind(model.parameters())  # an optimizer with state belongs to one model
+    if glassnets_own(opt.schedule):  # a rate that passes float64 by the end: said now
+        opt.schedule(opt.epoch + epochs - 1)
+    n = len(data.X)
+    batch_size = n if batch_size is None else min(batch_size, n)
 
     model.loss, model.optimizer = loss_fn, opt
-    hooks = [stopper, *callbacks] if stopper is not None else list(callbacks)
     history = History()
     guard = _Guard(model, opt)
     for cb in hooks:

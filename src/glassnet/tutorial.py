@@ -31,7 +31,7 @@ from .layers import Dense
 from .losses import SumSquaredError
 from .network import Sequential
 from .optimizers import SGD
-from .validation import is_integer
+from .validation import LEGACY_SEEDS, seed_of
 
 #: the tutorial's four training examples: the output is the first input
 TRAINING_INPUTS = np.array([[0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 1]], dtype=np.float64)
@@ -72,8 +72,9 @@ class NeuralNetwork:
     """
 
     def __init__(self, seed: int = 1) -> None:
-        if not is_integer(seed) or seed < 0:
-            raise GlassnetError(f"seed must be a non-negative integer, got {seed!r}")
+        seed = seed_of(seed, generator=False, below=LEGACY_SEEDS)  # legacy RandomState's range
+        if seed is None:
+            raise GlassnetError("seed must be a non-negative integer below 2**32, got None")
         self.neuron = Dense(3, 1, bias=False, init="zeros")
         self.model = Sequential([self.neuron, Sigmoid()])
         self.neuron.params["weight"][...] = starting_weights(int(seed))

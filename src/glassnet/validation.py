@@ -9,6 +9,7 @@ these checks (`Sequential.fit`, `predict`, `evaluate`, the estimators, the CLI).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -104,30 +105,108 @@ def one_of(value: Any, name: str, choices: Iterable[str]) -> str:
     return value
 
 
+def names(value: Any, name: str) -> list[str]:
+    """`value` as a list of names, or a GlassnetError unless it is a list or tuple of strings."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise GlassnetError(f"{name} must be a list of names, e.g. ['accuracy'], got {value!r}")
+    return list(value)
+
+
+def positive_ints(value: Any, name: str) -> list[int]:
+    """`value` as a list of ints, or a GlassnetError unless it is a sequence of integers ≥ 1."""
+    if not isinstance(value, (list, tuple, range)) and not (
+        isinstance(value, np.ndarray) and value.ndim == 1
+    ):
+        raise GlassnetError(f"{name} must be a list of layer sizes, e.g. [16, 8], got {value!r}")
+    return [positive_int(v, f"each of {name}") for v in value]
+
+
 def float_dtype(dtype: Any, *, spelled: str = "float32 or float64") -> np.dtype:
     """`dtype` as a NumPy dtype, or a GlassnetError unless it is float32 or float64.
 
     `spelled` is how the message names the two (the estimators quote them, as strings).
     """
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
+    # every failure raises here: a None standing for "not a dtype" would pass a `not in` test,
+    # since NumPy 2 compares ``np.dtype("float64") == None`` as True
+    try:  # a name, a type or a dtype (NumPy also reads a dtype off any scalar: not here)
+        dt = np.dtype(dtype) if isinstance(dtype, (str, type, np.dtype)) else None
+    except (TypeError, ValueError):
         dt = None
-    if dt not in _FLOAT_DTYPES:
+    if dt is None or not any(dt is ok or dt == ok for ok in _FLOAT_DTYPES):
         raise GlassnetError(f"dtype must be {spelled}, got {dtype!r}")
     return dt
+
+
+#: the largest seed NumPy's legacy `RandomState` takes (the tutorial's starting weights)
+LEGACY_SEEDS = 2**32
+
+
+def seed_of(
+    value: Any, name: str = "seed", *, generator: bool = True, below: int | None = None
+) -> Any:
+    """`value` if it is a seed: None, an integer ≥ 0 (< `below` when given) or, with
+    `generator`, a numpy Generator; else a GlassnetError naming `name`."""
+    if value is None or (generator and isinstance(value, np.random.Generator)):
+        return value
+    if is_integer(value) and value >= 0 and (below is None or value < below):
+        return int(value)
+    expected = "a non-negative integer" + (f" below 2**{below.bit_length() - 1}" if below else "")
+    also = ", None or a numpy Generator" if generator else " or None"
+    raise GlassnetError(f"{name} must be a seed: {expected}{also}; got {value!r}")
+
+
+def size_of(nbytes: float) -> str:
+    """A byte count the way people read it: ``7.28 TiB``."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if nbytes < 1024 or unit == "TiB":
+            return f"{nbytes:.3g} {unit}" if unit != "bytes" else f"{int(nbytes)} bytes"
+        nbytes /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def physical_memory() -> int | None:
+    """This machine's RAM in bytes, where the system says (None elsewhere)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def fits_in_memory(nbytes: int, what: str) -> None:
+    """A GlassnetError, before anything is allocated, when `what` needs more than the RAM."""
+    ram = physical_memory()
+    if ram is not None and nbytes > ram:
+        raise GlassnetError(
+            f"{what} would need {size_of(nbytes)} of memory, more than this machine's "
+            f"{size_of(ram)}: out of memory"
+        )
 
 
 def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     """A seed (or None) as a new Generator; a Generator passes through untouched."""
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or is_integer(rng):
-        return np.random.default_rng(rng)
-    raise GlassnetError(f"expected a seed (int), None or a numpy Generator, got {rng!r}")
+    return np.random.default_rng(seed_of(rng, "rng"))
 
 
 # ---------------------------------------------------------------- data
+
+
+def check_targets(y: Array, loss: Any, name: str = "y") -> None:
+    """A DataError unless the checked targets `y` lie in `loss.target_range` (when it has one):
+    a binary cross-entropy reads its targets as probabilities, so they are in [0, 1]."""
+    bounds = getattr(loss, "target_range", None)
+    if bounds is None or y.dtype.kind != "f":
+        return
+    low, high = bounds
+    outside = (y < low) | (y > high)
+    if outside.any():
+        pos = tuple(int(i) for i in np.argwhere(outside)[0])
+        where = f"row {pos[0]}" + (f", column {pos[1]}" if len(pos) > 1 else "")
+        raise DataError(
+            f"{name} holds {y[pos].item()!r} at {where}, but {type(loss).__name__} reads targets "
+            f"as probabilities in [{low:g}, {high:g}]"
+        )
 
 
 def _describe(value: Any) -> str:
@@ -159,6 +238,11 @@ def as_numeric(value: Any, name: str) -> Array:
     """`value` as a real-valued NumPy array, or a DataError naming what it was."""
     if value is None:
         raise DataError(f"{name} is None; expected an array of numbers")
+    if isinstance(value, np.ma.MaskedArray):  # its mask would be dropped without a word
+        raise DataError(
+            f"{name} is a masked array, which glassnet does not read; drop or fill the masked "
+            f"values first (e.g. {name}.filled(...) or {name}.compressed())"
+        )
     try:
         a = np.asarray(value)
     except ValueError as exc:  # ragged nested lists
@@ -187,10 +271,25 @@ def check_X(X: Any, *, dtype: np.dtype, n_features: int | None = None, name: str
         raise DataError(
             f"{name} has {a.shape[1]} features per sample, but the network expects {n_features}"
         )
-    a = np.ascontiguousarray(a, dtype=dtype)
-    if not all_finite(a):
-        raise DataError(f"{name} contains {_first_bad(a)}; expected finite numbers")
-    return a
+    return as_finite(a, dtype, name)
+
+
+def as_finite(a: Array, dtype: np.dtype, name: str) -> Array:
+    """`a` as a C-contiguous array of `dtype`, or a DataError naming its first NaN or infinity —
+    or the first value beyond what `dtype` holds (1e300 into float32), found after a quiet cast."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = np.ascontiguousarray(a, dtype=dtype)
+    if all_finite(cast):
+        return cast
+    pos = tuple(int(i) for i in np.argwhere(~np.isfinite(cast))[0])
+    if cast is not a and np.isfinite(a[pos]):
+        where = f"row {pos[0]}" + (f", column {pos[1]}" if len(pos) > 1 else "")
+        limit = float(np.finfo(dtype).max)
+        raise DataError(
+            f"{name} holds {a[pos].item()!r} at {where}, beyond the range of {dtype} "
+            f"(±{limit:.3g}), the network's dtype; scale {name} or use a float64 network"
+        )
+    raise DataError(f"{name} contains {_first_bad(cast)}; expected finite numbers")
 
 
 def check_y(
@@ -242,7 +341,4 @@ def check_y(
         a = a.reshape(-1, 1)
     if a.shape[1] != n_outputs:
         raise DataError(f"{name} has {a.shape[1]} columns, but the network has {n_outputs} outputs")
-    a = np.ascontiguousarray(a, dtype=dtype)
-    if not all_finite(a):
-        raise DataError(f"{name} contains {_first_bad(a)}; expected finite numbers")
-    return a
+    return as_finite(a, dtype, name)
