@@ -416,8 +416,7 @@ def neural_network_seed_2_to_the_32(tmp: Path) -> None:
 
 @case("construct")
 def early_stopping_min_delta_nan(tmp: Path) -> None:
-    stopper = gn.EarlyStopping(min_delta=float("nan"))
-    refuses(lambda: _fit(early_stopping=stopper))
+    refuses(lambda: _fit(early_stopping=gn.EarlyStopping(min_delta=float("nan"))))
 
 
 # ---------------------------------------------------------------- fit and predict arguments
@@ -584,16 +583,20 @@ def predict_proba_at_huge_logits(tmp: Path) -> None:
 
 @case("predict")
 def cross_entropy_at_huge_logits(tmp: Path) -> None:
-    value = gn.CrossEntropy().forward(np.array([[1e308, -1e308]]), np.array([1]))
-    if not np.isfinite(value):
-        raise Wrong(f"loss {value}")
+    # the label's logit is the largest: the true loss is 0; the other label's is beyond float64
+    loss = gn.CrossEntropy()
+    right = loss.forward(np.array([[1e308, -1e308]]), np.array([0]))
+    beyond = loss.forward(np.array([[1e308, -1e308]]), np.array([1]))
+    if right != 0.0 or beyond != np.inf:
+        raise Wrong(f"losses {right}, {beyond}; expected 0 and inf (2e308 is beyond float64)")
 
 
 @case("predict")
 def bce_at_huge_logits(tmp: Path) -> None:
+    # two terms of 1e308 each: their mean, 1e308, is a float64 even though their sum is not
     value = gn.BinaryCrossEntropy().forward(np.array([[1e308], [-1e308]]), np.array([[0.0], [1.0]]))
-    if not np.isfinite(value):
-        raise Wrong(f"loss {value}")
+    if not np.isclose(value, 1e308, rtol=1e-12):
+        raise Wrong(f"loss {value}, expected 1e308")
 
 
 @case("predict")

@@ -285,3 +285,16 @@ def test_no_warning_leaks_from_the_checks():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg = NeuralNetRegressor((4,), max_iter=2, random_state=0).fit(X, Y["regressor"] * 1e200)
         reg.predict(X * 1e300)
+
+
+def test_float32_targets_near_the_end_of_the_float32_range_are_quiet() -> None:
+    # scikit-learn's finiteness check sums y first: 3e38 + 3e38 overflows float32 with a warning
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = np.linspace(-3e38, 3e38, 40).astype(np.float32)
+    reg = NeuralNetRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        reg.fit(X, y)
+    assert np.all(np.isfinite(reg.predict(X)))

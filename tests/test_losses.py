@@ -193,3 +193,13 @@ def test_binary_cross_entropy_is_quiet_when_its_sums_pass_float64() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert gn.BinaryCrossEntropy().forward(z, np.zeros_like(z)) == np.inf
+
+
+def test_the_cross_entropies_mean_is_finite_where_only_its_sum_is_not() -> None:
+    # two terms of 1e308: their mean is a float64 though their sum is not
+    bce = gn.BinaryCrossEntropy().forward(np.array([[1e308], [-1e308]]), np.array([[0.0], [1.0]]))
+    assert bce == pytest.approx(1e308, rel=1e-12)
+    beyond = gn.CrossEntropy().forward(np.array([[-1e308, 1e308]]), np.array([0]))
+    assert beyond == np.inf  # the true loss, 2e308, is beyond float64
+    ok = gn.CrossEntropy().forward(np.array([[1e308, -1e308]]), np.array([0]))
+    assert ok == 0.0

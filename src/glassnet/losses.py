@@ -264,8 +264,12 @@ class BinaryCrossEntropy(LogitsLoss):
         np.multiply(p, t, out=p, where=z < 0)
         self._p, self._y = p, y_true
         np.log1p(t, out=t)
-        total = float(t.sum()) + float(np.maximum(z, 0.0).sum()) - float(np.vdot(z, y_true))
-        return total / z.size
+        # each sum divided by n before they meet: at logits near ±1e308 the mean is finite even
+        # where the sum of its terms is not
+        n = z.size
+        return (
+            float(t.sum()) / n + float(np.maximum(z, 0.0).sum()) / n - float(np.vdot(z, y_true)) / n
+        )
 
     def backward(self) -> Array:
         g = self._buffer("g", self._p)
@@ -312,7 +316,7 @@ class CrossEntropy(LogitsLoss):
         sums = p.sum(axis=1)
         p /= sums[:, None]
         self._p, self._y = p, y_true
-        return float(np.log(sums).sum() - shifted_true) / n
+        return float(np.log(sums).sum()) / n - shifted_true / n  # (each / n: see BCE)
 
     def backward(self) -> Array:
         p, y = self._p, self._y

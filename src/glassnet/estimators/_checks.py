@@ -200,7 +200,9 @@ def check_X_y(
 ) -> tuple[Array, Array]:
     """Training data: X as for `check_X`, y as for `check_targets`."""
     y = check_targets(estimator, X, y, numeric=numeric)
-    with translated("X"):
+    # scikit-learn's finiteness check sums y first: targets near the float range's ends overflow
+    # that sum (to inf − inf) with a warning before the check looks element by element
+    with translated("X"), np.errstate(over="ignore", invalid="ignore"):
         X, y = validate_data(
             estimator, X, y, reset=reset, dtype=dtype, multi_output=True,
             y_numeric=numeric, ensure_all_finite=False,
