@@ -340,6 +340,10 @@ def _lean_loop(step: Step, data: _Data, epochs: int, guard: _Guard, history: His
     if not scheduled:
         opt.set_epoch(opt.epoch)
     epoch = 0
+    # The guard is asked only when the loss is not below `limit`: every epoch when the weights
+    # must be scanned, else at epoch 1 (where it learns the loss to measure growth against) and
+    # whenever the loss is NaN, inf or past that growth — one comparison per epoch otherwise.
+    limit = -math.inf
     try:
         with np.errstate(over="raise", invalid="raise") if trusted else nullcontext():
             start = clock()
@@ -355,7 +359,10 @@ def _lean_loop(step: Step, data: _Data, epochs: int, guard: _Guard, history: His
                     for call in after:
                         call()
                 opt.epoch += 1
-                guard.check(epoch, total, weights_too=not trusted)
+                if not total < limit:
+                    guard.check(epoch, total, weights_too=not trusted)
+                    if trusted:
+                        limit = guard.limit
                 losses.append(total)
                 rates.append(opt.learning_rate)
                 end = clock()
