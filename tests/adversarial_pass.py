@@ -733,6 +733,51 @@ def predict_proba_from_eight_threads(tmp: Path) -> None:
     _eight_threads(lambda b: net.predict_proba(b[0]), np.array_equal)
 
 
+# ---------------------------------------------------------------- the second pass: neighbours
+
+
+@case("neighbours")
+def momentum_turned_off_after_training_then_saved(tmp: Path) -> None:
+    def edit(m: gn.Sequential) -> None:
+        X, y = _xy()
+        m.fit(X, y, optimizer=gn.SGD(0.1, momentum=0.9), epochs=1)
+        assert m.optimizer is not None
+        m.optimizer.momentum = 0.0
+
+    _save_keeps_old(tmp, edit)
+
+
+@case("neighbours")
+def nesterov_turned_on_after_construction_then_saved(tmp: Path) -> None:
+    def edit(m: gn.Sequential) -> None:
+        m.optimizer = gn.SGD(0.1)
+        m.optimizer.nesterov = True
+
+    _save_keeps_old(tmp, edit)
+
+
+@case("neighbours")
+def momentum_set_to_text(tmp: Path) -> None:
+    refuses(lambda: setattr(gn.SGD(0.1), "momentum", "0.9"))
+
+
+@case("neighbours")
+def learning_rate_ten_to_the_400(tmp: Path) -> None:
+    refuses(lambda: gn.SGD(10**400))
+
+
+@case("neighbours")
+def validation_split_ten_to_the_400(tmp: Path) -> None:
+    X, y = _xy()
+    refuses(lambda: _net().fit(X, y, loss="cross_entropy", optimizer="sgd",
+                               validation_split=10**400))  # fmt: skip
+
+
+@case("neighbours")
+def early_stopping_min_delta_ten_to_the_400(tmp: Path) -> None:
+    refuses(lambda: gn.EarlyStopping(min_delta=10**400))
+
+
 # ---------------------------------------------------------------- the estimators
 
 

@@ -541,3 +541,32 @@ def test_an_unedited_estimator_file_still_loads(estimators: dict[str, Path], whi
 
     cls = NeuralNetRegressor if which == "regressor" else NeuralNetClassifier
     assert cls.load(estimators[which]).network_ is not None
+
+
+def test_a_model_whose_momentum_was_turned_off_saves_a_file_that_loads(tmp_path: Path) -> None:
+    X = np.linspace(-1, 1, 24).reshape(8, 3)
+    model = gn.Sequential([gn.Dense(3, 2, rng=0)])
+    model.fit(X, np.arange(8) % 2, loss="cross_entropy", optimizer=gn.SGD(0.1, momentum=0.9))
+    assert model.optimizer is not None
+    model.optimizer.momentum = 0.0
+    model.save(tmp_path / "m.npz")
+    loaded = gn.load(tmp_path / "m.npz")
+    assert loaded.optimizer is not None and loaded.optimizer.momentum == 0.0
+
+
+@pytest.mark.parametrize(
+    ("opt", "setting", "value"),
+    [(gn.SGD(0.1), "nesterov", True), (gn.Adam(0.1), "beta_1", 1.0), (gn.RMSprop(), "rho", 2.0)],
+)
+def test_save_refuses_an_optimizer_whose_settings_were_changed_past_loading(
+    tmp_path: Path, saved: Path, opt: gn.Optimizer, setting: str, value: object
+) -> None:
+    target = tmp_path / "m.npz"
+    target.write_bytes(saved.read_bytes())
+    model = gn.load(target)
+    setattr(opt, setting, value)
+    model.optimizer = opt
+    with pytest.raises(GlassnetError, match="could not be rebuilt from its settings"):
+        model.save(target)
+    assert target.read_bytes() == saved.read_bytes()
+    gn.load(target)

@@ -107,6 +107,13 @@ def save(model: Network, path: str | PathLike[str], *, include_optimizer: bool =
     optimizer = None
     if include_optimizer and model.optimizer is not None:
         opt = model.optimizer
+        try:  # settings changed after construction (nesterov without momentum, a beta of 1)
+            _optimizers.from_config(opt.kind, opt.get_config())
+        except (GlassnetError, TypeError, ValueError, KeyError) as exc:
+            raise GlassnetError(
+                f"cannot save: the optimizer {opt!r} could not be rebuilt from its settings "
+                f"({exc}); save with include_optimizer=False to keep the weights alone"
+            ) from None
         state = opt.state_dict()
         slots = {}
         for slot, values in state["slots"].items():
