@@ -778,6 +778,69 @@ def early_stopping_min_delta_ten_to_the_400(tmp: Path) -> None:
     refuses(lambda: gn.EarlyStopping(min_delta=10**400))
 
 
+def _loads_and_saves_again(tmp: Path, path: Path) -> None:
+    """A model file `load` reads can be written again by `save` (or load refuses it)."""
+    try:
+        back = gn.load(path)
+    except gn.GlassnetError as exc:
+        _one_line(exc)
+        return
+    try:
+        back.save(tmp / "again.npz")
+    except gn.GlassnetError:
+        raise Wrong("load read a file whose model save then refuses") from None
+
+
+@case("neighbours")
+def metadata_nan_written_by_hand(tmp: Path) -> None:
+    _, path = _trained(tmp)
+    _rewrite(path, lambda manifest, members: manifest["metadata"].update(x=float("nan")))
+    _loads_and_saves_again(tmp, path)
+
+
+@case("neighbours")
+def metadata_nested_150_deep(tmp: Path) -> None:
+    _, path = _trained(tmp)
+    deep: Any = 1
+    for _ in range(150):
+        deep = [deep]
+    _rewrite(path, lambda manifest, members: manifest["metadata"].update(x=deep))
+    _loads_and_saves_again(tmp, path)
+
+
+@case("neighbours")
+def extras_name_that_is_a_number(tmp: Path) -> None:
+    _, path = _trained(tmp)
+
+    def edit(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        manifest["extras"] = [5]
+        manifest["arrays"]["extra.5"] = {}
+        members["extra.5.npy"] = _npy(np.ones(2))
+
+    _rewrite(path, edit)
+    _loads_and_saves_again(tmp, path)
+
+
+@case("neighbours")
+def a_member_twice_in_the_archive(tmp: Path) -> None:
+    _, path = _trained(tmp)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as zf:
+        warnings.simplefilter("ignore")
+        zf.writestr("manifest.json", b'{"format": "glassnet-model"}')
+        for name, blob in members.items():
+            zf.writestr(name, blob)
+    refuses(lambda: gn.load(path))
+
+
+@case("neighbours")
+def an_optimizer_kind_5000_characters_long(tmp: Path) -> None:
+    _, path = _trained(tmp)
+    _rewrite(path, lambda manifest, members: manifest["optimizer"].update(kind="x" * 5000))
+    refuses(lambda: gn.load(path))
+
+
 # ---------------------------------------------------------------- the estimators
 
 

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -570,3 +571,57 @@ def test_save_refuses_an_optimizer_whose_settings_were_changed_past_loading(
         model.save(target)
     assert target.read_bytes() == saved.read_bytes()
     gn.load(target)
+
+
+def _deep(levels: int) -> Any:
+    value: Any = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("spoil", "phrase"),
+    [
+        (lambda m: m["metadata"].update(n=math.nan), "holds nan"),
+        (lambda m: m["metadata"].update(n=math.inf), "holds inf"),
+        (lambda m: m["metadata"].update(n=_deep(150)), "nested more than 100 levels"),
+        (lambda m: m.update(extras=[5]), "extras name 5 is not a string"),
+        (lambda m: m.update(extras=[None]), "extras name None is not a string"),
+    ],
+)
+def test_load_refuses_what_save_could_not_write_again(
+    tmp_path: Path, saved: Path, spoil: Callable[[dict[str, Any]], None], phrase: str
+) -> None:
+    def edit(m: dict[str, Any]) -> str:
+        spoil(m)
+        for name in m["extras"]:  # an array for each extras name, so that only the name is wrong
+            m["arrays"][f"extra.{name}"] = m["arrays"]["layer0.bias"]
+        return json.dumps(m)  # json writes NaN and Infinity: a hand-edited file may hold them
+
+    _refused(_edit(saved, tmp_path / "bad.npz", manifest=edit), phrase)
+
+
+def test_an_archive_holding_a_member_twice_is_refused(tmp_path: Path, saved: Path) -> None:
+    with zipfile.ZipFile(saved) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    path = tmp_path / "twice.npz"
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as zf:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name it writes
+        zf.writestr("manifest.json", members["manifest.json"])
+        for name, blob in members.items():
+            zf.writestr(name, blob)  # the manifest a second time, and every array
+    _refused(path, "holds 'manifest.json' more than once")
+
+
+def test_a_huge_value_quoted_from_a_file_keeps_the_message_short(
+    tmp_path: Path, saved: Path
+) -> None:
+    def edit(m: dict[str, Any]) -> dict[str, Any]:
+        m["optimizer"]["kind"] = "x" * 5000
+        return m
+
+    path = _edit(saved, tmp_path / "bad.npz", manifest=edit)
+    with pytest.raises(ModelFileError, match="unknown optimizer kind 'xxx") as info:
+        gn.load(path)
+    assert len(str(info.value)) < 400 + len(str(path))
