@@ -841,6 +841,28 @@ def an_optimizer_kind_5000_characters_long(tmp: Path) -> None:
     refuses(lambda: gn.load(path))
 
 
+@case("neighbours")
+def astype_from_a_callback_mid_fit(tmp: Path) -> None:
+    class Astype(gn.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Any) -> None:
+            if epoch == 0:
+                model.astype(np.float32)
+
+    X, y = _xy()
+    net = _net()
+    try:
+        history = net.fit(X, y, loss="cross_entropy", optimizer=gn.Adam(0.05), epochs=5,
+                          batch_size=8, seed=0, callbacks=[Astype()])  # fmt: skip
+    except gn.GlassnetError as exc:
+        _one_line(exc)
+        return
+    now = net.evaluate(X, y)["loss"]
+    if abs(now - history.history["loss"][-1]) > 0.1:
+        raise Wrong(
+            f"history ends at loss {history.history['loss'][-1]:.3f}; the model is at {now:.3f}"
+        )
+
+
 # ---------------------------------------------------------------- the estimators
 
 
