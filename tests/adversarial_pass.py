@@ -863,6 +863,22 @@ def astype_from_a_callback_mid_fit(tmp: Path) -> None:
         )
 
 
+@case("neighbours")
+def bce_of_a_confident_logit_beside_a_wrong_one(tmp: Path) -> None:
+    # max(1e17, 0) − 1e17·1 = 0 and 1 + log(1 + e^−1) for the second: the mean is 0.6566...
+    value = gn.BinaryCrossEntropy().forward(np.array([[1e17], [1.0]]), np.array([[1.0], [0.0]]))
+    if not np.isclose(value, (1.0 + np.log1p(np.exp(-1.0))) / 2, rtol=1e-12):
+        raise Wrong(f"loss {value}, expected 0.6566")
+
+
+@case("neighbours")
+def bce_at_opposite_extremes_beside_an_ordinary_logit(tmp: Path) -> None:
+    z, y = np.array([[-1e308], [1e308], [1.0]]), np.array([[0.0], [1.0], [0.0]])
+    value = gn.BinaryCrossEntropy().forward(z, y)
+    if not np.isclose(value, (1.0 + np.log1p(np.exp(-1.0))) / 3, rtol=1e-12):
+        raise Wrong(f"loss {value}, expected 0.4378")
+
+
 # ---------------------------------------------------------------- the estimators
 
 
