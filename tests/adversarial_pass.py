@@ -879,6 +879,15 @@ def bce_at_opposite_extremes_beside_an_ordinary_logit(tmp: Path) -> None:
         raise Wrong(f"loss {value}, expected 0.4378")
 
 
+@case("neighbours")
+def evaluate_one_hot_rows_at_opposite_extremes(tmp: Path) -> None:
+    net = gn.Sequential([gn.Dense(2, 2, rng=0)])
+    net.layers[0].params["weight"][...] = [[1e308, -1e308], [0, 0]]
+    got = net.evaluate(np.array([[1.0, 0.0]]), np.array([[1.0, 0.0]]), loss="cross_entropy")
+    if got["loss"] != 0.0:  # as with the label 0: the right class, certain
+        raise Wrong(f"loss {got['loss']}, expected 0.0 (as with the label 0)")
+
+
 # ---------------------------------------------------------------- the estimators
 
 

@@ -231,3 +231,19 @@ def test_binary_cross_entropy_matches_its_terms_summed_one_by_one(
     expected = float(sum(terms) / len(terms))
     col = np.array(z).reshape(-1, 1), np.array(y).reshape(-1, 1)
     assert gn.BinaryCrossEntropy().forward(*col) == pytest.approx(expected, rel=1e-12)
+
+
+def test_cross_entropy_with_one_hot_rows_matches_labels_at_opposite_extremes() -> None:
+    # z − max(z) passes −1.8e308 for the wrong class: −inf there, times its target 0
+    z = np.array([[1e308, -1e308], [0.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from_rows = gn.CrossEntropy().forward(z, np.array([[1.0, 0.0], [1.0, 0.0]]))
+        from_labels = gn.CrossEntropy().forward(z, np.array([0, 0]))
+        net = gn.Sequential([gn.Dense(2, 2, rng=0)])
+        net.layers[0].params["weight"][...] = [[1e308, -1e308], [0, 0]]
+        evaluated = net.evaluate(
+            np.array([[1.0, 0.0]]), np.array([[1.0, 0.0]]), loss="cross_entropy"
+        )
+    assert from_rows == from_labels == pytest.approx((1.0 + math.log1p(math.exp(-1.0))) / 2)
+    assert evaluated["loss"] == 0.0

@@ -356,7 +356,10 @@ def _pick(values: Array, y_true: Array, rows: Array | None = None) -> float:
     if y_true.ndim == 1:
         rows = np.arange(len(y_true)) if rows is None else rows
         return float(values[rows, y_true].sum())
-    return float(np.vdot(values, y_true))
+    total = float(np.vdot(values, y_true))
+    if total != total:  # NaN: a −inf value (z − max(z) past float64) times a target of 0
+        total = float(np.vdot(np.where(y_true != 0, values, 0.0), y_true))  # counts for nothing
+    return total
 
 
 LOSSES: dict[str, type[Loss]] = {
