@@ -792,23 +792,6 @@ def _loads_and_saves_again(tmp: Path, path: Path) -> None:
 
 
 @case("neighbours")
-def metadata_nan_written_by_hand(tmp: Path) -> None:
-    _, path = _trained(tmp)
-    _rewrite(path, lambda manifest, members: manifest["metadata"].update(x=float("nan")))
-    _loads_and_saves_again(tmp, path)
-
-
-@case("neighbours")
-def metadata_nested_150_deep(tmp: Path) -> None:
-    _, path = _trained(tmp)
-    deep: Any = 1
-    for _ in range(150):
-        deep = [deep]
-    _rewrite(path, lambda manifest, members: manifest["metadata"].update(x=deep))
-    _loads_and_saves_again(tmp, path)
-
-
-@case("neighbours")
 def extras_name_that_is_a_number(tmp: Path) -> None:
     _, path = _trained(tmp)
 
@@ -1023,6 +1006,22 @@ def classifier_load_with_reversed_classes(tmp: Path) -> None:
         return
     if not np.array_equal(back.predict(X), clf.predict(X)):
         raise Wrong("loaded with flipped predictions")
+
+
+@case("estimators")
+def classifier_on_labels_mixing_strings_and_numbers(tmp: Path) -> None:
+    X, _ = _xy()
+    Clf = _estimators()[0]
+    y = np.array(["a", 1] * 20, dtype=object)
+    refuses(lambda: _quiet_fit(Clf(hidden_layer_sizes=(4,), max_iter=3), X, y))
+
+
+@case("estimators")
+def classifier_on_bytes_labels(tmp: Path) -> None:
+    X, _ = _xy()
+    Clf = _estimators()[0]
+    refuses(lambda: _quiet_fit(Clf(hidden_layer_sizes=(4,), max_iter=3), X,
+                               np.array([b"no", b"yes"] * 20)))  # fmt: skip
 
 
 def _bad_estimator_input(method: str, which: int, X: Any, y: Any = None) -> Callable[[Path], None]:

@@ -468,7 +468,6 @@ def _build(
     if opt_spec is not None:
         model.optimizer = _optimizer(reader, zf, manifest, opt_spec, model.parameters())
     model.metadata = _expect(manifest.get("metadata", {}), dict, reader, "metadata")
-    exact_json(model.metadata, "metadata")  # what save could write again (no NaN, not too deep)
     for name in _expect(manifest.get("extras", []), list, reader, "extras"):
         if not isinstance(name, str):
             raise reader.fail(f"extras name {name!r:.60} is not a string")
