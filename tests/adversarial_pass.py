@@ -733,6 +733,144 @@ def predict_proba_from_eight_threads(tmp: Path) -> None:
     _eight_threads(lambda b: net.predict_proba(b[0]), np.array_equal)
 
 
+# ---------------------------------------------------------------- the second pass: neighbours
+
+
+@case("neighbours")
+def momentum_turned_off_after_training_then_saved(tmp: Path) -> None:
+    def edit(m: gn.Sequential) -> None:
+        X, y = _xy()
+        m.fit(X, y, optimizer=gn.SGD(0.1, momentum=0.9), epochs=1)
+        assert m.optimizer is not None
+        m.optimizer.momentum = 0.0
+
+    _save_keeps_old(tmp, edit)
+
+
+@case("neighbours")
+def nesterov_turned_on_after_construction_then_saved(tmp: Path) -> None:
+    def edit(m: gn.Sequential) -> None:
+        m.optimizer = gn.SGD(0.1)
+        m.optimizer.nesterov = True
+
+    _save_keeps_old(tmp, edit)
+
+
+@case("neighbours")
+def momentum_set_to_text(tmp: Path) -> None:
+    refuses(lambda: setattr(gn.SGD(0.1), "momentum", "0.9"))
+
+
+@case("neighbours")
+def learning_rate_ten_to_the_400(tmp: Path) -> None:
+    refuses(lambda: gn.SGD(10**400))
+
+
+@case("neighbours")
+def validation_split_ten_to_the_400(tmp: Path) -> None:
+    X, y = _xy()
+    refuses(lambda: _net().fit(X, y, loss="cross_entropy", optimizer="sgd",
+                               validation_split=10**400))  # fmt: skip
+
+
+@case("neighbours")
+def early_stopping_min_delta_ten_to_the_400(tmp: Path) -> None:
+    refuses(lambda: gn.EarlyStopping(min_delta=10**400))
+
+
+def _loads_and_saves_again(tmp: Path, path: Path) -> None:
+    """A model file `load` reads can be written again by `save` (or load refuses it)."""
+    try:
+        back = gn.load(path)
+    except gn.GlassnetError as exc:
+        _one_line(exc)
+        return
+    try:
+        back.save(tmp / "again.npz")
+    except gn.GlassnetError:
+        raise Wrong("load read a file whose model save then refuses") from None
+
+
+@case("neighbours")
+def extras_name_that_is_a_number(tmp: Path) -> None:
+    _, path = _trained(tmp)
+
+    def edit(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        manifest["extras"] = [5]
+        manifest["arrays"]["extra.5"] = {}
+        members["extra.5.npy"] = _npy(np.ones(2))
+
+    _rewrite(path, edit)
+    _loads_and_saves_again(tmp, path)
+
+
+@case("neighbours")
+def a_member_twice_in_the_archive(tmp: Path) -> None:
+    _, path = _trained(tmp)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as zf:
+        warnings.simplefilter("ignore")
+        zf.writestr("manifest.json", b'{"format": "glassnet-model"}')
+        for name, blob in members.items():
+            zf.writestr(name, blob)
+    refuses(lambda: gn.load(path))
+
+
+@case("neighbours")
+def an_optimizer_kind_5000_characters_long(tmp: Path) -> None:
+    _, path = _trained(tmp)
+    _rewrite(path, lambda manifest, members: manifest["optimizer"].update(kind="x" * 5000))
+    refuses(lambda: gn.load(path))
+
+
+@case("neighbours")
+def astype_from_a_callback_mid_fit(tmp: Path) -> None:
+    class Astype(gn.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Any) -> None:
+            if epoch == 0:
+                model.astype(np.float32)
+
+    X, y = _xy()
+    net = _net()
+    try:
+        history = net.fit(X, y, loss="cross_entropy", optimizer=gn.Adam(0.05), epochs=5,
+                          batch_size=8, seed=0, callbacks=[Astype()])  # fmt: skip
+    except gn.GlassnetError as exc:
+        _one_line(exc)
+        return
+    now = net.evaluate(X, y)["loss"]
+    if abs(now - history.history["loss"][-1]) > 0.1:
+        raise Wrong(
+            f"history ends at loss {history.history['loss'][-1]:.3f}; the model is at {now:.3f}"
+        )
+
+
+@case("neighbours")
+def bce_of_a_confident_logit_beside_a_wrong_one(tmp: Path) -> None:
+    # max(1e17, 0) − 1e17·1 = 0 and 1 + log(1 + e^−1) for the second: the mean is 0.6566...
+    value = gn.BinaryCrossEntropy().forward(np.array([[1e17], [1.0]]), np.array([[1.0], [0.0]]))
+    if not np.isclose(value, (1.0 + np.log1p(np.exp(-1.0))) / 2, rtol=1e-12):
+        raise Wrong(f"loss {value}, expected 0.6566")
+
+
+@case("neighbours")
+def bce_at_opposite_extremes_beside_an_ordinary_logit(tmp: Path) -> None:
+    z, y = np.array([[-1e308], [1e308], [1.0]]), np.array([[0.0], [1.0], [0.0]])
+    value = gn.BinaryCrossEntropy().forward(z, y)
+    if not np.isclose(value, (1.0 + np.log1p(np.exp(-1.0))) / 3, rtol=1e-12):
+        raise Wrong(f"loss {value}, expected 0.4378")
+
+
+@case("neighbours")
+def evaluate_one_hot_rows_at_opposite_extremes(tmp: Path) -> None:
+    net = gn.Sequential([gn.Dense(2, 2, rng=0)])
+    net.layers[0].params["weight"][...] = [[1e308, -1e308], [0, 0]]
+    got = net.evaluate(np.array([[1.0, 0.0]]), np.array([[1.0, 0.0]]), loss="cross_entropy")
+    if got["loss"] != 0.0:  # as with the label 0: the right class, certain
+        raise Wrong(f"loss {got['loss']}, expected 0.0 (as with the label 0)")
+
+
 # ---------------------------------------------------------------- the estimators
 
 
@@ -868,6 +1006,22 @@ def classifier_load_with_reversed_classes(tmp: Path) -> None:
         return
     if not np.array_equal(back.predict(X), clf.predict(X)):
         raise Wrong("loaded with flipped predictions")
+
+
+@case("estimators")
+def classifier_on_labels_mixing_strings_and_numbers(tmp: Path) -> None:
+    X, _ = _xy()
+    Clf = _estimators()[0]
+    y = np.array(["a", 1] * 20, dtype=object)
+    refuses(lambda: _quiet_fit(Clf(hidden_layer_sizes=(4,), max_iter=3), X, y))
+
+
+@case("estimators")
+def classifier_on_bytes_labels(tmp: Path) -> None:
+    X, _ = _xy()
+    Clf = _estimators()[0]
+    refuses(lambda: _quiet_fit(Clf(hidden_layer_sizes=(4,), max_iter=3), X,
+                               np.array([b"no", b"yes"] * 20)))  # fmt: skip
 
 
 def _bad_estimator_input(method: str, which: int, X: Any, y: Any = None) -> Callable[[Path], None]:

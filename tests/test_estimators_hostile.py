@@ -298,3 +298,17 @@ def test_float32_targets_near_the_end_of_the_float32_range_are_quiet() -> None:
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
         reg.fit(X, y)
     assert np.all(np.isfinite(reg.predict(X)))
+
+
+@pytest.mark.parametrize(
+    ("y", "phrase"),
+    [
+        (np.array(["a", 1] * 10, dtype=object), "not supported between instances"),
+        (np.array([b"no", b"yes"] * 10), "bytes"),
+    ],
+    ids=["strings and numbers", "bytes"],
+)
+def test_labels_that_cannot_be_classes_are_one_data_error_line(y, phrase):
+    with pytest.raises(DataError, match=f"y cannot be class labels: .*{phrase}") as info:
+        NeuralNetClassifier((4,), max_iter=2).fit(X, y)
+    assert "\n" not in str(info.value)

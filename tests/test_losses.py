@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -192,7 +193,8 @@ def test_binary_cross_entropy_is_quiet_when_its_sums_pass_float64() -> None:
     z = np.array([[1.7e308, 1.7e308], [1.7e308, -1.7e308]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert gn.BinaryCrossEntropy().forward(z, np.zeros_like(z)) == np.inf
+        value = gn.BinaryCrossEntropy().forward(z, np.zeros_like(z))
+    assert value == pytest.approx(0.75 * 1.7e308)  # the true mean: three terms of 1.7e308, one 0
 
 
 def test_the_cross_entropies_mean_is_finite_where_only_its_sum_is_not() -> None:
@@ -203,3 +205,45 @@ def test_the_cross_entropies_mean_is_finite_where_only_its_sum_is_not() -> None:
     assert beyond == np.inf  # the true loss, 2e308, is beyond float64
     ok = gn.CrossEntropy().forward(np.array([[1e308, -1e308]]), np.array([0]))
     assert ok == 0.0
+
+
+@pytest.mark.parametrize(
+    ("z", "y"),
+    [
+        ([1e17, 1.0], [1.0, 0.0]),  # a confident right logit beside an ordinary wrong one
+        ([-1e308, 1e308, 1.0], [0.0, 1.0, 0.0]),
+        ([1e8, 1e-3, -4.0], [1.0, 0.0, 0.5]),
+        ([30.0, -30.0, 0.0], [1.0, 0.0, 1.0]),
+    ],
+)
+def test_binary_cross_entropy_matches_its_terms_summed_one_by_one(
+    z: list[float], y: list[float]
+) -> None:
+    # a reference in exact arithmetic, term by term: max(z, 0) − z·y + log(1 + e^(−|z|))
+    from fractions import Fraction
+
+    terms = [
+        Fraction(max(zi, 0.0))
+        - Fraction(zi) * Fraction(yi)
+        + Fraction(math.log1p(math.exp(-abs(zi))))
+        for zi, yi in zip(z, y)
+    ]
+    expected = float(sum(terms) / len(terms))
+    col = np.array(z).reshape(-1, 1), np.array(y).reshape(-1, 1)
+    assert gn.BinaryCrossEntropy().forward(*col) == pytest.approx(expected, rel=1e-12)
+
+
+def test_cross_entropy_with_one_hot_rows_matches_labels_at_opposite_extremes() -> None:
+    # z − max(z) passes −1.8e308 for the wrong class: −inf there, times its target 0
+    z = np.array([[1e308, -1e308], [0.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from_rows = gn.CrossEntropy().forward(z, np.array([[1.0, 0.0], [1.0, 0.0]]))
+        from_labels = gn.CrossEntropy().forward(z, np.array([0, 0]))
+        net = gn.Sequential([gn.Dense(2, 2, rng=0)])
+        net.layers[0].params["weight"][...] = [[1e308, -1e308], [0, 0]]
+        evaluated = net.evaluate(
+            np.array([[1.0, 0.0]]), np.array([[1.0, 0.0]]), loss="cross_entropy"
+        )
+    assert from_rows == from_labels == pytest.approx((1.0 + math.log1p(math.exp(-1.0))) / 2)
+    assert evaluated["loss"] == 0.0

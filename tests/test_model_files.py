@@ -9,6 +9,7 @@ import json
 import math
 import os
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -541,3 +542,87 @@ def test_an_unedited_estimator_file_still_loads(estimators: dict[str, Path], whi
 
     cls = NeuralNetRegressor if which == "regressor" else NeuralNetClassifier
     assert cls.load(estimators[which]).network_ is not None
+
+
+def test_a_model_whose_momentum_was_turned_off_saves_a_file_that_loads(tmp_path: Path) -> None:
+    X = np.linspace(-1, 1, 24).reshape(8, 3)
+    model = gn.Sequential([gn.Dense(3, 2, rng=0)])
+    model.fit(X, np.arange(8) % 2, loss="cross_entropy", optimizer=gn.SGD(0.1, momentum=0.9))
+    assert model.optimizer is not None
+    model.optimizer.momentum = 0.0
+    model.save(tmp_path / "m.npz")
+    loaded = gn.load(tmp_path / "m.npz")
+    assert loaded.optimizer is not None and loaded.optimizer.momentum == 0.0
+
+
+@pytest.mark.parametrize(
+    ("opt", "setting", "value"),
+    [(gn.SGD(0.1), "nesterov", True), (gn.Adam(0.1), "beta_1", 1.0), (gn.RMSprop(), "rho", 2.0)],
+)
+def test_save_refuses_an_optimizer_whose_settings_were_changed_past_loading(
+    tmp_path: Path, saved: Path, opt: gn.Optimizer, setting: str, value: object
+) -> None:
+    target = tmp_path / "m.npz"
+    target.write_bytes(saved.read_bytes())
+    model = gn.load(target)
+    setattr(opt, setting, value)
+    model.optimizer = opt
+    with pytest.raises(GlassnetError, match="could not be rebuilt from its settings"):
+        model.save(target)
+    assert target.read_bytes() == saved.read_bytes()
+    gn.load(target)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "phrase"),
+    [
+        (lambda m: m.update(extras=[5]), "extras name 5 is not a string"),
+        (lambda m: m.update(extras=[None]), "extras name None is not a string"),
+    ],
+)
+def test_load_refuses_extras_names_that_are_not_strings(
+    tmp_path: Path, saved: Path, spoil: Callable[[dict[str, Any]], None], phrase: str
+) -> None:
+    def edit(m: dict[str, Any]) -> str:
+        spoil(m)
+        for name in m["extras"]:  # an array for each extras name, so that only the name is wrong
+            m["arrays"][f"extra.{name}"] = m["arrays"]["layer0.bias"]
+        return json.dumps(m)
+
+    _refused(_edit(saved, tmp_path / "bad.npz", manifest=edit), phrase)
+
+
+def test_an_archive_holding_a_member_twice_is_refused(tmp_path: Path, saved: Path) -> None:
+    with zipfile.ZipFile(saved) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    path = tmp_path / "twice.npz"
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as zf:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name it writes
+        zf.writestr("manifest.json", members["manifest.json"])
+        for name, blob in members.items():
+            zf.writestr(name, blob)  # the manifest a second time, and every array
+    _refused(path, "holds 'manifest.json' more than once")
+
+
+def test_a_huge_value_quoted_from_a_file_keeps_the_message_short(
+    tmp_path: Path, saved: Path
+) -> None:
+    def edit(m: dict[str, Any]) -> dict[str, Any]:
+        m["optimizer"]["kind"] = "x" * 5000
+        return m
+
+    path = _edit(saved, tmp_path / "bad.npz", manifest=edit)
+    with pytest.raises(ModelFileError, match="unknown optimizer kind 'xxx") as info:
+        gn.load(path)
+    assert len(str(info.value)) < 400 + len(str(path))
+
+
+def test_metadata_nested_too_deep_is_refused_in_a_short_message(tmp_path: Path) -> None:
+    model = gn.Sequential([gn.Dense(3, 1, rng=0)])
+    deep: Any = 1
+    for _ in range(150):
+        deep = [deep]
+    model.metadata["deep"] = deep
+    with pytest.raises(GlassnetError, match="model metadata is nested more than 100") as info:
+        model.save(tmp_path / "m.npz")
+    assert len(str(info.value)) < 100

@@ -275,3 +275,44 @@ def test_schedules_whose_rate_passes_float64_are_refused_before_fit_moves_a_weig
             net.fit(np.ones((4, 2)), np.ones(4), loss="mse", optimizer=gn.SGD(schedule), epochs=5)
         assert all(np.array_equal(a, b) for a, b in zip(start, net.get_weights()))
     assert optimizers.InverseScaling(0.1, power=1e308)(3) == 0.0
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: gn.SGD(10**400),
+        lambda: gn.SGD(0.1, weight_decay=10**400),
+        lambda: gn.SGD(0.1, clip_norm=-(10**400)),
+        lambda: gn.StepDecay(0.1, gamma=10**400),
+        lambda: gn.Adam(0.1, epsilon=10**400),
+    ],
+)
+def test_an_integer_beyond_float64_is_a_one_line_error_not_an_overflow(make: object) -> None:
+    with pytest.raises(GlassnetError, match=r"must be a .*number.*got -?10{20}") as caught:
+        make()  # type: ignore[operator]
+    assert len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize("value", ["0.9", None, 1.0, -0.1, float("nan")])
+def test_momentum_set_after_construction_is_checked(value: object) -> None:
+    opt = gn.SGD(0.1, momentum=0.5)
+    with pytest.raises(GlassnetError, match="momentum must be a number in"):
+        opt.momentum = value  # type: ignore[assignment]
+    assert opt.momentum == 0.5
+
+
+def test_nesterov_momentum_cannot_be_turned_off_alone() -> None:
+    opt = gn.SGD(0.1, momentum=0.9, nesterov=True)
+    with pytest.raises(GlassnetError, match="nesterov=True needs a momentum > 0"):
+        opt.momentum = 0.0
+
+
+def test_state_dict_holds_only_the_state_the_rule_keeps(rng: np.random.Generator) -> None:
+    params, grads = _pair(rng)
+    opt = gn.SGD(0.1, momentum=0.9)
+    opt.step(params, grads)
+    opt.momentum = 0.0  # the velocity is no longer part of the rule
+    assert opt.state_dict()["slots"] == {}
+    clone = optimizers.from_config(opt.kind, opt.get_config())
+    clone.load_state_dict(opt.state_dict())
+    assert clone.slots == opt.slots == ()

@@ -852,3 +852,43 @@ def test_a_millionfold_rise_from_a_nearly_perfect_fit_is_no_divergence():
     net.layers[0].params["bias"][...] = 1e-6
     history = net.fit(X, 2.0 * X, loss="mse", optimizer=gn.SGD(3.0), epochs=7)
     assert history.loss[0] < 1e-11 and history.loss[-1] > 1e6 * history.loss[0]
+
+
+class _Replaces(gn.Callback):
+    """Replaces the model's parameter arrays after the first epoch, as `replace` says."""
+
+    def __init__(self, replace: Callable[[gn.Sequential], None]) -> None:
+        self.replace = replace
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Any) -> None:
+        if epoch == 0:
+            self.replace(model)
+
+
+@pytest.mark.parametrize(
+    "replace",
+    [
+        lambda m: m.astype(np.float32),
+        lambda m: m.layers[0].params.__setitem__("weight", m.layers[0].params["weight"] * 0),
+    ],
+    ids=["astype", "assignment"],
+)
+def test_a_callback_replacing_the_parameter_arrays_stops_fit(
+    replace: Callable[[gn.Sequential], None],
+) -> None:
+    # the step would go on training the old arrays: a falling loss, and a model left untrained
+    X = np.linspace(-1, 1, 60).reshape(20, 3)
+    model = gn.Sequential([gn.Dense(3, 4, rng=0), gn.Tanh(), gn.Dense(4, 2, rng=1)])
+    with pytest.raises(GlassnetError, match="a callback replaced the model's parameter arrays"):
+        model.fit(X, np.arange(20) % 2, loss="cross_entropy", optimizer=gn.Adam(0.01), epochs=3,
+                  batch_size=4, callbacks=[_Replaces(replace)])  # fmt: skip
+
+
+def test_a_callback_changing_weights_in_place_trains_on() -> None:
+    X = np.linspace(-1, 1, 60).reshape(20, 3)
+    model = gn.Sequential([gn.Dense(3, 4, rng=0), gn.Tanh(), gn.Dense(4, 2, rng=1)])
+    start = model.get_weights()
+    back = _Replaces(lambda m: m.set_weights(start))
+    history = model.fit(X, np.arange(20) % 2, loss="cross_entropy", optimizer=gn.Adam(0.01),
+                        epochs=3, callbacks=[back])  # fmt: skip
+    assert len(history.history["loss"]) == 3

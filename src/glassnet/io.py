@@ -107,6 +107,13 @@ def save(model: Network, path: str | PathLike[str], *, include_optimizer: bool =
     optimizer = None
     if include_optimizer and model.optimizer is not None:
         opt = model.optimizer
+        try:  # settings changed after construction (nesterov without momentum, a beta of 1)
+            _optimizers.from_config(opt.kind, opt.get_config())
+        except (GlassnetError, TypeError, ValueError, KeyError) as exc:
+            raise GlassnetError(
+                f"cannot save: the optimizer {opt!r} could not be rebuilt from its settings "
+                f"({exc}); save with include_optimizer=False to keep the weights alone"
+            ) from None
         state = opt.state_dict()
         slots = {}
         for slot, values in state["slots"].items():
@@ -191,7 +198,8 @@ def exact_json(value: Any, where: str, depth: int = 0) -> None:
     str, int, finite float, bool and None, nested at most `MAX_DEPTH` deep. (A tuple would
     come back as a list, an int key as a str, NaN not at all.)"""
     if depth > MAX_DEPTH:
-        raise GlassnetError(f"model {where} is nested more than {MAX_DEPTH} levels deep")
+        top = where.split("[", 1)[0]  # the path itself would be MAX_DEPTH levels long
+        raise GlassnetError(f"model {top} is nested more than {MAX_DEPTH} levels deep")
     if value is None or isinstance(value, (str, bool)):
         return
     if isinstance(value, int):
@@ -246,6 +254,9 @@ class _Reader:
         self.used: set[str] = set()  # the arrays built into the model so far
 
     def fail(self, problem: str) -> ModelFileError:
+        # cut: a problem may quote a value from the file (a name thousands of characters long)
+        if len(problem) > 300:
+            problem = problem[:297] + "..."
         return ModelFileError(f"cannot load model file '{self.path}': {problem}")
 
     def open(self) -> zipfile.ZipFile:
@@ -288,8 +299,12 @@ class _Reader:
             raise self.fail(f"'{name}' is corrupt ({type(exc).__name__}: {exc})") from None
 
     def manifest(self, zf: zipfile.ZipFile) -> dict[str, Any]:
-        if MANIFEST not in zf.namelist():
+        names = zf.namelist()
+        if MANIFEST not in names:
             raise self.fail("no manifest.json inside: this .npz was not written by glassnet")
+        if len(set(names)) != len(names):  # which copy counts would depend on the reader
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise self.fail(f"the archive holds {twice[0]!r} more than once")
         raw = self.member(zf, MANIFEST, _MAX_MANIFEST)
         try:
             manifest = json.loads(raw.decode("utf-8"))
@@ -454,6 +469,8 @@ def _build(
         model.optimizer = _optimizer(reader, zf, manifest, opt_spec, model.parameters())
     model.metadata = _expect(manifest.get("metadata", {}), dict, reader, "metadata")
     for name in _expect(manifest.get("extras", []), list, reader, "extras"):
+        if not isinstance(name, str):
+            raise reader.fail(f"extras name {name!r:.60} is not a string")
         model.extras[name] = reader.array(zf, manifest, f"extra.{name}")
         reader.claim(f"extra.{name}")
     return model

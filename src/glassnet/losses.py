@@ -13,6 +13,7 @@ estimators, the CLI and the plots all ask the loss instead of guessing.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
@@ -264,12 +265,18 @@ class BinaryCrossEntropy(LogitsLoss):
         np.multiply(p, t, out=p, where=z < 0)
         self._p, self._y = p, y_true
         np.log1p(t, out=t)
-        # each sum divided by n before they meet: at logits near ±1e308 the mean is finite even
-        # where the sum of its terms is not
+        # each element's term, max(z, 0) − z·y + log(1 + e^(−|z|)), formed before any sum: apart,
+        # the sums of max(z, 0) and z·y over a batch cancel, and a confident logit's 1e17 there
+        # wipes out the others' terms. max(z, 0) − z·y lies in [0, |z|] for y in [0, 1]: finite,
+        # and exactly 0 where a confident logit is right
+        u = np.maximum(z, 0.0, out=self._buffer("u", z))
+        u -= np.multiply(z, y_true, out=self._buffer("zy", z))
+        u += t
         n = z.size
-        return (
-            float(t.sum()) / n + float(np.maximum(z, 0.0).sum()) / n - float(np.vdot(z, y_true)) / n
-        )
+        total = float(u.sum())
+        if total == math.inf:  # a sum beyond float64 of finite terms: their mean may not be
+            return float(np.divide(u, n, out=u).sum())
+        return total / n
 
     def backward(self) -> Array:
         g = self._buffer("g", self._p)
@@ -349,7 +356,10 @@ def _pick(values: Array, y_true: Array, rows: Array | None = None) -> float:
     if y_true.ndim == 1:
         rows = np.arange(len(y_true)) if rows is None else rows
         return float(values[rows, y_true].sum())
-    return float(np.vdot(values, y_true))
+    total = float(np.vdot(values, y_true))
+    if total != total:  # NaN: a −inf value (z − max(z) past float64) times a target of 0
+        total = float(np.vdot(np.where(y_true != 0, values, 0.0), y_true))  # counts for nothing
+    return total
 
 
 LOSSES: dict[str, type[Loss]] = {

@@ -292,7 +292,9 @@ class Optimizer:
         return {
             "iterations": self.iterations,
             "epoch": self.epoch,
-            "slots": {k: [a.copy() for a in v] for k, v in self.state.items()},
+            # only what the rule keeps: a velocity left from before momentum was turned off is
+            # no state of a momentum-free SGD (a model file holding it would not load)
+            "slots": {k: [a.copy() for a in v] for k, v in self.state.items() if k in self.slots},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -364,10 +366,8 @@ class SGD(Optimizer):
         clip_norm: float | None = None,
     ) -> None:
         super().__init__(learning_rate, weight_decay=weight_decay, clip_norm=clip_norm)
-        self.momentum = fraction(momentum, "momentum")
         self.nesterov = bool(nesterov)
-        if self.nesterov and self.momentum == 0.0:
-            raise GlassnetError("nesterov=True needs a momentum > 0, got momentum=0")
+        self.momentum = momentum
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if "momentum" in state:  # pickled before momentum became a property
@@ -381,6 +381,10 @@ class SGD(Optimizer):
 
     @momentum.setter
     def momentum(self, value: float) -> None:
+        # checked here, so that a momentum set after construction is one a model file can hold
+        value = fraction(value, "momentum")
+        if self.nesterov and value == 0.0:
+            raise GlassnetError("nesterov=True needs a momentum > 0, got momentum=0")
         # momentum keeps a velocity per parameter: turned on or off, the arrays are rebuilt
         self._momentum = value
         self.slots = ("velocity",) if value else ()

@@ -453,10 +453,25 @@ def _epoch_loop(
         for cb in hooks:
             if cb.on_epoch_end(epoch, logs, model):
                 stop = True
+        if hooks:
+            _same_arrays(step.params, model)
         if stop:
             history.stopped_early = epoch + 1 < epochs
             break
     restore()  # the caches hold the last training batch's forward pass, as forward leaves them
+
+
+def _same_arrays(trained: list[Array], model: Network) -> None:
+    """A GlassnetError when a callback replaced the model's parameter arrays (`astype`, or a
+    new array assigned to ``layer.params``): the step goes on updating the arrays it was built
+    on, so the model would end with weights no epoch trained, silently."""
+    now = model.parameters()
+    if len(now) != len(trained) or any(a is not b for a, b in zip(now, trained)):
+        raise GlassnetError(
+            "a callback replaced the model's parameter arrays during fit (astype, or a new "
+            "array in layer.params); fit trains the arrays it started with, so the model would "
+            "keep weights no epoch trained. Change weights in place (set_weights) instead"
+        )
 
 
 def _observe(train_metrics: list[_metrics.Metric], y_batch: Array, out: Array) -> None:

@@ -33,6 +33,24 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
+def is_finite_number(value: Any) -> bool:
+    """Whether `value` is a number (`is_number`) that a float holds finitely: not NaN or ±inf,
+    and not an integer beyond float64's range (``10**400``, which `float` cannot convert)."""
+    if not is_number(value):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """`repr(value)` for a message, cut to `limit` characters (a 400-digit integer stays
+    readable, and the message one line)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def positive_int(value: Any, name: str) -> int:
     """`value` as an int, or a GlassnetError unless it is an integer ≥ 1.
 
@@ -46,28 +64,28 @@ def positive_int(value: Any, name: str) -> int:
     glassnet.errors.GlassnetError: n_in must be a positive integer, got 0
     """
     if not is_integer(value) or value < 1:
-        raise GlassnetError(f"{name} must be a positive integer, got {value!r}")
+        raise GlassnetError(f"{name} must be a positive integer, got {shown(value)}")
     return int(value)
 
 
 def count(value: Any, name: str, *, minimum: int) -> int:
     """`value` as an int, or a GlassnetError unless it is an integer ≥ `minimum`."""
     if not is_integer(value) or value < minimum:
-        raise GlassnetError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise GlassnetError(f"{name} must be an integer >= {minimum}, got {shown(value)}")
     return int(value)
 
 
 def positive_float(value: Any, name: str) -> float:
     """`value` as a float, or a GlassnetError unless it is a finite number > 0."""
-    if not is_number(value) or not (math.isfinite(value) and value > 0):
-        raise GlassnetError(f"{name} must be a positive number, got {value!r}")
+    if not is_finite_number(value) or not value > 0:
+        raise GlassnetError(f"{name} must be a positive number, got {shown(value)}")
     return float(value)
 
 
 def non_negative(value: Any, name: str) -> float:
     """`value` as a float, or a GlassnetError unless it is a finite number ≥ 0."""
-    if not is_number(value) or not (math.isfinite(value) and value >= 0):
-        raise GlassnetError(f"{name} must be a finite number >= 0, got {value!r}")
+    if not is_finite_number(value) or not value >= 0:
+        raise GlassnetError(f"{name} must be a finite number >= 0, got {shown(value)}")
     return float(value)
 
 
@@ -85,10 +103,12 @@ def number_in(
     ...
     glassnet.errors.GlassnetError: validation_fraction must be a number in (0, 1), got 0.0
     """
-    ok = is_number(value) and math.isfinite(value) and low <= value < high
+    ok = is_finite_number(value) and low <= value < high
     if not ok or (open_low and value == low):
         side = "(" if open_low else "["
-        raise GlassnetError(f"{name} must be a number in {side}{low:g}, {high:g}), got {value!r}")
+        raise GlassnetError(
+            f"{name} must be a number in {side}{low:g}, {high:g}), got {shown(value)}"
+        )
     return float(value)
 
 
@@ -101,14 +121,16 @@ def one_of(value: Any, name: str, choices: Iterable[str]) -> str:
     """`value`, or a GlassnetError unless it is one of `choices` (names in a table)."""
     choices = list(choices)
     if not isinstance(value, str) or value not in choices:
-        raise GlassnetError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+        raise GlassnetError(f"{name} must be one of {', '.join(choices)}; got {shown(value)}")
     return value
 
 
 def names(value: Any, name: str) -> list[str]:
     """`value` as a list of names, or a GlassnetError unless it is a list or tuple of strings."""
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise GlassnetError(f"{name} must be a list of names, e.g. ['accuracy'], got {value!r}")
+        raise GlassnetError(
+            f"{name} must be a list of names, e.g. ['accuracy'], got {shown(value)}"
+        )
     return list(value)
 
 
@@ -117,7 +139,9 @@ def positive_ints(value: Any, name: str) -> list[int]:
     if not isinstance(value, (list, tuple, range)) and not (
         isinstance(value, np.ndarray) and value.ndim == 1
     ):
-        raise GlassnetError(f"{name} must be a list of layer sizes, e.g. [16, 8], got {value!r}")
+        raise GlassnetError(
+            f"{name} must be a list of layer sizes, e.g. [16, 8], got {shown(value)}"
+        )
     return [positive_int(v, f"each of {name}") for v in value]
 
 
@@ -152,7 +176,7 @@ def seed_of(
         return int(value)
     expected = "a non-negative integer" + (f" below 2**{below.bit_length() - 1}" if below else "")
     also = ", None or a numpy Generator" if generator else " or None"
-    raise GlassnetError(f"{name} must be a seed: {expected}{also}; got {value!r}")
+    raise GlassnetError(f"{name} must be a seed: {expected}{also}; got {shown(value)}")
 
 
 def size_of(nbytes: float) -> str:

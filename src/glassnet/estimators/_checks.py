@@ -215,6 +215,11 @@ def check_labels(y: Array, estimator: str) -> None:
     """`y` as class labels: scikit-learn's check, its message on one line."""
     try:
         check_classification_targets(y)
+    except TypeError as exc:  # labels of two kinds (1 and "a") cannot be sorted; bytes
+        raise DataError(
+            f"y cannot be class labels: {one_line(str(exc))}; labels must be all numbers or "
+            "all strings"
+        ) from None
     except ValueError as exc:
         kind = re.search(r"Unknown label type: (\w[\w-]*)", str(exc))
         if kind is None:
