@@ -316,3 +316,9 @@ def test_state_dict_holds_only_the_state_the_rule_keeps(rng: np.random.Generator
     clone = optimizers.from_config(opt.kind, opt.get_config())
     clone.load_state_dict(opt.state_dict())
     assert clone.slots == opt.slots == ()
+
+
+def test_nesterov_is_a_bool_not_a_truthy_value() -> None:
+    with pytest.raises(GlassnetError, match="nesterov must be True or False"):
+        gn.SGD(0.1, momentum=0.9, nesterov="no")  # type: ignore[arg-type]
+    assert gn.SGD(0.1, momentum=0.9, nesterov=np.bool_(True)).nesterov is True

@@ -892,3 +892,19 @@ def test_a_callback_changing_weights_in_place_trains_on() -> None:
     history = model.fit(X, np.arange(20) % 2, loss="cross_entropy", optimizer=gn.Adam(0.01),
                         epochs=3, callbacks=[back])  # fmt: skip
     assert len(history.history["loss"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"shuffle": "no"}, "shuffle must be True or False"),
+        ({"shuffle": 2}, "shuffle must be True or False"),
+        ({"verbose": "x"}, "verbose must be an integer >= 0"),
+        ({"verbose": -1}, "verbose must be an integer >= 0"),
+    ],
+)
+def test_flags_are_bools_not_truthy_values(kwargs, message):
+    X, y = gn.datasets.xor()
+    net = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    with pytest.raises(GlassnetError, match=message):
+        net.fit(X, y, loss="mse", optimizer="sgd", epochs=1, **kwargs)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ._typing import Array, Call
 from .errors import GlassnetError
-from .validation import fraction, non_negative, positive_float, positive_int
+from .validation import flag, fraction, non_negative, positive_float, positive_int
 
 # ---------------------------------------------------------------- learning-rate schedules
 
@@ -366,7 +366,7 @@ class SGD(Optimizer):
         clip_norm: float | None = None,
     ) -> None:
         super().__init__(learning_rate, weight_decay=weight_decay, clip_norm=clip_norm)
-        self.nesterov = bool(nesterov)
+        self.nesterov = flag(nesterov, "nesterov")
         self.momentum = momentum
 
     def __setstate__(self, state: dict[str, Any]) -> None:

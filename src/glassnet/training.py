@@ -33,7 +33,9 @@ from .validation import (
     check_targets,
     check_X,
     check_y,
+    flag,
     is_integer,
+    level,
     names,
     number_in,
     positive_int,
@@ -272,6 +274,7 @@ def fit(
     """
     loss_fn, opt = _components(model, loss, optimizer)
     epochs = positive_int(epochs, "epochs")
+    shuffle, verbose = flag(shuffle, "shuffle"), level(verbose, "verbose")
     if batch_size is not None:
         batch_size = positive_int(batch_size, "batch_size")
     stopper = _stopper(early_stopping)

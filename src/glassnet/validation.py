@@ -117,6 +117,21 @@ def fraction(value: Any, name: str) -> float:
     return number_in(value, name, 0.0, 1.0)
 
 
+def flag(value: Any, name: str) -> bool:
+    """`value` as a bool, or a GlassnetError unless it is one (True/False, NumPy's, 0 or 1):
+    a string such as "no" is true to Python, so it is refused rather than read as yes."""
+    if isinstance(value, (bool, np.bool_)) or (is_integer(value) and value in (0, 1)):
+        return bool(value)
+    raise GlassnetError(f"{name} must be True or False, got {shown(value)}")
+
+
+def level(value: Any, name: str) -> int:
+    """`value` as an int ≥ 0 (a verbosity), or a GlassnetError; True and False count as 1, 0."""
+    if isinstance(value, (bool, np.bool_)) or (is_integer(value) and value >= 0):
+        return int(value)
+    raise GlassnetError(f"{name} must be an integer >= 0 (or a bool), got {shown(value)}")
+
+
 def one_of(value: Any, name: str, choices: Iterable[str]) -> str:
     """`value`, or a GlassnetError unless it is one of `choices` (names in a table)."""
     choices = list(choices)
