@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 import warnings
 from collections.abc import Sequence
 from functools import partial
@@ -25,27 +24,20 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._typing import Array, Network
-from ..activations import Identity, ReLU, Sigmoid, Tanh
-from ..callbacks import Callback
-from ..errors import GlassnetError, ModelFileError, TrainingDivergedError
-from ..layers import Dense, Dropout, Layer
+from .._typing import Array
+from ..errors import GlassnetError, TrainingDivergedError
+from ..layers import Dropout
 from ..losses import Loss
-from ..network import Sequential, load, mlp
+from ..network import Sequential, mlp
 from ..optimizers import SGD, Adam, Optimizer, RMSprop
 from ..validation import float_dtype, is_integer, number_in, one_of, positive_int
+from . import _files
 from ._checks import check_targets, check_X, check_X_y, translated
+from ._names import ACTIVATIONS, SOLVERS, as_rng
+from ._stopping import SklearnStopping
 
 __all__ = ["ACTIVATIONS", "SOLVERS", "BaseNeuralNet"]
 
-#: scikit-learn's activation names → glassnet layers
-ACTIVATIONS: dict[str, type[Layer]] = {
-    "identity": Identity,
-    "logistic": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-}
-SOLVERS = ("adam", "sgd", "rmsprop")
 #: each real-valued hyper-parameter's range: (name, low, high, whether low itself is refused)
 _INTERVALS: list[tuple[str, float, float, bool]] = [
     ("alpha", 0.0, math.inf, False),
@@ -58,21 +50,6 @@ _INTERVALS: list[tuple[str, float, float, bool]] = [
     ("validation_fraction", 0.0, 1.0, True),
     ("dropout", 0.0, 1.0, False),
 ]
-_FORMAT = "glassnet-estimator"
-
-
-def _as_rng(random_state: Any) -> np.random.Generator:
-    """A Generator from scikit-learn's `random_state` (None, int, RandomState or Generator)."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        # draw a seed from the caller's own stream, as sklearn's check_random_state would use it
-        return np.random.default_rng(int(random_state.randint(2**31 - 1)))
-    if random_state is None or is_integer(random_state):
-        return np.random.default_rng(random_state)
-    raise GlassnetError(
-        f"random_state must be None, an int, a RandomState or a Generator, got {random_state!r}"
-    )
 
 
 def _sklearn_uniform(
@@ -88,100 +65,6 @@ def _sklearn_uniform(
     weights and, with `bias`, for the n_out biases too."""
     bound = math.sqrt(factor / (shape[0] + shape[1]))
     return rng.uniform(-bound, bound, shape[1] if bias else shape).astype(dtype, copy=False)
-
-
-class _SklearnStopping(Callback):
-    """scikit-learn's per-epoch bookkeeping and stopping rule, run inside `Sequential.fit`.
-
-    After each epoch: append scikit-learn's objective to ``loss_curve_``; then count epochs
-    without improvement by more than `tol` — of the training loss, or of the validation score
-    with `early_stopping` — and stop once the count exceeds `n_iter_no_change`.
-    """
-
-    def __init__(
-        self,
-        estimator: BaseNeuralNet,
-        *,
-        n_samples: int,
-        batch_size: int,
-        validation: tuple[Array, Array] | None,
-        can_stop: bool,
-    ) -> None:
-        self.est = estimator
-        self.n_samples = n_samples
-        self.batch_size = batch_size
-        self.n_batches = math.ceil(n_samples / batch_size)
-        self._squares = 0.0  # ‖W‖² before the coming step
-        self._penalty_sum = 0.0  # Σ over this epoch's batches of ‖W‖² before each step
-        self.validation = validation
-        self.can_stop = can_stop
-        self.stopped = False
-        self.best_weights: list[Array] | None = None
-
-    @staticmethod
-    def _weight_squares(model: Network) -> float:
-        weights = [layer.params["weight"] for layer in model.layers if "weight" in layer.params]
-        return sum((float(np.vdot(w, w)) for w in weights), 0.0)
-
-    def _set_weight_decay(self, optimizer: Optimizer | None, batch_index: int) -> None:
-        """scikit-learn's L2 gradient is α·W/len(batch): set it for the coming batch, which is
-        shorter than the others when it is the last of the epoch and n % batch_size ≠ 0."""
-        last = self.n_samples - (self.n_batches - 1) * self.batch_size
-        size = last if batch_index == self.n_batches - 1 else self.batch_size
-        if optimizer is not None:
-            optimizer.weight_decay = float(self.est.alpha) * self.est._grad_ratio / size
-
-    def on_train_begin(self, model: Network) -> None:
-        self._squares = self._weight_squares(model) if self.est.alpha else 0.0
-        self._set_weight_decay(model.optimizer, 0)
-
-    def on_batch_end(self, step: int, model: Network, loss: float) -> None:
-        if self.est.alpha:
-            self._penalty_sum += self._squares
-            self._squares = self._weight_squares(model)
-            self._set_weight_decay(model.optimizer, step % self.n_batches)
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Network) -> bool:
-        est = self.est
-        # scikit-learn adds ½·α·‖W‖²/n_batch to each batch's loss (with the weights before the
-        # step) and averages the batches weighted by their sizes: the sizes cancel, leaving
-        # ½·α·Σ_batches ‖W‖² / n_samples
-        penalty = 0.5 * est.alpha * self._penalty_sum / self.n_samples
-        self._penalty_sum = 0.0
-        loss = logs["loss"] * est._loss_scale + penalty
-        est.loss_ = loss
-        est.loss_curve_.append(loss)
-        est.n_iter_ += 1
-        if est.verbose:
-            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}", file=sys.stderr)
-        tol = est.tol
-        if self.validation is not None:
-            score = est._score_encoded(*self.validation)
-            scores, best = est.validation_scores_, est.best_validation_score_
-            assert scores is not None and best is not None  # set by _initialize
-            scores.append(score)
-            if est.verbose:
-                print(f"Validation score: {score:.6f}", file=sys.stderr)
-            improved = score >= best + tol
-            if score > best:
-                est.best_validation_score_ = score
-                self.best_weights = model.get_weights()
-        else:
-            best_loss = est.best_loss_
-            assert best_loss is not None  # set by _initialize
-            improved = loss <= best_loss - tol
-            est.best_loss_ = min(best_loss, loss)
-        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
-        if self.can_stop and est._no_improvement_count > est.n_iter_no_change:
-            self.stopped = True
-            if est.verbose:
-                what = "Validation score" if self.validation is not None else "Training loss"
-                print(
-                    f"{what} did not improve more than tol={tol:f} for "
-                    f"{est.n_iter_no_change} consecutive epochs. Stopping.",
-                    file=sys.stderr,
-                )
-        return self.stopped
 
 
 class BaseNeuralNet(BaseEstimator):
@@ -326,7 +209,7 @@ class BaseNeuralNet(BaseEstimator):
             first = True  # warm_start cannot reuse a network of another shape: start afresh
         X, y = self._validate_Xy(X, y, reset=first)
         if first:
-            self._rng = _as_rng(self.random_state)
+            self._rng = as_rng(self.random_state)
             self._set_targets(y, classes=classes, incremental=incremental)
         elif not incremental:
             self._check_warm_targets(y)
@@ -354,7 +237,7 @@ class BaseNeuralNet(BaseEstimator):
         n = len(X)
         batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
         optimizer.weight_decay = float(self.alpha) * self._grad_ratio / batch
-        stopping = _SklearnStopping(
+        stopping = SklearnStopping(
             self,
             n_samples=n,
             batch_size=batch,
@@ -513,41 +396,7 @@ class BaseNeuralNet(BaseEstimator):
         all stored; `load` rebuilds an estimator with identical predictions, and
         ``glassnet.load(path)`` reads the bare network (NumPy alone suffices for inference).
         """
-        check_is_fitted(self, "network_")
-        params = {}
-        for key, value in self.get_params().items():
-            if key == "hidden_layer_sizes":
-                value = self._hidden_sizes()
-            elif key == "dtype":
-                value = str(self._np_dtype())
-            elif key == "random_state" and not isinstance(value, (int, type(None))):
-                value = None  # a random generator's state is not kept in model files
-            params[key] = value.item() if isinstance(value, np.generic) else value
-        state: dict[str, Any] = {
-            "format": _FORMAT,
-            "class": type(self).__name__,
-            "params": params,
-            "n_features_in": int(self.n_features_in_),
-            "n_iter": int(self.n_iter_),
-            "loss_curve": [float(v) for v in self.loss_curve_],
-            "best_loss": None if self.best_loss_ is None else float(self.best_loss_),
-            "validation_scores": None
-            if self.validation_scores_ is None
-            else [float(v) for v in self.validation_scores_],
-            "targets": self._targets_state(),
-        }
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            state["feature_names_in"] = [str(v) for v in names]
-        network = self.network_
-        extras = dict(network.extras)
-        metadata = dict(network.metadata)
-        try:
-            network.metadata = {**metadata, "estimator": state}
-            network.extras = {**extras, **self._targets_arrays()}
-            network.save(path)
-        finally:
-            network.metadata, network.extras = metadata, extras
+        _files.save(self, path)
 
     @classmethod
     def load(cls, path: str | PathLike[str]) -> Any:
@@ -556,100 +405,10 @@ class BaseNeuralNet(BaseEstimator):
         Raises
         ------
         ModelFileError
-            The file is not a glassnet model, or was saved by another estimator class.
+            The file is not a glassnet model, was saved by another estimator class, or holds a
+            field that disagrees with its network.
         """
-        network = load(path)
-        state = network.metadata.get("estimator")
-        if not isinstance(state, dict) or state.get("format") != _FORMAT:
-            raise ModelFileError(
-                f"cannot load '{path}' as {cls.__name__}: it holds a bare network, not an "
-                "estimator; use glassnet.load for it"
-            )
-        if state.get("class") != cls.__name__:
-            raise ModelFileError(
-                f"cannot load '{path}' as {cls.__name__}: it holds a {state.get('class')}"
-            )
-        try:
-            params = dict(state["params"])
-            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-            est = cls(**params)
-            est.network_ = network
-            est.n_features_in_ = int(state["n_features_in"])
-            if "feature_names_in" in state:
-                est.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
-            est.n_iter_ = int(state["n_iter"])
-            est.loss_curve_ = list(state["loss_curve"])
-            est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
-            est.best_loss_ = state["best_loss"]
-            est.validation_scores_ = state["validation_scores"]
-            est.best_validation_score_ = (
-                max(est.validation_scores_) if est.validation_scores_ else None
-            )
-            est._no_improvement_count = 0
-            est._rng = _as_rng(est.random_state)
-            est._restore_targets(state["targets"], network.extras)
-            est.n_outputs_ = est._n_outputs
-            est._check_restored()
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(
-                f"cannot load '{path}' as {cls.__name__}: its estimator state is malformed ({exc})"
-            ) from None
-        for key in [k for k in network.extras if k.startswith("estimator.")]:
-            del network.extras[key]
-        del network.metadata["estimator"]
-        return est
-
-    def _check_restored(self) -> None:
-        """Raise GlassnetError naming the first saved field that disagrees with the network
-        (an edited file: hidden sizes, activation, dtype, solver, outputs)."""
-        self._check_params()
-        network = self.network_
-        if network.dtype != self._np_dtype():
-            raise GlassnetError(
-                f"field 'dtype' is {self.dtype!r}, but the weights are {network.dtype}"
-            )
-        layers: list[type[Layer]] = []
-        for _ in self._hidden_sizes():
-            layers += [Dense, ACTIVATIONS[self.activation], *([Dropout] if self.dropout else [])]
-        layers.append(Dense)
-        sizes = [d.n_out for d in network.dense_layers[:-1]]
-        if sizes != self._hidden_sizes():
-            raise GlassnetError(
-                f"field 'hidden_layer_sizes' is {self.hidden_layer_sizes}, but the network's "
-                f"hidden layers have {sizes} units"
-            )
-        if [type(layer) for layer in network.layers] != layers or any(
-            layer.rate != self.dropout for layer in network.layers if isinstance(layer, Dropout)
-        ):
-            raise GlassnetError(
-                f"fields 'activation' and 'dropout' ({self.activation!r}, {self.dropout}) do not "
-                f"match the network {network!r:.200}"
-            )
-        if network.n_features_in != self.n_features_in_:
-            raise GlassnetError(
-                f"field 'n_features_in' is {self.n_features_in_}, but the network takes "
-                f"{network.n_features_in}"
-            )
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None and len(names) != self.n_features_in_:
-            raise GlassnetError(f"field 'feature_names_in' holds {len(names)} names")
-        if network.n_outputs != self._n_outputs or type(network.loss) not in (
-            type(None),
-            type(self._loss),
-        ):
-            raise GlassnetError(
-                f"field 'targets' needs {self._n_outputs} outputs trained with "
-                f"{type(self._loss).__name__}, but the network has {network.n_outputs} trained "
-                f"with {type(network.loss).__name__}"
-            )
-        solver = {"adam": Adam, "sgd": SGD, "rmsprop": RMSprop}[self.solver]
-        if network.optimizer is not None and type(network.optimizer) is not solver:
-            raise GlassnetError(
-                f"field 'solver' is {self.solver!r}, but the network's optimizer is "
-                f"{network.optimizer.kind}"
-            )
-        if self.n_iter_ < 0 or not all(math.isfinite(v) for v in self.loss_curve_):
-            raise GlassnetError("fields 'n_iter' and 'loss_curve' must be >= 0 and finite")
+        return _files.load(cls, path)
 
     # the subclasses say how targets are encoded, scored, saved and restored
     _n_outputs: int
