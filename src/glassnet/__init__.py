@@ -18,6 +18,7 @@ from .layers import Dense, Dropout, Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError, SumSquaredError
 from .network import Sequential, load
 from .optimizers import (
+    LBFGS,
     SGD,
     Adam,
     ExponentialDecay,
@@ -32,6 +33,7 @@ from .tutorial import NeuralNetwork
 __version__ = "0.1.0"
 
 __all__ = [
+    "LBFGS",
     "SGD",
     "Adam",
     "BinaryCrossEntropy",

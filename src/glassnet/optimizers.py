@@ -1,4 +1,4 @@
-"""Optimizers — `SGD` (momentum, Nesterov), `Adam`, `RMSprop` — and learning-rate schedules.
+"""Optimizers — `SGD` (momentum, Nesterov), `Adam`, `RMSprop`, `LBFGS` — and learning-rate schedules.
 
 Ordered as: schedules; the general `Optimizer` (its one step: clipping, weight decay, state, the
 rule run over the whole model or per parameter); then each rule as a small subclass that only
@@ -492,27 +492,83 @@ class RMSprop(Optimizer):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
 
 
+class LBFGS(Optimizer):
+    """L-BFGS-B (scipy's), full batch: `fit` hands the whole solve to `glassnet.lbfgs`.
+
+    One epoch of `fit` is one L-BFGS iteration (a quasi-Newton step found by a line search,
+    which may evaluate the loss several times), so ``epochs`` is scikit-learn's ``max_iter``.
+    The objective is the loss plus ½·λ·‖W‖² over the weight matrices (`weight_decay` λ). It keeps
+    no state between fits (a model file stores only these settings); it needs scipy.
+
+    Parameters
+    ----------
+    max_fun : int, default 15000
+        Most evaluations of the loss and its gradient (scikit-learn's ``max_fun``).
+    tol : float, default 1e-5
+        Stop when every component of the (projected) gradient is at most this (scipy's gtol).
+    weight_decay : float, default 0
+        L2 penalty λ on the weight matrices (not the biases).
+
+    Examples
+    --------
+    >>> LBFGS(max_fun=500)
+    LBFGS(max_fun=500, tol=1e-05, weight_decay=0.0)
+    """
+
+    kind = "LBFGS"
+    #: how the latest solve ended (a `glassnet.lbfgs.Solve`: iterations, evaluations, status,
+    #: scipy's message); None before the first
+    result: Any = None
+
+    def __init__(self, max_fun: int = 15000, tol: float = 1e-5, *, weight_decay: float = 0.0):
+        super().__init__(1.0, weight_decay=weight_decay)
+        self.max_fun = positive_int(max_fun, "max_fun")
+        self.tol = non_negative(tol, "tol")
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
+        """Nothing: L-BFGS moves the weights between the evaluations of a solve, not per step."""
+
+    def plan_step(self, params: Sequence[Array], grads: Sequence[Array]) -> list[Call]:
+        return []  # the compiled step is then forward, loss and backward: what a solve evaluates
+
+    def get_config(self) -> dict[str, Any]:
+        # the schedule is there for the model file's reader; L-BFGS has no learning rate
+        schedule = {"kind": self.schedule.kind, **self.schedule.get_config()}
+        return {"schedule": schedule, "max_fun": self.max_fun, "tol": self.tol,
+                "weight_decay": self.weight_decay}  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"LBFGS(max_fun={self.max_fun}, tol={self.tol!r}, weight_decay={self.weight_decay!r})"
+
+
+#: the stepping optimizers (what the CLI offers, with a learning rate)
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
+#: every optimizer by name: the stepping ones and the full-batch solver
+_BY_NAME: dict[str, type[Optimizer]] = {**OPTIMIZERS, "lbfgs": LBFGS}
 
 
 def get(optimizer: str | Optimizer, learning_rate: float | None = None) -> Optimizer:
-    """An optimizer from its name ("sgd", "adam", "rmsprop") or an instance."""
+    """An optimizer from its name ("sgd", "adam", "rmsprop", "lbfgs") or an instance."""
     if isinstance(optimizer, Optimizer):
         return optimizer
-    cls = OPTIMIZERS.get(str(optimizer).lower())
+    cls = _BY_NAME.get(str(optimizer).lower())
     if cls is None:
-        known = ", ".join(OPTIMIZERS)
+        known = ", ".join(_BY_NAME)
         raise GlassnetError(f"unknown optimizer {optimizer!r}; expected one of {known}")
+    if cls is LBFGS and learning_rate is not None:
+        raise GlassnetError("lbfgs takes no learning rate: its steps come from line searches")
     return cls() if learning_rate is None else cls(learning_rate)
 
 
 def from_config(kind: str, config: dict[str, Any]) -> Optimizer:
     """Rebuild an optimizer from `kind` and `get_config()` (used when loading model files)."""
-    cls = {c.kind: c for c in OPTIMIZERS.values()}.get(kind)
+    cls = {c.kind: c for c in _BY_NAME.values()}.get(kind)
     if cls is None:
         raise GlassnetError(f"unknown optimizer kind {kind!r}")
     config = dict(config)
     sched = dict(config.pop("schedule"))
+    if cls is LBFGS:  # no learning rate: its steps come from line searches
+        return cls(**config)
     sched_cls = SCHEDULES.get(sched.pop("kind"))
     if sched_cls is None:
         raise GlassnetError(f"unknown learning-rate schedule in {config!r}")

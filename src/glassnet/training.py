@@ -25,6 +25,7 @@ from . import optimizers as _optimizers
 from ._typing import Array, Call, Network
 from .callbacks import Callback, EarlyStopping, History, overrides
 from .compiled import Step, run_blocks, run_one
+from .lbfgs import Evaluation, minimize
 from .errors import GlassnetError, TrainingDivergedError
 from .layers import Dropout
 from .plans import glassnets_own
@@ -209,6 +210,11 @@ class _Guard:
             np.copyto(p, w)
         self.optimizer.load_state_dict(self.state)  # no inf/NaN momenta left for the next fit
         when = f"by epoch {epoch + 1}" if found_after else f"at epoch {epoch + 1}"
+        if isinstance(self.optimizer, _optimizers.LBFGS):  # no learning rate to blame
+            return TrainingDivergedError(
+                f"training diverged {when}: {what}; the weights were restored to where fit "
+                "started. Try scaling the inputs or a larger weight_decay"
+            )
         schedule = self.optimizer.schedule  # the rate the user set, not where a schedule is
         rate = f"it was {schedule.learning_rate:g}"
         if reached != schedule.learning_rate:
@@ -278,6 +284,10 @@ def fit(
     if batch_size is not None:
         batch_size = positive_int(batch_size, "batch_size")
     stopper = _stopper(early_stopping)
+    if isinstance(opt, _optimizers.LBFGS) and batch_size is not None:
+        raise GlassnetError(
+            f"LBFGS trains on the full batch: leave batch_size unset (got {batch_size})"
+        )
     hooks = _hooks(stopper, callbacks)
     metrics = names(metrics, "metrics")
     train_metrics = [_metrics.get(name, loss_fn) for name in metrics]
@@ -299,7 +309,9 @@ def fit(
         cb.on_train_begin(model)
     step = Step(model, loss_fn, opt)  # after the hooks: it binds what they may have changed
 
-    if batch_size >= n and not (train_metrics or hooks or data.X_val is not None or verbose):
+    if isinstance(opt, _optimizers.LBFGS):
+        _lbfgs_loop(step, data, epochs, train_metrics, hooks, guard, history, verbose)
+    elif batch_size >= n and not (train_metrics or hooks or data.X_val is not None or verbose):
         _lean_loop(step, data, epochs, guard, history)
     else:
         _epoch_loop(step, data, epochs, batch_size, shuffle, train_metrics, hooks, guard,
@@ -450,8 +462,7 @@ def _epoch_loop(
         logs["time"] = time.perf_counter() - t0
         history.append(logs)
         if verbose:
-            shown = "  ".join(f"{k} {v:.6g}" for k, v in logs.items() if k != "learning_rate")
-            print(f"epoch {epoch + 1}/{epochs}  {shown}", file=sys.stderr)
+            _report(epoch, epochs, logs)
         stop = False
         for cb in hooks:
             if cb.on_epoch_end(epoch, logs, model):
@@ -462,6 +473,68 @@ def _epoch_loop(
             history.stopped_early = epoch + 1 < epochs
             break
     restore()  # the caches hold the last training batch's forward pass, as forward leaves them
+
+
+def _lbfgs_loop(
+    step: Step,
+    data: _Data,
+    epochs: int,
+    train_metrics: list[_metrics.Metric],
+    hooks: list[Callback],
+    guard: _Guard,
+    history: History,
+    verbose: int,
+) -> None:
+    """One L-BFGS-B solve on the full batch (`glassnet.lbfgs`): an epoch is one iteration of
+    it, after which come the logs, the callbacks and stopping, as in the epoch loop."""
+    model, opt = guard.model, guard.optimizer
+    assert isinstance(opt, _optimizers.LBFGS)
+    # the metrics read the latest evaluation, which is the iterate when an iteration ends
+    observe = partial(_observe_anew, train_metrics) if train_metrics else None
+    evaluate = Evaluation(step, data.X, data.y, opt.weight_decay, observe)
+    epoch, start = 0, time.perf_counter()
+
+    def iteration(total: float) -> bool:
+        nonlocal epoch, start
+        opt.epoch += 1
+        guard.check(epoch, total)
+        logs = _logs(model, data, total, train_metrics, step.loss)
+        logs["learning_rate"] = opt.learning_rate
+        logs["time"] = time.perf_counter() - start
+        history.append(logs)
+        if verbose:
+            _report(epoch, epochs, logs)
+        stop = False
+        for cb in hooks:
+            if cb.on_epoch_end(epoch, logs, model):
+                stop = True
+        if hooks:
+            _same_arrays(step.params, model)
+        epoch += 1
+        start = time.perf_counter()
+        history.stopped_early = stop and epoch < epochs
+        return stop
+
+    opt.result = minimize(evaluate, max_iter=epochs, max_fun=opt.max_fun, tol=opt.tol,
+                          on_iteration=iteration)  # fmt: skip
+    opt.iterations += evaluate.count
+    if not (math.isfinite(opt.result.objective) and _all_finite(guard.params)):
+        what = _what_diverged(opt.result.objective, guard.params)
+        raise guard.diverged(epoch, what, found_after=True)
+    evaluate.restore()
+
+
+def _observe_anew(train_metrics: list[_metrics.Metric], y_batch: Array, out: Array) -> None:
+    """Each training metric of these outputs alone (a solve's latest evaluation)."""
+    for m in train_metrics:
+        m.reset()
+        m.update(y_batch, out)
+
+
+def _report(epoch: int, epochs: int, logs: dict[str, float]) -> None:
+    """The verbose line of an epoch, to stderr."""
+    shown = "  ".join(f"{k} {v:.6g}" for k, v in logs.items() if k != "learning_rate")
+    print(f"epoch {epoch + 1}/{epochs}  {shown}", file=sys.stderr)
 
 
 def _same_arrays(trained: list[Array], model: Network) -> None:
