@@ -33,7 +33,9 @@ from ..optimizers import SGD, Adam, Optimizer, RMSprop
 from ..validation import float_dtype, is_integer, number_in, one_of, positive_int
 from . import _files
 from ._checks import check_targets, check_X, check_X_y, translated
+from ._lbfgs import fit_lbfgs
 from ._names import ACTIVATIONS, SOLVERS, as_rng
+from ._rates import LEARNING_RATES
 from ._stopping import SklearnStopping
 
 __all__ = ["ACTIVATIONS", "SOLVERS", "BaseNeuralNet"]
@@ -43,6 +45,7 @@ _INTERVALS: list[tuple[str, float, float, bool]] = [
     ("alpha", 0.0, math.inf, False),
     ("tol", 0.0, math.inf, False),
     ("learning_rate_init", 0.0, math.inf, True),
+    ("power_t", 0.0, math.inf, False),
     ("momentum", 0.0, 1.0, False),
     ("beta_1", 0.0, 1.0, False),
     ("beta_2", 0.0, 1.0, False),
@@ -74,6 +77,7 @@ class BaseNeuralNet(BaseEstimator):
     network_: Sequential
     n_outputs_: int
     n_iter_: int
+    t_: int
     loss_: float | None
     loss_curve_: list[float]
     best_loss_: float | None
@@ -92,7 +96,9 @@ class BaseNeuralNet(BaseEstimator):
         solver: str = "adam",
         alpha: float = 1e-4,
         batch_size: int | str = "auto",
+        learning_rate: str = "constant",
         learning_rate_init: float = 1e-3,
+        power_t: float = 0.5,
         max_iter: int = 200,
         shuffle: bool = True,
         random_state: int | np.random.RandomState | np.random.Generator | None = None,
@@ -107,6 +113,7 @@ class BaseNeuralNet(BaseEstimator):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         n_iter_no_change: int = 10,
+        max_fun: int = 15000,
         dropout: float = 0.0,
         dtype: str | type = "float64",
     ) -> None:
@@ -115,7 +122,9 @@ class BaseNeuralNet(BaseEstimator):
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -130,6 +139,7 @@ class BaseNeuralNet(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.dropout = dropout
         self.dtype = dtype
 
@@ -152,9 +162,11 @@ class BaseNeuralNet(BaseEstimator):
         self._np_dtype()
         one_of(self.activation, "activation", ACTIVATIONS)
         one_of(self.solver, "solver", SOLVERS)
+        one_of(self.learning_rate, "learning_rate", LEARNING_RATES)
         for name, low, high, open_low in _INTERVALS:
             number_in(getattr(self, name), name, low, high, open_low=open_low)
         positive_int(self.max_iter, "max_iter")
+        positive_int(self.max_fun, "max_fun")
         positive_int(self.n_iter_no_change, "n_iter_no_change")
         bs = self.batch_size
         if not (bs == "auto" if isinstance(bs, str) else is_integer(bs) and bs >= 1):
@@ -195,6 +207,8 @@ class BaseNeuralNet(BaseEstimator):
 
     def _fit(self, X: Any, y: Any, *, incremental: bool, classes: Any = None) -> Any:
         self._check_params()
+        if incremental and self.solver == "lbfgs":
+            raise GlassnetError("partial_fit needs a stochastic solver ('sgd', 'adam'), not lbfgs")
         if incremental and self.early_stopping:
             raise GlassnetError("partial_fit does not support early_stopping=True")
         fitted = hasattr(self, "network_")
@@ -216,6 +230,10 @@ class BaseNeuralNet(BaseEstimator):
         y_enc = self._encode(y, first=first)
         if first:
             self._initialize(X.shape[1])
+        if self.solver == "lbfgs":  # full batch; no early stopping, as in scikit-learn
+            self.n_iter_ = 0
+            fit_lbfgs(self, X, y_enc, seed=int(self._rng.integers(2**63)))
+            return self
         network = self.network_
         if network.optimizer is None or not incremental:
             # fit starts a fresh optimizer (as scikit-learn does, even with warm_start);
@@ -297,6 +315,7 @@ class BaseNeuralNet(BaseEstimator):
         self.n_outputs_ = self._n_outputs
         self.network_ = self._build_network(n_features, self._n_outputs)
         self.n_iter_ = 0
+        self.t_ = 0  # samples seen, over every epoch of every fit since this one
         self.loss_curve_ = []
         self._no_improvement_count = 0
         if self.early_stopping:

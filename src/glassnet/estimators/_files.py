@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..errors import GlassnetError, ModelFileError
 from ..layers import Dense, Dropout, Layer
 from ..network import load as load_network
-from ..optimizers import SGD, Adam, RMSprop
+from ..optimizers import LBFGS, SGD, Adam, RMSprop
 from ._names import ACTIVATIONS, as_rng
 
 __all__ = ["check_restored", "load", "save"]
@@ -95,6 +95,7 @@ def load(cls: Any, path: str | PathLike[str]) -> Any:
         if "feature_names_in" in state:
             est.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
         est.n_iter_ = int(state["n_iter"])
+        est.t_ = int(state.get("t", 0))
         est.loss_curve_ = list(state["loss_curve"])
         est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
         est.best_loss_ = state["best_loss"]
@@ -156,7 +157,7 @@ def check_restored(self: Any) -> None:
             f"{type(self._loss).__name__}, but the network has {network.n_outputs} trained "
             f"with {type(network.loss).__name__}"
         )
-    solver = {"adam": Adam, "sgd": SGD, "rmsprop": RMSprop}[self.solver]
+    solver = {"adam": Adam, "sgd": SGD, "rmsprop": RMSprop, "lbfgs": LBFGS}[self.solver]
     if network.optimizer is not None and type(network.optimizer) is not solver:
         raise GlassnetError(
             f"field 'solver' is {self.solver!r}, but the network's optimizer is "

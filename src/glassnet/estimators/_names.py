@@ -20,7 +20,7 @@ ACTIVATIONS: dict[str, type[Layer]] = {
     "tanh": Tanh,
     "relu": ReLU,
 }
-SOLVERS = ("adam", "sgd", "rmsprop")
+SOLVERS = ("adam", "sgd", "rmsprop", "lbfgs")
 
 
 def as_rng(random_state: Any) -> np.random.Generator:

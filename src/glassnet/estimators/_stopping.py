@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from typing import Any
 
 import numpy as np
@@ -12,6 +11,7 @@ import numpy as np
 from .._typing import Array, Network
 from ..callbacks import Callback
 from ..optimizers import Optimizer
+from ._rates import iteration_ends, trigger_stopping
 
 __all__ = ["SklearnStopping"]
 
@@ -78,8 +78,9 @@ class SklearnStopping(Callback):
         est.loss_ = loss
         est.loss_curve_.append(loss)
         est.n_iter_ += 1
-        if est.verbose:
-            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}", file=sys.stderr)
+        est.t_ += self.n_samples
+        if est.verbose:  # scikit-learn's lines, on stdout as it prints them
+            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
         tol = est.tol
         if self.validation is not None:
             score = est._score_encoded(*self.validation)
@@ -87,7 +88,7 @@ class SklearnStopping(Callback):
             assert scores is not None and best is not None  # set by _initialize
             scores.append(score)
             if est.verbose:
-                print(f"Validation score: {score:.6f}", file=sys.stderr)
+                print(f"Validation score: {score:f}")
             improved = score >= best + tol
             if score > best:
                 est.best_validation_score_ = score
@@ -98,13 +99,15 @@ class SklearnStopping(Callback):
             improved = loss <= best_loss - tol
             est.best_loss_ = min(best_loss, loss)
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
-        if self.can_stop and est._no_improvement_count > est.n_iter_no_change:
-            self.stopped = True
-            if est.verbose:
-                what = "Validation score" if self.validation is not None else "Training loss"
-                print(
-                    f"{what} did not improve more than tol={tol:f} for "
-                    f"{est.n_iter_no_change} consecutive epochs. Stopping.",
-                    file=sys.stderr,
-                )
+        iteration_ends(est, model.optimizer, est.t_)
+        if est._no_improvement_count > est.n_iter_no_change:
+            what = "Validation score" if self.validation is not None else "Training loss"
+            message = (
+                f"{what} did not improve more than tol={tol:f} for "
+                f"{est.n_iter_no_change} consecutive epochs."
+            )
+            if trigger_stopping(est, model.optimizer, message):
+                self.stopped = self.can_stop  # partial_fit's one epoch ends anyway
+            else:
+                est._no_improvement_count = 0  # "adaptive" carries on at a fifth of the rate
         return self.stopped
