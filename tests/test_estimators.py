@@ -337,13 +337,13 @@ def test_warm_start_continues_from_the_fitted_weights(blobs):
     assert clf.loss_curve_[5] < first[0]  # it went on from trained weights, not from scratch
 
 
-def test_verbose_prints_each_epoch_to_stderr_and_quiet_prints_nothing(blobs, capsys):
+def test_verbose_prints_each_epoch_to_stdout_and_quiet_prints_nothing(blobs, capsys):
     X, y = blobs
     _quiet_fit(NeuralNetClassifier((4,), max_iter=2, random_state=0), X, y)
     assert capsys.readouterr() == ("", "")
     _quiet_fit(NeuralNetClassifier((4,), max_iter=2, random_state=0, verbose=1), X, y)
     out, err = capsys.readouterr()
-    assert out == "" and "Iteration 2, loss = " in err
+    assert err == "" and "Iteration 2, loss = " in out  # where scikit-learn prints them
 
 
 @pytest.mark.parametrize(
