@@ -1,4 +1,4 @@
-"""The benchmark workloads W1–W4, each written once per library, run one per child process.
+"""The benchmark workloads W1–W5, each written once per library, run one per child process.
 
 `run.py` (the parent) prepares the data once with `prepare`, then starts this file as
 ``python bench/workloads.py WORKLOAD LIBRARY --data DIR --seed S [--quick] [--profile]`` for
@@ -51,6 +51,8 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
             "lr": 2.0,
             "iterations": 20 if quick else 100,
         },
+        # scikit-learn's lbfgs on digits, through both estimators, from the same weights
+        "W5": {"hidden": 100, "iterations": 20 if quick else 200},
     }
 
 
@@ -59,6 +61,7 @@ LIBRARIES = {
     "W2": ("glassnet", "sklearn", "torch"),
     "W3": ("glassnet", "sklearn", "torch"),
     "W4": ("glassnet", "numpy", "torch", "sklearn"),
+    "W5": ("glassnet", "sklearn"),
 }
 
 
@@ -184,7 +187,7 @@ def _call_label(call: Any) -> str:
 def prepare(data_dir: Path, quick: bool, workloads: list[str]) -> None:
     """Write each workload's data (and shared starting weights) to `data_dir` as .npz files."""
     cfg = sizes(quick)
-    if "W2" in workloads:
+    if "W2" in workloads or "W5" in workloads:  # W5 trains on W2's digits
         from sklearn.datasets import load_digits
 
         X, y = load_digits(return_X_y=True)
@@ -616,6 +619,44 @@ def w4_sklearn(cfg: dict[str, Any], data_dir: Path, seed: int) -> dict[str, Any]
     return {"seconds": seconds, "accuracy": accuracy, "loss": float(clf.loss_)}
 
 
+# ---------------------------------------------------------------- W5: lbfgs, estimators
+
+
+def w5(library: str, cfg: dict[str, Any], data_dir: Path, seed: int) -> dict[str, Any]:
+    """MLPClassifier(solver="lbfgs") against NeuralNetClassifier(solver="lbfgs") on digits.
+
+    Neither takes initial weights: each is set up by an untimed fit on one row of each class,
+    given the shared starting weights, and then warm-started: the two solves minimize the same
+    objective from the same point, so they take the same iterations to the same accuracy.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    if library == "glassnet":
+        from glassnet.estimators import NeuralNetClassifier as Classifier
+    else:
+        from sklearn.neural_network import MLPClassifier as Classifier
+    d = _load(data_dir, "W2")
+    X, y = d["X_train"], d["y_train"]
+    hidden = (cfg["hidden"],)
+    clf = Classifier(hidden, solver="lbfgs", max_iter=1, random_state=seed, warm_start=True)
+    one_each = np.unique(y, return_index=True)[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X[one_each], y[one_each])
+    start = _glorot_start(_widths(d, hidden), seed, np.float64)
+    if library == "glassnet":
+        clf.network_.set_weights(start)
+    else:
+        clf.coefs_, clf.intercepts_ = start[0::2], start[1::2]
+    clf.set_params(max_iter=cfg["iterations"])
+    with Clock() as clock, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter reached: as intended
+        clf.fit(X, y)
+    accuracy = float(clf.score(d["X_test"], d["y_test"]))
+    return {"seconds": clock.seconds, "accuracy": accuracy, "loss": float(clf.loss_),
+            "n_iter": int(clf.n_iter_)}  # fmt: skip
+
+
 def run(workload: str, library: str, data_dir: Path, seed: int, quick: bool) -> dict[str, Any]:
     """Run one workload with one library; returns the measured facts."""
     cfg = sizes(quick)[workload]
@@ -625,6 +666,8 @@ def run(workload: str, library: str, data_dir: Path, seed: int, quick: bool) -> 
         return w2(library, cfg, data_dir, seed)
     if workload == "W3":
         return w3(library, cfg, data_dir, seed)
+    if workload == "W5":
+        return w5(library, cfg, data_dir, seed)
     runners = {"glassnet": w4_glassnet, "numpy": w4_numpy, "torch": w4_torch}
     return {**runners, "sklearn": w4_sklearn}[library](cfg, data_dir, seed)
 

@@ -1,4 +1,4 @@
-"""Optimizers — `SGD` (momentum, Nesterov), `Adam`, `RMSprop`, `LBFGS` — and learning-rate schedules.
+"""Optimizers — `SGD` (momentum, Nesterov), `Adam`, `RMSprop`, `LBFGS` — and rate schedules.
 
 Ordered as: schedules; the general `Optimizer` (its one step: clipping, weight decay, state, the
 rule run over the whole model or per parameter); then each rule as a small subclass that only
@@ -538,7 +538,9 @@ class LBFGS(Optimizer):
                 "weight_decay": self.weight_decay}  # fmt: skip
 
     def __repr__(self) -> str:
-        return f"LBFGS(max_fun={self.max_fun}, tol={self.tol!r}, weight_decay={self.weight_decay!r})"
+        return (
+            f"LBFGS(max_fun={self.max_fun}, tol={self.tol!r}, weight_decay={self.weight_decay!r})"
+        )
 
 
 #: the stepping optimizers (what the CLI offers, with a learning rate)

@@ -25,9 +25,9 @@ from . import optimizers as _optimizers
 from ._typing import Array, Call, Network
 from .callbacks import Callback, EarlyStopping, History, overrides
 from .compiled import Step, run_blocks, run_one
-from .lbfgs import Evaluation, minimize
 from .errors import GlassnetError, TrainingDivergedError
 from .layers import Dropout
+from .lbfgs import Evaluation, minimize
 from .plans import glassnets_own
 from .validation import (
     all_finite,
