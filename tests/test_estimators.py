@@ -353,7 +353,7 @@ def test_verbose_prints_each_epoch_to_stdout_and_quiet_prints_nothing(blobs, cap
          r"hidden_layer_sizes must hold positive integers, got \(10, 0\)"),
         ({"activation": "softplus"},
          "activation must be one of identity, logistic, tanh, relu; got 'softplus'"),
-        ({"solver": "lbfgs"}, "solver must be one of adam, sgd, rmsprop; got 'lbfgs'"),
+        ({"solver": "newton"}, "solver must be one of adam, sgd, rmsprop, lbfgs; got 'newton'"),
         ({"alpha": -1.0}, r"alpha must be a number in \[0, inf\), got -1.0"),
         ({"batch_size": 0}, "batch_size must be 'auto' or a positive integer, got 0"),
         ({"max_iter": 0}, "max_iter must be a positive integer, got 0"),

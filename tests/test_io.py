@@ -372,7 +372,7 @@ def _optimizer(m: dict[str, Any], **changes: Any) -> dict[str, Any]:
             lambda m: _layer(m, 0, params={"weight": "missing", "bias": "layer0.bias"}),
             "not listed in the manifest",
         ),
-        (lambda m: _optimizer(m, kind="LBFGS"), "unknown optimizer kind 'LBFGS'"),
+        (lambda m: _optimizer(m, kind="Adagrad"), "unknown optimizer kind 'Adagrad'"),
         (lambda m: _optimizer(m, iterations="many"), "malformed"),
         (lambda m: _optimizer(m, iterations=float("inf")), "malformed"),
         (lambda m: _optimizer(m, epoch=10**400), "malformed"),

@@ -454,25 +454,45 @@ def _epoch_loop(
                     cb.on_batch_end(count, model, value)
             if mean:
                 total /= n
-        opt.epoch += 1
-        guard.check(epoch, total)
-
-        logs = _logs(model, data, total, train_metrics, loss_fn)
-        logs["learning_rate"] = opt.learning_rate
-        logs["time"] = time.perf_counter() - t0
-        history.append(logs)
-        if verbose:
-            _report(epoch, epochs, logs)
-        stop = False
-        for cb in hooks:
-            if cb.on_epoch_end(epoch, logs, model):
-                stop = True
-        if hooks:
-            _same_arrays(step.params, model)
+        stop = _epoch_end(step, data, epoch, epochs, total, t0, train_metrics, hooks, guard,
+                          history, verbose)  # fmt: skip
         if stop:
             history.stopped_early = epoch + 1 < epochs
             break
     restore()  # the caches hold the last training batch's forward pass, as forward leaves them
+
+
+def _epoch_end(
+    step: Step,
+    data: _Data,
+    epoch: int,
+    epochs: int,
+    total: float,
+    t0: float,
+    train_metrics: list[_metrics.Metric],
+    hooks: list[Callback],
+    guard: _Guard,
+    history: History,
+    verbose: int,
+) -> bool:
+    """After an epoch whose loss was `total`: the divergence check, the logs, the verbose line
+    and the callbacks; True when one of them asks to stop."""
+    model, opt = guard.model, guard.optimizer
+    opt.epoch += 1
+    guard.check(epoch, total)
+    logs = _logs(model, data, total, train_metrics, step.loss)
+    logs["learning_rate"] = opt.learning_rate
+    logs["time"] = time.perf_counter() - t0
+    history.append(logs)
+    if verbose:
+        _report(epoch, epochs, logs)
+    stop = False
+    for cb in hooks:
+        if cb.on_epoch_end(epoch, logs, model):
+            stop = True
+    if hooks:
+        _same_arrays(step.params, model)
+    return stop
 
 
 def _lbfgs_loop(
@@ -487,7 +507,7 @@ def _lbfgs_loop(
 ) -> None:
     """One L-BFGS-B solve on the full batch (`glassnet.lbfgs`): an epoch is one iteration of
     it, after which come the logs, the callbacks and stopping, as in the epoch loop."""
-    model, opt = guard.model, guard.optimizer
+    opt = guard.optimizer
     assert isinstance(opt, _optimizers.LBFGS)
     # the metrics read the latest evaluation, which is the iterate when an iteration ends
     observe = partial(_observe_anew, train_metrics) if train_metrics else None
@@ -496,20 +516,8 @@ def _lbfgs_loop(
 
     def iteration(total: float) -> bool:
         nonlocal epoch, start
-        opt.epoch += 1
-        guard.check(epoch, total)
-        logs = _logs(model, data, total, train_metrics, step.loss)
-        logs["learning_rate"] = opt.learning_rate
-        logs["time"] = time.perf_counter() - start
-        history.append(logs)
-        if verbose:
-            _report(epoch, epochs, logs)
-        stop = False
-        for cb in hooks:
-            if cb.on_epoch_end(epoch, logs, model):
-                stop = True
-        if hooks:
-            _same_arrays(step.params, model)
+        stop = _epoch_end(step, data, epoch, epochs, total, start, train_metrics, hooks, guard,
+                          history, verbose)  # fmt: skip
         epoch += 1
         start = time.perf_counter()
         history.stopped_early = stop and epoch < epochs
