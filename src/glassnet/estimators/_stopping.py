@@ -78,6 +78,7 @@ class SklearnStopping(Callback):
         est.loss_ = loss
         est.loss_curve_.append(loss)
         est.n_iter_ += 1
+        est.t_ += self.n_samples
         if est.verbose:
             print(f"Iteration {est.n_iter_}, loss = {loss:.8f}", file=sys.stderr)
         tol = est.tol
@@ -88,7 +89,8 @@ class SklearnStopping(Callback):
             scores.append(score)
             if est.verbose:
                 print(f"Validation score: {score:.6f}", file=sys.stderr)
-            improved = score >= best + tol
+            # as scikit-learn compares: a NaN score (a diverged network) resets the count
+            improved = not score < best + tol
             if score > best:
                 est.best_validation_score_ = score
                 self.best_weights = model.get_weights()

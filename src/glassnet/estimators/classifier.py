@@ -152,11 +152,13 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         if self._kind == "multiclass":
             self._n_outputs, self._loss = k, CrossEntropy()
             self._grad_ratio, self._loss_scale = 1.0, 1.0
+            self._out_activation = "softmax"
         else:
             n = 1 if self._kind == "binary" else k
             # glassnet's BCE is the mean over n·k elements, scikit-learn's sums over the k labels
             self._n_outputs, self._loss = n, BinaryCrossEntropy()
             self._grad_ratio, self._loss_scale = 1.0 / n, float(n)
+            self._out_activation = "logistic"
         self._stratify = self._kind != "multilabel"
 
     def _encode(self, y: Array, *, first: bool) -> Array:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -111,6 +112,8 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         )
         self.normalize_y = normalize_y
 
+    _out_activation = "identity"
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True  # one linear output per target column
@@ -172,7 +175,10 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         return np.asarray(z, dtype=dtype)
 
     def _score_encoded(self, X: Array, y: Array) -> float:
-        return float(r2_score(y, self.network_.predict(X)))
+        pred = self.network_.predict(X)
+        if not np.isfinite(pred).all():
+            return math.nan  # recorded as scikit-learn records it (r2_score would refuse it)
+        return float(r2_score(y, pred))
 
     # the mixin's score would come first in the method order: take the checked one
     score = BaseNeuralNet.score
