@@ -63,8 +63,9 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
     n_iter_no_change : int, default 10
     dropout : float, default 0.0
         Dropout rate after each hidden activation (glassnet's addition).
-    dtype : {"float64", "float32"}, default "float64"
-        The precision of the network and of its computations.
+    dtype : {"float64", "float32"} or None, default None
+        The precision of the network and of its computations; None keeps float32 X in
+        float32 and uses float64 otherwise (scikit-learn's dtype preservation).
 
     Attributes
     ----------

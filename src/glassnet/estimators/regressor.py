@@ -81,9 +81,9 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
-        n_iter_no_change: int = 10,
+        n_iter_no_change: int | float = 10,
         dropout: float = 0.0,
-        dtype: str | type = "float64",
+        dtype: str | type | None = None,
         normalize_y: bool = True,
     ) -> None:
         super().__init__(
@@ -134,9 +134,21 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
             power = _power_above(np.abs(y2).max(axis=0))
             std = (y2 / power).std(axis=0) * power
             self._y_mean = (y2 / power).mean(axis=0) * power
-            self._y_scale = np.where(std > 0, std, 1.0)
+            std = np.where(std > 0, std, 1.0)
+            # one scale s for every column (the root mean square of their stds): then
+            # scikit-learn's ½·mean((ŷ − y)²) on the scale of y is exactly s²·½·mean((ẑ − z)²),
+            # so `loss_curve_` and `tol` mean what they mean there and stopping comes where it
+            # does (a scale per column would train on an objective other than the one reported)
+            top = float(std.max())
+            self._y_scale = np.full(k, np.sqrt(np.mean((std / top) ** 2)) * top)
         else:
             self._y_mean, self._y_scale = np.zeros(k), np.ones(k)
+        self._set_loss_scale()
+
+    def _set_loss_scale(self) -> None:
+        """scikit-learn's loss on the scale of y per unit of glassnet's MSE on the scaled
+        targets: ½ (its ½·mean) times s² (see `_set_targets`)."""
+        self._loss_scale = 0.5 * float(np.mean(self._y_scale**2))
 
     def _check_range(self, y: Array) -> None:
         """Refuse targets whose predictions could not be represented in the network's dtype."""
@@ -175,7 +187,8 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         return np.asarray(z, dtype=dtype)
 
     def _score_encoded(self, X: Array, y: Array) -> float:
-        pred = self.network_.predict(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            pred = self.network_.outputs(X)
         if not np.isfinite(pred).all():
             return math.nan  # recorded as scikit-learn records it (r2_score would refuse it)
         return float(r2_score(y, pred))
@@ -227,6 +240,7 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         self._set_targets(np.zeros((1, k)), classes=None, incremental=False)
         self._y_mean = np.asarray(extras["estimator.y_mean"], dtype=np.float64)
         self._y_scale = np.asarray(extras["estimator.y_scale"], dtype=np.float64)
+        self._set_loss_scale()
         for name, value in (("y_mean", self._y_mean), ("y_scale", self._y_scale)):
             if value.shape != (k,) or not np.isfinite(value).all():
                 raise GlassnetError(
