@@ -50,7 +50,7 @@ def _load() -> types.ModuleType | None:
         return None
     module = types.ModuleType("sklearn_test_mlp_on_glassnet")
     module.__file__ = str(SOURCE)
-    exec(compile(text.replace(IMPORT, SWAPPED), str(SOURCE), "exec"), module.__dict__)  # noqa: S102
+    exec(compile(text.replace(IMPORT, SWAPPED), str(SOURCE), "exec"), module.__dict__)
     return module
 
 
@@ -73,6 +73,4 @@ def _documented_exception(request: pytest.FixtureRequest) -> None:
         pytest.skip(reason)
 
 
-globals().update(
-    {name: test for name, test in vars(_module).items() if name.startswith("test_")}
-)
+globals().update({name: test for name, test in vars(_module).items() if name.startswith("test_")})

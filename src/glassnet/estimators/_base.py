@@ -220,9 +220,11 @@ class BaseNeuralNet(BaseEstimator):
     # ------------------------------------------------------------------ training
 
     def _validate_Xy(self, X: Any, y: Any, *, reset: bool) -> tuple[Array, Array]:
-        preserve = reset and self.dtype is None  # float32 X stays float32, the rest float64
+        # dtype=None: float32 X stays float32, the rest becomes float64 (as scikit-learn)
+        preserve = reset and self.dtype is None
+        dtype = [np.float64, np.float32] if preserve else self._np_dtype()
         X, y = check_X_y(
-            self, X, y, reset=reset, dtype=[np.float64, np.float32] if preserve else self._np_dtype(),
+            self, X, y, reset=reset, dtype=dtype,
             numeric=isinstance(self, RegressorMixin),
         )  # fmt: skip
         if reset:
@@ -273,7 +275,7 @@ class BaseNeuralNet(BaseEstimator):
         if self.early_stopping:
             X, y_enc, validation = self._split_validation(X, y_enc)
         n = len(X)
-        if self.batch_size != "auto" and self.batch_size > n:
+        if self.batch_size != "auto" and int(self.batch_size) > n:
             warnings.warn(  # scikit-learn's warning, word for word
                 "Got `batch_size` less than 1 or larger than sample size. It is going to be "
                 "clipped",

@@ -182,5 +182,5 @@ def check_restored(self: Any) -> None:
         raise GlassnetError(f"field 't' is {self.t_}, expected the samples seen (>= 0)")
     for name in ("loss", "best_loss", "best_validation_score"):
         value = getattr(self, name + "_")
-        if value is not None and not isinstance(value, (int, float)) or isinstance(value, bool):
+        if isinstance(value, bool) or not isinstance(value, (int, float, type(None))):
             raise GlassnetError(f"field {name!r} is {value!r:.40}, expected a number or null")

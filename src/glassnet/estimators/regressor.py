@@ -134,21 +134,19 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
             power = _power_above(np.abs(y2).max(axis=0))
             std = (y2 / power).std(axis=0) * power
             self._y_mean = (y2 / power).mean(axis=0) * power
-            std = np.where(std > 0, std, 1.0)
-            # one scale s for every column (the root mean square of their stds): then
-            # scikit-learn's ½·mean((ŷ − y)²) on the scale of y is exactly s²·½·mean((ẑ − z)²),
-            # so `loss_curve_` and `tol` mean what they mean there and stopping comes where it
-            # does (a scale per column would train on an objective other than the one reported)
-            top = float(std.max())
-            self._y_scale = np.full(k, np.sqrt(np.mean((std / top) ** 2)) * top)
+            self._y_scale = np.where(std > 0, std, 1.0)
         else:
             self._y_mean, self._y_scale = np.zeros(k), np.ones(k)
         self._set_loss_scale()
 
     def _set_loss_scale(self) -> None:
-        """scikit-learn's loss on the scale of y per unit of glassnet's MSE on the scaled
-        targets: ½ (its ½·mean) times s² (see `_set_targets`)."""
-        self._loss_scale = 0.5 * float(np.mean(self._y_scale**2))
+        """scikit-learn's loss on the scale of y per unit of glassnet's MSE on the standardized
+        targets: ½ (its ½·mean) times the mean of the columns' variances — exact for one target
+        or columns of one scale; with unequal scales, exact when the standardized errors are
+        spread evenly over the columns. Capped at the float64 range (targets beyond ~1e154)."""
+        with np.errstate(over="ignore"):
+            scale = 0.5 * float(np.mean(self._y_scale**2))
+        self._loss_scale = min(scale, float(np.finfo(np.float64).max) / 1e4)
 
     def _check_range(self, y: Array) -> None:
         """Refuse targets whose predictions could not be represented in the network's dtype."""
