@@ -112,10 +112,10 @@ class BaseNeuralNet(BaseEstimator):
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
-        n_iter_no_change: int = 10,
+        n_iter_no_change: int | float = 10,
         max_fun: int = 15000,
         dropout: float = 0.0,
-        dtype: str | type = "float64",
+        dtype: str | type | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -143,6 +143,35 @@ class BaseNeuralNet(BaseEstimator):
         self.dropout = dropout
         self.dtype = dtype
 
+    # ------------------------------------------------------------------ fitted network
+    # Read off `network_` on each access, so they follow it through fit, partial_fit, warm
+    # starts, `set_weights`, pickling and model files: nothing to keep in step.
+
+    @property
+    def coefs_(self) -> list[Array]:
+        """The weight matrices, ``coefs_[i]`` of shape (units of layer i, units of layer i + 1):
+        the network's own arrays (training updates them in place; writing into them changes
+        the model)."""
+        return [layer.params["weight"] for layer in self.network_.dense_layers]
+
+    @property
+    def intercepts_(self) -> list[Array]:
+        """The bias vectors, ``intercepts_[i]`` of shape (units of layer i + 1,): the network's
+        own arrays, as `coefs_`."""
+        return [layer.params["bias"] for layer in self.network_.dense_layers]
+
+    @property
+    def n_layers_(self) -> int:
+        """Layers of units, input and output included (scikit-learn's count)."""
+        return len(self.network_.dense_layers) + 1
+
+    @property
+    def out_activation_(self) -> str:
+        """scikit-learn's name of the output activation: "softmax", "logistic" or "identity"
+        (glassnet fuses it into the loss, so the network itself ends in a linear layer)."""
+        self.network_  # noqa: B018 -- AttributeError before a fit, as for the other attributes
+        return self._out_activation
+
     # ------------------------------------------------------------------ parameters
 
     def _hidden_sizes(self) -> list[int]:
@@ -154,7 +183,11 @@ class BaseNeuralNet(BaseEstimator):
         return [int(s) for s in sizes]
 
     def _np_dtype(self) -> np.dtype:
-        return float_dtype(self.dtype, spelled="'float32' or 'float64'")
+        """The network's dtype: `dtype` when given, else the one the last fresh fit chose
+        (scikit-learn's dtype preservation: float32 for float32 X, float64 otherwise)."""
+        if self.dtype is not None:
+            return float_dtype(self.dtype, spelled="'float32' or 'float64'")
+        return getattr(self, "_dtype", np.dtype(np.float64))
 
     def _check_params(self) -> None:
         """Validate every hyper-parameter; a bad one raises GlassnetError (a ValueError)."""
@@ -167,7 +200,8 @@ class BaseNeuralNet(BaseEstimator):
             number_in(getattr(self, name), name, low, high, open_low=open_low)
         positive_int(self.max_iter, "max_iter")
         positive_int(self.max_fun, "max_fun")
-        positive_int(self.n_iter_no_change, "n_iter_no_change")
+        if self.n_iter_no_change != math.inf:  # np.inf: never stop for want of improvement
+            positive_int(self.n_iter_no_change, "n_iter_no_change")
         bs = self.batch_size
         if not (bs == "auto" if isinstance(bs, str) else is_integer(bs) and bs >= 1):
             raise GlassnetError(f"batch_size must be 'auto' or a positive integer, got {bs!r}")
@@ -197,10 +231,15 @@ class BaseNeuralNet(BaseEstimator):
     # ------------------------------------------------------------------ training
 
     def _validate_Xy(self, X: Any, y: Any, *, reset: bool) -> tuple[Array, Array]:
+        # dtype=None: float32 X stays float32, the rest becomes float64 (as scikit-learn)
+        preserve = reset and self.dtype is None
+        dtype = [np.float64, np.float32] if preserve else self._np_dtype()
         X, y = check_X_y(
-            self, X, y, reset=reset, dtype=self._np_dtype(),
+            self, X, y, reset=reset, dtype=dtype,
             numeric=isinstance(self, RegressorMixin),
         )  # fmt: skip
+        if reset:
+            self._dtype = X.dtype
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # scikit-learn's convention for a column vector
         return X, y
@@ -253,6 +292,13 @@ class BaseNeuralNet(BaseEstimator):
         if self.early_stopping:
             X, y_enc, validation = self._split_validation(X, y_enc)
         n = len(X)
+        if self.batch_size != "auto" and int(self.batch_size) > n:
+            warnings.warn(  # scikit-learn's warning, word for word
+                "Got `batch_size` less than 1 or larger than sample size. It is going to be "
+                "clipped",
+                UserWarning,
+                stacklevel=3,
+            )
         batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
         optimizer.weight_decay = float(self.alpha) * self._grad_ratio / batch
         stopping = SklearnStopping(
@@ -335,8 +381,8 @@ class BaseNeuralNet(BaseEstimator):
         )  # fmt: skip
         if len(X_val) < 2:
             raise GlassnetError(
-                f"the validation set has {len(X_val)} sample(s), too few to score; increase "
-                f"validation_fraction (it is {self.validation_fraction}) or the data"
+                f"The validation set is too small: {len(X_val)} sample(s), too few to score; "
+                f"increase validation_fraction (it is {self.validation_fraction}) or the data"
             )
         return X_train, y_train, (X_val, y_val)
 
@@ -432,6 +478,7 @@ class BaseNeuralNet(BaseEstimator):
     # the subclasses say how targets are encoded, scored, saved and restored
     _n_outputs: int
     _stratify: bool
+    _out_activation: str
 
     def _set_targets(self, y: Array, *, classes: Any, incremental: bool) -> None:
         raise NotImplementedError

@@ -196,7 +196,7 @@ def check_targets(estimator: Any, X: Any, y: Any, *, numeric: bool) -> Array:
 
 
 def check_X_y(
-    estimator: Any, X: Any, y: Any, *, reset: bool, dtype: np.dtype, numeric: bool
+    estimator: Any, X: Any, y: Any, *, reset: bool, dtype: np.dtype | list[Any], numeric: bool
 ) -> tuple[Array, Array]:
     """Training data: X as for `check_X`, y as for `check_targets`."""
     y = check_targets(estimator, X, y, numeric=numeric)

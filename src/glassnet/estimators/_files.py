@@ -35,7 +35,7 @@ def save(self: Any, path: str | PathLike[str]) -> None:
     for key, value in self.get_params().items():
         if key == "hidden_layer_sizes":
             value = self._hidden_sizes()
-        elif key == "dtype":
+        elif key == "dtype" and value is not None:
             value = str(self._np_dtype())
         elif key == "random_state" and not isinstance(value, (int, type(None))):
             value = None  # a random generator's state is not kept in model files
@@ -46,11 +46,14 @@ def save(self: Any, path: str | PathLike[str]) -> None:
         "params": params,
         "n_features_in": int(self.n_features_in_),
         "n_iter": int(self.n_iter_),
+        "t": int(self.t_),
+        "loss": _number(getattr(self, "loss_", None)),
         "loss_curve": [float(v) for v in self.loss_curve_],
-        "best_loss": None if self.best_loss_ is None else float(self.best_loss_),
+        "best_loss": _number(self.best_loss_),
         "validation_scores": None
         if self.validation_scores_ is None
         else [float(v) for v in self.validation_scores_],
+        "best_validation_score": _number(self.best_validation_score_),
         "targets": self._targets_state(),
     }
     names = getattr(self, "feature_names_in_", None)
@@ -65,6 +68,11 @@ def save(self: Any, path: str | PathLike[str]) -> None:
         network.save(path)
     finally:
         network.metadata, network.extras = metadata, extras
+
+
+def _number(value: Any) -> float | None:
+    """A fitted number for the manifest: a float, or None where scikit-learn keeps None."""
+    return None if value is None else float(value)
 
 
 def load(cls: Any, path: str | PathLike[str]) -> Any:
@@ -95,12 +103,17 @@ def load(cls: Any, path: str | PathLike[str]) -> Any:
         if "feature_names_in" in state:
             est.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
         est.n_iter_ = int(state["n_iter"])
-        est.t_ = int(state.get("t", 0))
         est.loss_curve_ = list(state["loss_curve"])
-        est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
-        est.best_loss_ = state["best_loss"]
         est.validation_scores_ = state["validation_scores"]
-        est.best_validation_score_ = max(est.validation_scores_) if est.validation_scores_ else None
+        scores = est.validation_scores_
+        # files from before these fields were saved: what they can be rebuilt from
+        est.t_ = int(state.get("t", 0))
+        est.loss_ = state.get("loss", est.loss_curve_[-1] if est.loss_curve_ else None)
+        est.best_loss_ = state["best_loss"]
+        est.best_validation_score_ = state.get(
+            "best_validation_score", max(scores, default=None) if scores else None
+        )
+        est._dtype = network.dtype
         est._no_improvement_count = 0
         est._rng = as_rng(est.random_state)
         est._restore_targets(state["targets"], network.extras)
@@ -165,3 +178,9 @@ def check_restored(self: Any) -> None:
         )
     if self.n_iter_ < 0 or not all(math.isfinite(v) for v in self.loss_curve_):
         raise GlassnetError("fields 'n_iter' and 'loss_curve' must be >= 0 and finite")
+    if self.t_ < 0:
+        raise GlassnetError(f"field 't' is {self.t_}, expected the samples seen (>= 0)")
+    for name in ("loss", "best_loss", "best_validation_score"):
+        value = getattr(self, name + "_")
+        if isinstance(value, bool) or not isinstance(value, (int, float, type(None))):
+            raise GlassnetError(f"field {name!r} is {value!r:.40}, expected a number or null")

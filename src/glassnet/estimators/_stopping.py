@@ -89,7 +89,8 @@ class SklearnStopping(Callback):
             scores.append(score)
             if est.verbose:
                 print(f"Validation score: {score:f}")
-            improved = score >= best + tol
+            # as scikit-learn compares: a NaN score (a diverged network) resets the count
+            improved = not score < best + tol
             if score > best:
                 est.best_validation_score_ = score
                 self.best_weights = model.get_weights()

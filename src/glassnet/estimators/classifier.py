@@ -63,8 +63,9 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
     n_iter_no_change : int, default 10
     dropout : float, default 0.0
         Dropout rate after each hidden activation (glassnet's addition).
-    dtype : {"float64", "float32"}, default "float64"
-        The precision of the network and of its computations.
+    dtype : {"float64", "float32"} or None, default None
+        The precision of the network and of its computations; None keeps float32 X in
+        float32 and uses float64 otherwise (scikit-learn's dtype preservation).
 
     Attributes
     ----------
@@ -152,11 +153,13 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         if self._kind == "multiclass":
             self._n_outputs, self._loss = k, CrossEntropy()
             self._grad_ratio, self._loss_scale = 1.0, 1.0
+            self._out_activation = "softmax"
         else:
             n = 1 if self._kind == "binary" else k
             # glassnet's BCE is the mean over n·k elements, scikit-learn's sums over the k labels
             self._n_outputs, self._loss = n, BinaryCrossEntropy()
             self._grad_ratio, self._loss_scale = 1.0 / n, float(n)
+            self._out_activation = "logistic"
         self._stratify = self._kind != "multilabel"
 
     def _encode(self, y: Array, *, first: bool) -> Array:

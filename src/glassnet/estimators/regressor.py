@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -82,10 +83,10 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
-        n_iter_no_change: int = 10,
+        n_iter_no_change: int | float = 10,
         max_fun: int = 15000,
         dropout: float = 0.0,
-        dtype: str | type = "float64",
+        dtype: str | type | None = None,
         normalize_y: bool = True,
     ) -> None:
         super().__init__(
@@ -117,6 +118,8 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         )
         self.normalize_y = normalize_y
 
+    _out_activation = "identity"
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True  # one linear output per target column
@@ -140,6 +143,16 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
             self._y_scale = np.where(std > 0, std, 1.0)
         else:
             self._y_mean, self._y_scale = np.zeros(k), np.ones(k)
+        self._set_loss_scale()
+
+    def _set_loss_scale(self) -> None:
+        """scikit-learn's loss on the scale of y per unit of glassnet's MSE on the standardized
+        targets: ½ (its ½·mean) times the mean of the columns' variances — exact for one target
+        or columns of one scale; with unequal scales, exact when the standardized errors are
+        spread evenly over the columns. Capped at the float64 range (targets beyond ~1e154)."""
+        with np.errstate(over="ignore"):
+            scale = 0.5 * float(np.mean(self._y_scale**2))
+        self._loss_scale = min(scale, float(np.finfo(np.float64).max) / 1e4)
 
     def _check_range(self, y: Array) -> None:
         """Refuse targets whose predictions could not be represented in the network's dtype."""
@@ -178,7 +191,11 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         return np.asarray(z, dtype=dtype)
 
     def _score_encoded(self, X: Array, y: Array) -> float:
-        return float(r2_score(y, self.network_.predict(X)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            pred = self.network_.outputs(X)
+        if not np.isfinite(pred).all():
+            return math.nan  # recorded as scikit-learn records it (r2_score would refuse it)
+        return float(r2_score(y, pred))
 
     # the mixin's score would come first in the method order: take the checked one
     score = BaseNeuralNet.score
@@ -227,6 +244,7 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         self._set_targets(np.zeros((1, k)), classes=None, incremental=False)
         self._y_mean = np.asarray(extras["estimator.y_mean"], dtype=np.float64)
         self._y_scale = np.asarray(extras["estimator.y_scale"], dtype=np.float64)
+        self._set_loss_scale()
         for name, value in (("y_mean", self._y_mean), ("y_scale", self._y_scale)):
             if value.shape != (k,) or not np.isfinite(value).all():
                 raise GlassnetError(
