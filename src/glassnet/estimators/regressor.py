@@ -171,8 +171,8 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
             )
         return np.asarray(z, dtype=dtype)
 
-    def _score_encoded(self, X: Array, y: Array) -> float:
-        return float(r2_score(y, self.network_.predict(X)))
+    def _score_encoded(self, X: Any, y: Array, sample_weight: Array | None = None) -> float:
+        return float(r2_score(y, self.network_.predict(X), sample_weight=sample_weight))
 
     # the mixin's score would come first in the method order: take the checked one
     score = BaseNeuralNet.score
