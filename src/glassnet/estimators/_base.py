@@ -214,6 +214,8 @@ class BaseNeuralNet(BaseEstimator):
         if first:
             self._rng = as_rng(self.random_state)
             self._set_targets(y, classes=classes, incremental=incremental)
+            if weights is not None:
+                self._weigh_targets(y, weights)
         elif not incremental:
             self._check_warm_targets(y)
         y_enc = self._encode(y, first=first)
@@ -442,6 +444,10 @@ class BaseNeuralNet(BaseEstimator):
 
     def _metric(self, X: Any, y: Array, *, sample_weight: Any) -> float:
         raise NotImplementedError
+
+    def _weigh_targets(self, y: Array, sample_weight: Array) -> None:
+        """Redo what `_set_targets` learned from y with the samples weighted (the regressor's
+        standardization); nothing for the classifier."""
 
     def _check_score_targets(self, y: Array) -> None:
         """Refuse targets of another kind than the fitted ones (the metric's error otherwise)."""

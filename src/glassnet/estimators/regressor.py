@@ -135,6 +135,19 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         else:
             self._y_mean, self._y_scale = np.zeros(k), np.ones(k)
 
+    def _weigh_targets(self, y: Array, sample_weight: Array) -> None:
+        """With `normalize_y`, the weighted mean and standard deviation of y: a sample of weight
+        2 counts as that sample twice, as in scikit-learn's weighted fit."""
+        if not self.normalize_y:
+            return
+        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), self._n_outputs)
+        power = _power_above(np.abs(y2).max(axis=0))  # as in `_set_targets`: Σ y² stays finite
+        z = y2 / power
+        mean = np.average(z, axis=0, weights=sample_weight)
+        std = np.sqrt(np.average((z - mean) ** 2, axis=0, weights=sample_weight)) * power
+        self._y_mean = mean * power
+        self._y_scale = np.where(std > 0, std, 1.0)
+
     def _check_range(self, y: Array) -> None:
         """Refuse targets whose predictions could not be represented in the network's dtype."""
         dtype = self._np_dtype()
