@@ -645,7 +645,9 @@ def test_one_hot_encoder_pipeline_trains_on_its_sparse_output():
     rng = np.random.default_rng(0)
     X = rng.choice(["red", "green", "blue"], size=(200, 2))
     y = (X[:, 0] == "red").astype(int)
-    pipe = make_pipeline(OneHotEncoder(), NeuralNetClassifier((8,), learning_rate_init=0.05, random_state=0))
+    pipe = make_pipeline(
+        OneHotEncoder(), NeuralNetClassifier((8,), learning_rate_init=0.05, random_state=0)
+    )
     assert pipe.fit(X, y).score(X, y) == 1.0
 
 

@@ -255,7 +255,11 @@ def test_cross_entropy_with_one_hot_rows_matches_labels_at_opposite_extremes() -
 def _targets_for(loss: losses.Loss, rng: np.random.Generator, n: int, k: int) -> np.ndarray:
     if isinstance(loss, losses.CrossEntropy):
         return rng.integers(0, k, n)
-    return rng.random((n, k)) if isinstance(loss, losses.BinaryCrossEntropy) else rng.normal(size=(n, k))
+    return (
+        rng.random((n, k))
+        if isinstance(loss, losses.BinaryCrossEntropy)
+        else rng.normal(size=(n, k))
+    )
 
 
 @pytest.mark.parametrize("name", ["sse", "mse", "bce", "cross_entropy"])

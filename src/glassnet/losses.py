@@ -72,7 +72,9 @@ class Loss:
         "sum" reduction). This generic one computes the rows one at a time (`value` of one
         row: right for any loss that is a mean over samples); the built-in losses vectorise it.
         """
-        return np.array([self.value(y_pred[i : i + 1], y_true[i : i + 1]) for i in range(len(y_pred))])
+        return np.array(
+            [self.value(y_pred[i : i + 1], y_true[i : i + 1]) for i in range(len(y_pred))]
+        )
 
     def weighted_forward(self, y_pred: Array, y_true: Array, sample_weight: Array) -> float:
         """The loss with per-sample weights w, as scikit-learn weighs its MLP's: the weighted

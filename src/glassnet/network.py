@@ -279,7 +279,9 @@ class Sequential:
         metrics = names(metrics, "metrics")
         X = check_X(X, dtype=self.dtype, n_features=self.n_features_in)
         labels = loss_fn is not None and loss_fn.takes_labels
-        y = check_y(y, n_samples=n_rows(X), n_outputs=self.n_outputs, dtype=self.dtype, labels=labels)
+        y = check_y(
+            y, n_samples=n_rows(X), n_outputs=self.n_outputs, dtype=self.dtype, labels=labels
+        )
         if loss_fn is not None:
             check_targets(y, loss_fn)
         metric_fns = [get_metric(name, loss_fn) for name in metrics]  # names checked first

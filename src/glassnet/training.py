@@ -56,9 +56,7 @@ def _all_finite(arrays: Sequence[Array]) -> bool:
     return all(map(all_finite, arrays))
 
 
-def _split(
-    X: Array, y: Array, w: Array | None, fraction: float, rng: np.random.Generator
-) -> _Data:
+def _split(X: Array, y: Array, w: Array | None, fraction: float, rng: np.random.Generator) -> _Data:
     """A random `fraction` of the samples (and their weights) held out for validation."""
     n = n_rows(X)
     n_val = math.ceil(n * fraction)
@@ -427,7 +425,7 @@ def _epoch_loop(
     full_batch = batch_size >= n
     general = data.general
     if general:  # sparse or weighted batches: gathered afresh, trained through the methods
-        restore = _nothing
+        restore: Call = _nothing
         order = np.arange(n)
     elif full_batch:
         run_full, restore = step.program(X, y, observe, keep_caches=keep)

@@ -19,9 +19,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from .. import validation
 from .._typing import Array
 from ..errors import DataError, GlassnetError
-from .. import validation
 from ..validation import all_finite
 
 __all__ = [
