@@ -633,3 +633,59 @@ def test_a_logit_of_exactly_zero_is_the_negative_class_as_in_scikit_learn():
     last.params["bias"][...] = 0.0  # every logit is 0: p = ½ exactly
     assert list(clf.predict(X[:4])) == ["no"] * 4  # on only when p > ½
     assert clf.score(X, y) == 0.5
+
+
+# ----------------------------------------------------------------- sample weights and sparse X
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_one_hot_encoder_pipeline_trains_on_its_sparse_output():
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    X = rng.choice(["red", "green", "blue"], size=(200, 2))
+    y = (X[:, 0] == "red").astype(int)
+    pipe = make_pipeline(
+        OneHotEncoder(), NeuralNetClassifier((8,), learning_rate_init=0.05, random_state=0)
+    )
+    assert pipe.fit(X, y).score(X, y) == 1.0
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Estimator", [NeuralNetClassifier, NeuralNetRegressor])
+def test_sparse_X_fits_and_predicts_as_its_dense_twin(Estimator):
+    import scipy.sparse as sp
+
+    X, y = make_classification(n_samples=120, n_features=8, random_state=0)
+    params = dict(hidden_layer_sizes=(8,), max_iter=20, random_state=0, early_stopping=True)
+    dense, sparse = Estimator(**params).fit(X, y), Estimator(**params).fit(sp.csc_matrix(X), y)
+    np.testing.assert_allclose(sparse.predict(sp.csr_array(X)), dense.predict(X), rtol=1e-9)
+    assert sparse.score(sp.csr_matrix(X), y) == pytest.approx(dense.score(X, y))
+    online = Estimator(**{**params, "early_stopping": False}).fit(sp.csr_matrix(X), y)
+    online.partial_fit(sp.csr_matrix(X), y)
+    if Estimator is NeuralNetClassifier:
+        np.testing.assert_allclose(online.predict_proba(sp.csr_matrix(X)).sum(axis=1), 1.0)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Estimator", [NeuralNetClassifier, NeuralNetRegressor])
+def test_unit_sample_weights_fit_as_none_with_early_stopping(Estimator):
+    X, y = make_classification(n_samples=100, n_features=4, random_state=0)
+    params = dict(hidden_layer_sizes=(10,), early_stopping=True, batch_size=10, random_state=42,
+                  max_iter=15, learning_rate_init=0.01)  # fmt: skip
+    a = Estimator(**params).fit(X, y, sample_weight=np.ones(len(y)))
+    b = Estimator(**params).fit(X, y)
+    np.testing.assert_allclose(a.predict(X), b.predict(X))
+    assert a.validation_scores_ == pytest.approx(b.validation_scores_)
+
+
+@pytest.mark.parametrize(
+    ("weights", "phrase"),
+    [(np.ones(3), "shape"), (np.r_[-1.0, np.ones(99)], ">= 0"), (np.zeros(100), "all zero")],
+)
+def test_bad_sample_weights_are_refused_in_one_line(weights, phrase):
+    X, y = make_classification(n_samples=100, n_features=4, random_state=0)
+    for est in (NeuralNetClassifier(max_iter=2), NeuralNetRegressor(max_iter=2)):
+        with pytest.raises(GlassnetError, match=phrase) as info:
+            est.fit(X, y, sample_weight=weights)
+        assert "\n" not in str(info.value)

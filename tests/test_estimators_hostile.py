@@ -49,7 +49,7 @@ def _hostile_X() -> dict[str, object]:
         "dict in object array": _with({"a": 1}, (0, 0), X),  # type: ignore[arg-type]
         "None in object array": _with(None, (0, 0), X),  # type: ignore[arg-type]
         "ragged": [[1.0, 2.0, 3.0], [1.0, 2.0]] * 10,
-        "sparse": sp.csr_matrix(X),
+        "sparse with NaN": sp.csr_matrix(_with(np.nan, (1, 2), X)),  # sparse X itself is read
         "masked": np.ma.masked_array(X, mask=X > 1),
         "text column": pd.DataFrame({"a": ["x"] * 20, "b": X[:, 1], "c": X[:, 2]}),
     }
@@ -153,8 +153,8 @@ def test_messages_keep_the_phrases_scikit_learns_checks_match(fitted):
         clf.fit(X + 1j, Y["classifier"])
     with pytest.raises(DataError, match="NaN"):
         clf.fit(_with(np.nan, (1, 2), X), Y["classifier"])
-    with pytest.raises(DataError, match="sparse"):
-        clf.fit(sp.csr_matrix(X), Y["classifier"])
+    with pytest.raises(DataError, match="NaN"):
+        clf.fit(sp.csr_matrix(_with(np.nan, (1, 2), X)), Y["classifier"])
     with pytest.raises(DataError, match="Unknown label type: continuous"):
         clf.fit(X, Y["regressor"])
     with pytest.raises(DataError, match=r"0 feature\(s\) \(shape=\(20, 0\)\) while a minimum"):

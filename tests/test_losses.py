@@ -247,3 +247,52 @@ def test_cross_entropy_with_one_hot_rows_matches_labels_at_opposite_extremes() -
         )
     assert from_rows == from_labels == pytest.approx((1.0 + math.log1p(math.exp(-1.0))) / 2)
     assert evaluated["loss"] == 0.0
+
+
+# ----------------------------------------------------------------- per-sample weights
+
+
+def _targets_for(loss: losses.Loss, rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    if isinstance(loss, losses.CrossEntropy):
+        return rng.integers(0, k, n)
+    return (
+        rng.random((n, k))
+        if isinstance(loss, losses.BinaryCrossEntropy)
+        else rng.normal(size=(n, k))
+    )
+
+
+@pytest.mark.parametrize("name", ["sse", "mse", "bce", "cross_entropy"])
+@given(seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=25, deadline=None)
+def test_integer_sample_weights_weigh_like_repeated_samples(name, seed):
+    rng = np.random.default_rng(seed)
+    n, k = 6, 3
+    z, y = rng.normal(size=(n, k)) * 3, _targets_for(losses.get(name), rng, n, k)
+    w = rng.integers(0, 4, n).astype(float)
+    w[0] = max(w[0], 1.0)
+    weighted, repeated = losses.get(name), losses.get(name)
+    value = weighted.weighted_forward(z, y, w)
+    grad = weighted.weighted_backward().copy()
+    reps = w.astype(int)
+    expected = repeated.forward(np.repeat(z, reps, axis=0), np.repeat(y, reps, axis=0))
+    owner, g = np.repeat(np.arange(n), reps), repeated.backward()
+    summed = np.array([g[owner == i].sum(axis=0) for i in range(n)])  # each sample's copies
+    np.testing.assert_allclose(value, expected, rtol=1e-12)
+    np.testing.assert_allclose(grad, summed, rtol=1e-10, atol=1e-15)
+
+
+class _MeanAbsoluteError(losses.Loss):
+    """A loss of one's own with no `sample_values`: the generic row-by-row one serves."""
+
+    def forward(self, y_pred, y_true):
+        self._r = y_pred - y_true
+        return float(np.abs(self._r).mean())
+
+    def backward(self):
+        return np.sign(self._r) / self._r.size
+
+
+def test_a_loss_of_ones_own_is_weighted_through_its_forward_row_by_row():
+    z, y, w = np.array([[1.0], [3.0]]), np.zeros((2, 1)), np.array([3.0, 1.0])
+    assert _MeanAbsoluteError().weighted_forward(z, y, w) == pytest.approx((3 * 1 + 1 * 3) / 4)

@@ -908,3 +908,102 @@ def test_flags_are_bools_not_truthy_values(kwargs, message):
     net = gn.Sequential([gn.Dense(2, 1, rng=0)])
     with pytest.raises(GlassnetError, match=message):
         net.fit(X, y, loss="mse", optimizer="sgd", epochs=1, **kwargs)
+
+
+# ----------------------------------------------------------------- sample weights and sparse X
+
+
+def _weights_after(X, y, **kwargs):
+    from glassnet.network import mlp
+
+    net = mlp(X.shape[1], [8], 3, rng=0)
+    net.fit(X, y, loss="cross_entropy", optimizer="adam", epochs=4, seed=1, **kwargs)
+    return net
+
+
+def _blob_data(n=120, d=10):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, d)) * (rng.random((n, d)) < 0.3)  # mostly zeros, as sparse data is
+    return X, (X[:, 0] > 0).astype(int) + (X[:, 1] > 0).astype(int)
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_sample_weights_of_one_train_exactly_as_no_weights(batch_size):
+    X, y = _blob_data()
+    a = _weights_after(X, y, batch_size=batch_size, sample_weight=np.ones(len(X)))
+    b = _weights_after(X, y, batch_size=batch_size)
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
+
+
+def test_integer_sample_weights_train_like_repeated_samples_on_the_full_batch():
+    X, y = _blob_data()
+    w = np.random.default_rng(1).integers(0, 4, len(X))
+    a = _weights_after(X, y, sample_weight=w.astype(float))
+    b = _weights_after(np.repeat(X, w, axis=0), np.repeat(y, w))
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(p, q, rtol=1e-9, atol=1e-12)
+
+
+def test_validation_split_carries_the_weights_into_a_weighted_val_loss():
+    X, y = _blob_data()
+    w = np.where(np.arange(len(X)) % 2 == 0, 1.0, 0.0)
+    net = gn.network.mlp(X.shape[1], [8], 3, rng=0)
+    history = net.fit(X, y, loss="cross_entropy", optimizer="adam", epochs=3, batch_size=16,
+                      sample_weight=w, validation_split=0.25, seed=1)  # fmt: skip
+    assert np.isfinite(history.history["val_loss"]).all()
+
+
+@pytest.mark.parametrize(
+    ("weights", "phrase"),
+    [
+        (np.ones(5), r"shape \(120,\)"),
+        (np.full(120, np.nan), "nan"),
+        (np.r_[-1.0, np.ones(119)], ">= 0"),
+        (np.zeros(120), "all zero"),
+        ("heavy", "numeric"),
+    ],
+)
+def test_bad_sample_weights_are_one_line_errors(weights, phrase):
+    X, y = _blob_data()
+    with pytest.raises(GlassnetError, match=phrase) as info:
+        _weights_after(X, y, sample_weight=weights)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["csr_matrix", "csc_matrix", "csr_array"])
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_sparse_X_trains_and_predicts_as_its_dense_twin(kind, batch_size):
+    sparse = pytest.importorskip("scipy.sparse")
+    X, y = _blob_data()
+    Xs = getattr(sparse, kind)(X)
+    a = _weights_after(Xs, y, batch_size=batch_size, validation_data=(Xs, y))
+    b = _weights_after(X, y, batch_size=batch_size, validation_data=(X, y))
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(p, q, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.predict(Xs), b.predict(X), rtol=1e-9, atol=1e-12)
+    assert a.evaluate(Xs, y)["accuracy"] == b.evaluate(X, y)["accuracy"]
+
+
+def test_sparse_X_is_never_densified(monkeypatch):
+    sparse = pytest.importorskip("scipy.sparse")
+    X, y = _blob_data(n=600)
+    Xs = sparse.csr_matrix(X)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a sparse X was densified")
+
+    for cls in (sparse.csr_matrix, sparse.csc_matrix):
+        for name in ("toarray", "todense", "__array__"):
+            monkeypatch.setattr(cls, name, refuse, raising=False)
+    net = _weights_after(Xs, y, batch_size=64, sample_weight=np.ones(600))
+    _weights_after(Xs, y)  # the full batch, in blocks of rows
+    assert net.predict(Xs).shape == (600, 3)
+
+
+def test_sparse_X_with_nan_is_a_data_error_naming_it():
+    sparse = pytest.importorskip("scipy.sparse")
+    X, y = _blob_data()
+    X[3, 0] = np.nan
+    with pytest.raises(DataError, match="nan among its stored values"):
+        _weights_after(sparse.csr_matrix(X), y)

@@ -65,7 +65,7 @@ class Step:
         self, xb: Array, yb: Array, observe: Callable[[Array, Array], None] | None = None
     ) -> float:
         """Train on one batch and return its loss; `observe(y, outputs)` sees every output."""
-        n = len(xb)
+        n = xb.shape[0]  # (a sparse batch has no len)
         if n < 2 * self.block_rows:
             value = self.forward_backward(xb, yb, observe)
             self.update(self.params, self.grads)
@@ -81,7 +81,7 @@ class Step:
 
     def blocks(self, xb: Array, yb: Array) -> list[tuple[Array, Array, float]]:
         """(rows of xb, rows of yb, the block's weight in the batch's loss) for each block."""
-        n = len(xb)
+        n = xb.shape[0]
         if n < 2 * self.block_rows:
             return [(xb, yb, 1.0)]
         n_blocks = -(-n // self.block_rows)
@@ -125,8 +125,8 @@ class Step:
         itself, first thing.
         """
         fallback = partial(self, xb, yb, observe), _nothing
-        if not all(plans_cover(layer) for layer in self.layers):
-            return fallback
+        if not isinstance(xb, np.ndarray) or not all(map(plans_cover, self.layers)):
+            return fallback  # a sparse batch, or a layer of one's own
         blocks = self.blocks(xb, yb)
         segments: list[tuple[list[Call], Callable[[], float], float, list[Call]]] = []
         caches: dict[int, list[tuple[Layer, str, Any]]] = {}  # the last block's, by layer
@@ -166,6 +166,31 @@ class Step:
             before, value, _, after = segments[0]
             return partial(run_one, tuple(before), value, tuple(after)), restore
         return partial(run_blocks, [(tuple(b), v, w, tuple(a)) for b, v, w, a in segments]), restore
+
+    def weighted(
+        self,
+        xb: Any,
+        yb: Array,
+        wb: Array,
+        observe: Callable[[Array, Array], None] | None = None,
+    ) -> float:
+        """Train on one batch whose samples weigh `wb` (see `Loss.weighted_forward`); return its
+        weighted loss. Through the methods, in one block: the compiled step has no weights."""
+        out = xb
+        for forward in self.forwards:
+            out = forward(out, True)
+        value = self.loss.weighted_forward(out, yb, wb)
+        if observe is not None:
+            observe(yb, out)
+        grad = self.loss.weighted_backward()
+        for backward in self.backwards:
+            grad = backward(grad)
+        if self.first_dense is not None:
+            self.first_dense.backward(grad, input_grad=False)
+        else:
+            self.first.backward(grad)
+        self.update(self.params, self.grads)
+        return value
 
     def forward_backward(
         self,

@@ -200,6 +200,8 @@ class Dense(Layer):
     def forward(self, x: Array, training: bool = False) -> Array:
         self._x = x
         w = self.params["weight"]
+        if type(x) is not np.ndarray and not isinstance(x, np.ndarray):
+            return self._forward_sparse(x, training)
         if training and x.dtype is w.dtype:
             # np.dot into the reused buffer: the same BLAS product as matmul, with less
             # per-call overhead (it matters for tiny batches such as the tutorial's)
@@ -219,7 +221,10 @@ class Dense(Layer):
         w = self.params["weight"]
         same = x.dtype is w.dtype and grad.dtype is w.dtype
         product = np.dot if same else np.matmul  # np.dot when it can: see `forward`
-        product(x.T, grad, out=self.grads["weight"])
+        if type(x) is np.ndarray or isinstance(x, np.ndarray):
+            product(x.T, grad, out=self.grads["weight"])
+        else:  # a sparse batch (the first layer's): xᵀ·grad without densifying x
+            np.copyto(self.grads["weight"], x.T @ grad)
         if self.bias:
             # db = Σ over rows = 1ᵀ·grad: one BLAS product, 2–3× faster than np.sum(axis=0)
             product(_ones(len(grad), w.dtype), grad, out=self.grads["bias"])
@@ -228,7 +233,17 @@ class Dense(Layer):
         dx = self._buffer("dx", (grad.shape[0], self.n_in), w.dtype)
         return product(grad, w.T, out=dx)
 
-    def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
+    def _forward_sparse(self, x: Any, training: bool) -> Array:
+        """x @ W + b for a scipy.sparse batch `x`: a sparse × dense product, x never densified."""
+        w = self.params["weight"]
+        out = np.asarray(x @ w, dtype=w.dtype)  # a fresh array, training or not
+        if self.bias:
+            out += self.params["bias"]
+        return out
+
+    def plan_forward(self, x: Array) -> tuple[Array, list[Call]] | None:
+        if not isinstance(x, np.ndarray):
+            return None  # a sparse batch: the fit loop calls forward and backward
         self._x = x
         w = self.params["weight"]
         out = self._buffer("out", (x.shape[0], self.n_out), w.dtype)

@@ -38,6 +38,8 @@ class Loss:
     target_range: ClassVar[tuple[float, float] | None] = None
     #: scratch arrays by (name, shape, dtype); None until `__init__` (or the first `_buffer`)
     _buffers: dict[tuple[str, tuple[int, ...], str], Array] | None = None
+    #: each row's factor on `backward`'s gradient in the last `weighted_forward`
+    _row_scale: Array
 
     def __init__(self) -> None:
         self._buffers = {}
@@ -62,6 +64,39 @@ class Loss:
         scratch = copy.copy(self)  # a pickle's copy: settings kept, scratch left behind
         with np.errstate(over="ignore", invalid="ignore"):
             return scratch.forward(y_pred, y_true)
+
+    # ------------------------------------------------------------ per-sample weights
+
+    def sample_values(self, y_pred: Array, y_true: Array) -> Array:
+        """Each sample's loss, shape (n_samples,): `forward` is their mean (their sum for a
+        "sum" reduction). This generic one computes the rows one at a time (`value` of one
+        row: right for any loss that is a mean over samples); the built-in losses vectorise it.
+        """
+        return np.array(
+            [self.value(y_pred[i : i + 1], y_true[i : i + 1]) for i in range(len(y_pred))]
+        )
+
+    def weighted_forward(self, y_pred: Array, y_true: Array, sample_weight: Array) -> float:
+        """The loss with per-sample weights w, as scikit-learn weighs its MLP's: the weighted
+        mean Σ wᵢ·ℓᵢ / Σ w for a "mean" reduction, Σ wᵢ·ℓᵢ for "sum". `weighted_backward`
+        then gives its gradient."""
+        self.forward(y_pred, y_true)  # leaves what backward needs
+        w = sample_weight
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = float(np.dot(self.sample_values(y_pred, y_true), w))
+        if self.reduction != "mean":
+            self._row_scale = w
+            return total
+        w_sum = float(w.sum())
+        # backward's rows are ∇ℓᵢ / n: times wᵢ·n / Σ w they are the weighted mean's
+        self._row_scale = w * (len(w) / w_sum)
+        return total / w_sum
+
+    def weighted_backward(self) -> Array:
+        """d (weighted loss) / d y_pred for the last `weighted_forward`."""
+        grad = self.backward()
+        grad *= self._row_scale.reshape(-1, *([1] * (grad.ndim - 1)))
+        return grad
 
     # ------------------------------------------------------------ what the outputs mean
 
@@ -185,6 +220,10 @@ class SumSquaredError(Loss):
         # d/dŷ ½(y − ŷ)² = ŷ − y
         return self._r
 
+    def sample_values(self, y_pred: Array, y_true: Array) -> Array:
+        r = y_pred - y_true
+        return 0.5 * np.einsum("ij,ij->i", r, r)
+
     def plan(
         self, y_pred: Array, y_true: Array
     ) -> tuple[Callable[[], float], Array, list[Callable[[], object]]]:
@@ -212,6 +251,10 @@ class MeanSquaredError(Loss):
         g = self._buffer("g", self._r)
         np.multiply(self._r, 2.0 / self._r.size, out=g)
         return g
+
+    def sample_values(self, y_pred: Array, y_true: Array) -> Array:
+        r = y_pred - y_true
+        return np.einsum("ij,ij->i", r, r) / r.shape[1]
 
 
 class LogitsLoss(Loss):
@@ -284,6 +327,10 @@ class BinaryCrossEntropy(LogitsLoss):
         g *= 1.0 / g.size
         return g
 
+    def sample_values(self, y_pred: Array, y_true: Array) -> Array:
+        z = y_pred  # each element's max(z, 0) − z·y + log(1 + e^(−|z|)), as in `_forward`
+        return (np.maximum(z, 0.0) - z * y_true + np.log1p(np.exp(-np.abs(z)))).mean(axis=1)
+
 
 class CrossEntropy(LogitsLoss):
     """Softmax cross-entropy on logits (PyTorch's CrossEntropyLoss), mean over samples.
@@ -335,6 +382,14 @@ class CrossEntropy(LogitsLoss):
             np.subtract(p, y, out=g)
         g *= 1.0 / len(g)
         return g
+
+    def sample_values(self, y_pred: Array, y_true: Array) -> Array:
+        shifted = y_pred - y_pred.max(axis=1, keepdims=True)  # logsumexp(z) − z_y, shifted
+        lse = np.log(np.exp(shifted).sum(axis=1))
+        if y_true.ndim == 1:
+            return lse - shifted[np.arange(len(y_true)), y_true]
+        picked = np.where(y_true != 0, shifted, 0.0) * y_true  # −inf · 0 counts for nothing
+        return lse * y_true.sum(axis=1) - picked.sum(axis=1)
 
     def _row_numbers(self, n: int) -> Array:
         """0, 1, …, n − 1 (kept: the same batch size comes back every step)."""

@@ -29,6 +29,8 @@ from .validation import (
     check_y,
     float_dtype,
     fraction,
+    is_sparse,
+    n_rows,
     names,
     positive_int,
     positive_ints,
@@ -225,9 +227,10 @@ class Sequential:
             out = self.outputs(X, batch_size)
         if not all_finite(out):
             row = int(np.argwhere(~np.isfinite(out))[0][0])
+            values = X[row].toarray() if is_sparse(X) else X[row]
             raise DataError(
                 f"the network's outputs overflowed to inf/NaN for row {row} of X "
-                f"(its largest magnitude is {float(np.abs(X[row]).max()):.3g}); "
+                f"(its largest magnitude is {float(np.abs(values).max()):.3g}); "
                 "scale the inputs, or check the weights"
             )
         return out
@@ -239,9 +242,10 @@ class Sequential:
         several threads may call this, `predict`, `predict_proba` and `evaluate` on one model
         at once. `fit` may not run alongside them.
         """
-        if len(X) <= batch_size:
+        n = X.shape[0]  # (a sparse X, rows of a CSR matrix, has no len)
+        if n <= batch_size:
             return self.forward(X)
-        chunks = [self.forward(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+        chunks = [self.forward(X[i : i + batch_size]) for i in range(0, n, batch_size)]
         return np.concatenate(chunks)
 
     def predict_proba(self, X: Any) -> Array:
@@ -275,7 +279,9 @@ class Sequential:
         metrics = names(metrics, "metrics")
         X = check_X(X, dtype=self.dtype, n_features=self.n_features_in)
         labels = loss_fn is not None and loss_fn.takes_labels
-        y = check_y(y, n_samples=len(X), n_outputs=self.n_outputs, dtype=self.dtype, labels=labels)
+        y = check_y(
+            y, n_samples=n_rows(X), n_outputs=self.n_outputs, dtype=self.dtype, labels=labels
+        )
         if loss_fn is not None:
             check_targets(y, loss_fn)
         metric_fns = [get_metric(name, loss_fn) for name in metrics]  # names checked first

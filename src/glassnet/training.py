@@ -31,12 +31,14 @@ from .lbfgs import Evaluation, minimize
 from .plans import glassnets_own
 from .validation import (
     all_finite,
+    check_sample_weight,
     check_targets,
     check_X,
     check_y,
     flag,
     is_integer,
     level,
+    n_rows,
     names,
     number_in,
     positive_int,
@@ -55,29 +57,37 @@ def _all_finite(arrays: Sequence[Array]) -> bool:
     return all(map(all_finite, arrays))
 
 
-def _split(
-    X: Array, y: Array, fraction: float, rng: np.random.Generator
-) -> tuple[Array, Array, Array, Array]:
-    """A random `fraction` of the samples held out for validation."""
-    n_val = math.ceil(len(X) * fraction)
-    if n_val >= len(X):
-        raise GlassnetError(
-            f"validation_split={fraction} leaves no training samples out of {len(X)}"
-        )
-    order = rng.permutation(len(X))
+def _split(X: Array, y: Array, w: Array | None, fraction: float, rng: np.random.Generator) -> _Data:
+    """A random `fraction` of the samples (and their weights) held out for validation."""
+    n = n_rows(X)
+    n_val = math.ceil(n * fraction)
+    if n_val >= n:
+        raise GlassnetError(f"validation_split={fraction} leaves no training samples out of {n}")
+    order = rng.permutation(n)
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
-    return X[train], y[train], X[val], y[val]
+    if w is None:
+        return _Data(X[train], y[train], X[val], y[val], rng)
+    return _Data(X[train], y[train], X[val], y[val], rng, w[train], w[val])
 
 
 @dataclass
 class _Data:
-    """The checked training and validation arrays, and the generator for shuffling."""
+    """The checked training and validation arrays, and the generator for shuffling.
 
-    X: Array
+    `X` (and `X_val`) may be a CSR matrix; `w` and `w_val` are per-sample weights, or None."""
+
+    X: Any
     y: Array
-    X_val: Array | None
+    X_val: Any | None
     y_val: Array | None
     rng: np.random.Generator
+    w: Array | None = None
+    w_val: Array | None = None
+
+    @property
+    def general(self) -> bool:
+        """Whether the batches need the step's methods: sparse X, or weighted samples."""
+        return self.w is not None or not isinstance(self.X, np.ndarray)
 
 
 def _components(
@@ -104,8 +114,10 @@ def _data(
     validation_data: tuple[Any, Any] | None,
     validation_split: float,
     seed: int | np.random.Generator | None,
+    sample_weight: Any = None,
 ) -> _Data:
-    """Check (X, y) and the validation data; seed shuffling, the split and every Dropout."""
+    """Check (X, y), the weights and the validation data; seed shuffling, the split and every
+    Dropout."""
     dtype, labels = model.dtype, loss.takes_labels
     seed = seed_of(seed)
     split = number_in(validation_split, "validation_split", 0.0, 1.0)
@@ -114,8 +126,9 @@ def _data(
             f"pass validation_split={validation_split!r} or validation_data, not both"
         )
     X = check_X(X, dtype=dtype, n_features=model.n_features_in)
-    y = check_y(y, n_samples=len(X), n_outputs=model.n_outputs, dtype=dtype, labels=labels)
+    y = check_y(y, n_samples=n_rows(X), n_outputs=model.n_outputs, dtype=dtype, labels=labels)
     check_targets(y, loss)
+    w = None if sample_weight is None else check_sample_weight(sample_weight, n_rows(X), dtype)
 
     seeds = np.random.SeedSequence(seed if not isinstance(seed, np.random.Generator) else None)
     if isinstance(seed, np.random.Generator):
@@ -131,13 +144,13 @@ def _data(
             raise GlassnetError("validation_data must be a pair (X_val, y_val)")
         X_val = check_X(validation_data[0], dtype=dtype, n_features=model.n_features_in,
                         name="X_val")  # fmt: skip
-        y_val = check_y(validation_data[1], n_samples=len(X_val), n_outputs=model.n_outputs,
+        y_val = check_y(validation_data[1], n_samples=n_rows(X_val), n_outputs=model.n_outputs,
                         dtype=dtype, labels=labels, name="y_val")  # fmt: skip
         check_targets(y_val, loss, "y_val")
-        return _Data(X, y, X_val, y_val, rng)
+        return _Data(X, y, X_val, y_val, rng, w)
     if split:
-        return _Data(*_split(X, y, split, rng), rng)
-    return _Data(X, y, None, None, rng)
+        return _split(X, y, w, split, rng)
+    return _Data(X, y, None, None, rng, w)
 
 
 def _stopper(early_stopping: EarlyStopping | int | None) -> EarlyStopping | None:
@@ -244,6 +257,7 @@ def fit(
     metrics: Sequence[str] = (),
     seed: int | np.random.Generator | None = None,
     verbose: int = 0,
+    sample_weight: Any = None,
 ) -> History:
     """Train `model` on (X, y) with mini-batch gradient descent.
 
@@ -273,6 +287,13 @@ def fit(
         Seeds shuffling, the validation split and dropout: equal seeds give bit-identical runs.
     verbose : int, default 0
         1 prints one line per epoch to stderr.
+    sample_weight : array-like of shape (n_samples,), optional
+        Each sample's weight in the loss: a batch's loss is the weighted mean Σ wᵢ·ℓᵢ / Σ w
+        (the weighted sum for a "sum" loss), as scikit-learn weighs its MLP's. A validation
+        split carries its weights, and `val_loss` is weighted too. None: the unweighted step.
+
+    X may also be a scipy.sparse matrix (CSR, CSC, ...): the first Dense layer multiplies it
+    sparse × dense, and its weight gradient xᵀ·grad never densifies it.
 
     Returns
     -------
@@ -291,7 +312,7 @@ def fit(
     hooks = _hooks(stopper, callbacks)
     metrics = names(metrics, "metrics")
     train_metrics = [_metrics.get(name, loss_fn) for name in metrics]
-    data = _data(model, X, y, loss_fn, validation_data, validation_split, seed)
+    data = _data(model, X, y, loss_fn, validation_data, validation_split, seed, sample_weight)
     logged = _logged(metrics, data.X_val is not None)
     for cb in hooks:  # before any weight moves: a stopper watching what is never logged
         if isinstance(cb, EarlyStopping):
@@ -299,7 +320,7 @@ def fit(
     opt.bind(model.parameters())  # an optimizer with state belongs to one model
     if glassnets_own(opt.schedule):  # a rate that passes float64 by the end: said now
         opt.schedule(opt.epoch + epochs - 1)
-    n = len(data.X)
+    n = n_rows(data.X)
     batch_size = n if batch_size is None else min(batch_size, n)
 
     model.loss, model.optimizer = loss_fn, opt
@@ -311,7 +332,9 @@ def fit(
 
     if isinstance(opt, _optimizers.LBFGS):
         _lbfgs_loop(step, data, epochs, train_metrics, hooks, guard, history, verbose)
-    elif batch_size >= n and not (train_metrics or hooks or data.X_val is not None or verbose):
+    elif batch_size >= n and not (
+        train_metrics or hooks or data.X_val is not None or verbose or data.general
+    ):
         _lean_loop(step, data, epochs, guard, history)
     else:
         _epoch_loop(step, data, epochs, batch_size, shuffle, train_metrics, hooks, guard,
@@ -406,13 +429,17 @@ def _epoch_loop(
 ) -> None:
     """Epochs of batches; after each: the logs (loss, metrics, validation), callbacks, stopping."""
     model, opt, loss_fn = guard.model, guard.optimizer, step.loss
-    X, y, n = data.X, data.y, len(data.X)
+    X, y, n = data.X, data.y, n_rows(data.X)
     batch_hooks = [cb for cb in hooks if overrides(cb, "on_batch_end")]
     observe = partial(_observe, train_metrics) if train_metrics else None
     # callbacks that see every batch may read the layers' caches: keep them true
     keep = bool(batch_hooks)
     full_batch = batch_size >= n
-    if full_batch:
+    general = data.general
+    if general:  # sparse or weighted batches: gathered afresh, trained through the methods
+        restore: Call = _nothing
+        order = np.arange(n)
+    elif full_batch:
         run_full, restore = step.program(X, y, observe, keep_caches=keep)
     else:  # the batches are gathered into these, made once
         xbuf = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
@@ -432,7 +459,10 @@ def _epoch_loop(
         opt.set_epoch(opt.epoch)
         for m in train_metrics:
             m.reset()
-        if full_batch:
+        if general:
+            total, count = _general_epoch(step, data, batch_size, shuffle, order, observe,
+                                          batch_hooks, count, model)  # fmt: skip
+        elif full_batch:
             total = run_full()
             count += 1
             for cb in batch_hooks:
@@ -545,6 +575,47 @@ def _report(epoch: int, epochs: int, logs: dict[str, float]) -> None:
     print(f"epoch {epoch + 1}/{epochs}  {shown}", file=sys.stderr)
 
 
+def _general_epoch(
+    step: Step,
+    data: _Data,
+    batch_size: int,
+    shuffle: bool,
+    order: Array,
+    observe: Callable[[Array, Array], None] | None,
+    batch_hooks: list[Callback],
+    count: int,
+    model: Network,
+) -> tuple[float, int]:
+    """One epoch of sparse or weighted batches: (the epoch's loss, optimizer steps so far).
+
+    Each batch's rows are gathered afresh (rows of a CSR matrix stay sparse) and trained
+    through the step's methods; the order and the epoch's loss are those of the compiled loop.
+    """
+    X, y, w = data.X, data.y, data.w
+    n = len(order)
+    mean = step.loss.reduction == "mean"
+    if batch_size < n and shuffle:
+        data.rng.shuffle(order)
+    total = 0.0
+    for start in range(0, n, batch_size):
+        if batch_size >= n:
+            xb, yb, wb = X, y, w
+        else:
+            idx = order[start : start + batch_size]
+            xb, yb, wb = X[idx], y[idx], None if w is None else w[idx]
+        rows = yb.shape[0]
+        value = step(xb, yb, observe) if wb is None else step.weighted(xb, yb, wb, observe)
+        total += value * rows if mean else value
+        count += 1
+        for cb in batch_hooks:
+            cb.on_batch_end(count, model, value)
+    return (total / n if mean else total), count
+
+
+def _nothing() -> None:
+    pass
+
+
 def _same_arrays(trained: list[Array], model: Network) -> None:
     """A GlassnetError when a callback replaced the model's parameter arrays (`astype`, or a
     new array assigned to ``layer.params``): the step goes on updating the arrays it was built
@@ -577,7 +648,10 @@ def _logs(
         logs[m.name] = m.result()
     if data.X_val is not None and data.y_val is not None:
         out_val = model.outputs(data.X_val)
-        logs["val_loss"] = loss.forward(out_val, data.y_val)
+        if data.w_val is None:
+            logs["val_loss"] = loss.forward(out_val, data.y_val)
+        else:
+            logs["val_loss"] = loss.weighted_forward(out_val, data.y_val, data.w_val)
         for m in train_metrics:
             logs["val_" + m.name] = _metrics.compute(m.name, data.y_val, out_val, loss)
     return logs

@@ -295,8 +295,68 @@ def as_numeric(value: Any, name: str) -> Array:
     return a
 
 
-def check_X(X: Any, *, dtype: np.dtype, n_features: int | None = None, name: str = "X") -> Array:
-    """A C-contiguous 2-D array of `dtype` with finite values and the expected feature count."""
+def is_sparse(X: Any) -> bool:
+    """Whether `X` is a scipy.sparse matrix or array (told without importing scipy)."""
+    return type(X).__module__.startswith("scipy.sparse") and hasattr(X, "tocsr")
+
+
+def check_sparse_X(X: Any, *, dtype: np.dtype, n_features: int | None, name: str) -> Any:
+    """A sparse `X` as a CSR matrix of `dtype` (never densified): 2-D, not empty, real, with the
+    expected feature count and finite stored values. CSC and the other formats become CSR once:
+    the fit loop gathers batches by rows."""
+    shape = tuple(X.shape)
+    if len(shape) != 2:
+        raise DataError(f"{name} must be 2-D (n_samples, n_features), got sparse shape {shape}")
+    if shape[0] == 0 or shape[1] == 0:
+        raise DataError(f"{name} is empty: got shape {shape}, expected at least 1 sample")
+    if n_features is not None and shape[1] != n_features:
+        raise DataError(
+            f"{name} has {shape[1]} features per sample, but the network expects {n_features}"
+        )
+    kind = X.dtype.kind
+    if kind == "c":
+        raise DataError(f"{name} must be real, got complex values (sparse, dtype {X.dtype})")
+    if kind not in "biuf":
+        raise DataError(f"{name} must be numeric, got a sparse matrix of dtype {X.dtype}")
+    csr = X.tocsr()
+    with np.errstate(over="ignore", invalid="ignore"):
+        csr = csr.astype(dtype, copy=False)
+    if not all_finite(csr.data):
+        bad = csr.data[~np.isfinite(csr.data)][0]
+        raise DataError(
+            f"{name} contains {bad.item()!r} among its stored values (sparse, "
+            f"in {dtype}); expected finite numbers"
+        )
+    return csr
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> Array:
+    """Per-sample weights: shape (n_samples,), finite, ≥ 0 and not all zero, as `dtype`."""
+    w = as_numeric(sample_weight, "sample_weight")
+    if w.shape != (n_samples,):
+        raise DataError(
+            f"sample_weight must have shape ({n_samples},), one weight per sample, "
+            f"got shape {w.shape}"
+        )
+    w = as_finite(w, dtype, "sample_weight")
+    if (w < 0).any():
+        i = int(np.argmax(w < 0))
+        raise DataError(f"sample_weight holds {w[i].item()!r} at row {i}; weights must be >= 0")
+    if not w.any():
+        raise DataError("sample_weight is all zero; at least one sample must weigh > 0")
+    return w
+
+
+def n_rows(X: Any) -> int:
+    """The number of samples of a checked X (a sparse matrix has no `len`)."""
+    return int(X.shape[0])
+
+
+def check_X(X: Any, *, dtype: np.dtype, n_features: int | None = None, name: str = "X") -> Any:
+    """A C-contiguous 2-D array of `dtype` with finite values and the expected feature count;
+    a scipy.sparse `X` comes back as a CSR matrix (see `check_sparse_X`)."""
+    if is_sparse(X):
+        return check_sparse_X(X, dtype=dtype, n_features=n_features, name=name)
     a = as_numeric(X, name)
     if a.ndim != 2:
         hint = "; use X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample"

@@ -32,7 +32,7 @@ from ..network import Sequential, mlp
 from ..optimizers import SGD, Adam, Optimizer, RMSprop
 from ..validation import float_dtype, is_integer, number_in, one_of, positive_int
 from . import _files
-from ._checks import check_targets, check_X, check_X_y, translated
+from ._checks import check_sample_weight, check_targets, check_X, check_X_y, translated
 from ._lbfgs import fit_lbfgs
 from ._names import ACTIVATIONS, SOLVERS, as_rng
 from ._rates import LEARNING_RATES
@@ -244,7 +244,9 @@ class BaseNeuralNet(BaseEstimator):
             y = column_or_1d(y, warn=True)  # scikit-learn's convention for a column vector
         return X, y
 
-    def _fit(self, X: Any, y: Any, *, incremental: bool, classes: Any = None) -> Any:
+    def _fit(
+        self, X: Any, y: Any, *, incremental: bool, classes: Any = None, sample_weight: Any = None
+    ) -> Any:
         self._check_params()
         if incremental and self.solver == "lbfgs":
             raise GlassnetError("partial_fit needs a stochastic solver ('sgd', 'adam'), not lbfgs")
@@ -261,9 +263,12 @@ class BaseNeuralNet(BaseEstimator):
                 )
             first = True  # warm_start cannot reuse a network of another shape: start afresh
         X, y = self._validate_Xy(X, y, reset=first)
+        weights = check_sample_weight(sample_weight, X)
         if first:
             self._rng = as_rng(self.random_state)
             self._set_targets(y, classes=classes, incremental=incremental)
+            if weights is not None:
+                self._weigh_targets(y, weights)
         elif not incremental:
             self._check_warm_targets(y)
         y_enc = self._encode(y, first=first)
@@ -290,8 +295,8 @@ class BaseNeuralNet(BaseEstimator):
                 self.best_loss_ = np.inf
         validation = None
         if self.early_stopping:
-            X, y_enc, validation = self._split_validation(X, y_enc)
-        n = len(X)
+            X, y_enc, weights, validation = self._split_validation(X, y_enc, weights)
+        n = X.shape[0]
         if self.batch_size != "auto" and int(self.batch_size) > n:
             warnings.warn(  # scikit-learn's warning, word for word
                 "Got `batch_size` less than 1 or larger than sample size. It is going to be "
@@ -307,6 +312,7 @@ class BaseNeuralNet(BaseEstimator):
             batch_size=batch,
             validation=validation,
             can_stop=not incremental,
+            weights=weights,
         )
         try:
             network.fit(
@@ -319,6 +325,7 @@ class BaseNeuralNet(BaseEstimator):
                 shuffle=bool(self.shuffle),
                 callbacks=[stopping],
                 seed=int(self._rng.integers(2**63)),
+                sample_weight=weights,
             )
         except TrainingDivergedError as exc:
             raise TrainingDivergedError(self._users_rate(str(exc))) from None
@@ -373,34 +380,43 @@ class BaseNeuralNet(BaseEstimator):
             self.best_validation_score_ = None
             self.best_loss_ = np.inf
 
-    def _split_validation(self, X: Array, y: Array) -> tuple[Array, Array, tuple[Array, Array]]:
+    def _split_validation(
+        self, X: Any, y: Array, weights: Array | None
+    ) -> tuple[Any, Array, Array | None, tuple[Any, Array, Array | None]]:
+        """A held-out split for early stopping (the weights split with their samples, and the
+        validation score weighted by them, as scikit-learn does)."""
         stratify = y if self._stratify else None
-        X_train, X_val, y_train, y_val = train_test_split(
-            X, y, test_size=self.validation_fraction, stratify=stratify,
+        arrays = (X, y) if weights is None else (X, y, weights)
+        parts = train_test_split(
+            *arrays, test_size=self.validation_fraction, stratify=stratify,
             random_state=int(self._rng.integers(2**31 - 1)),
         )  # fmt: skip
-        if len(X_val) < 2:
+        X_train, X_val, y_train, y_val = parts[:4]
+        w_train, w_val = parts[4:] if weights is not None else (None, None)
+        if X_val.shape[0] < 2:
             raise GlassnetError(
-                f"The validation set is too small: {len(X_val)} sample(s), too few to score; "
+                f"The validation set is too small: {X_val.shape[0]} sample(s), too few to score; "
                 f"increase validation_fraction (it is {self.validation_fraction}) or the data"
             )
-        return X_train, y_train, (X_val, y_val)
+        return X_train, y_train, w_train, (X_val, y_val, w_val)
 
-    def partial_fit(self, X: Any, y: Any) -> Any:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
         """One epoch over (X, y), continuing from the current weights and optimizer state.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+            Each sample's weight in the loss (see `fit`).
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
-    def fit(self, X: Any, y: Any) -> Any:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
         """Train from scratch (or from the current weights with `warm_start`).
 
         Runs up to `max_iter` epochs, stopping early when the training loss (or, with
@@ -409,18 +425,24 @@ class BaseNeuralNet(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A scipy.sparse X (CSR, CSC) is never densified: the first layer multiplies it
+            sparse × dense.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+            Each sample's weight, ≥ 0, as in scikit-learn 1.7+: each batch's loss is the
+            weighted mean Σ wᵢ·ℓᵢ / Σ w; with `early_stopping` the weights are split with
+            their samples and weigh the validation score.
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False  # validate_data rejects sparse X with a clear TypeError
+        tags.input_tags.sparse = True  # CSR and CSC X: the first layer multiplies sparse × dense
         return tags
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
@@ -489,13 +511,17 @@ class BaseNeuralNet(BaseEstimator):
     def _metric(self, X: Any, y: Array, *, sample_weight: Any) -> float:
         raise NotImplementedError
 
+    def _weigh_targets(self, y: Array, sample_weight: Array) -> None:
+        """Redo what `_set_targets` learned from y with the samples weighted (the regressor's
+        standardization); nothing for the classifier."""
+
     def _check_score_targets(self, y: Array) -> None:
         """Refuse targets of another kind than the fitted ones (the metric's error otherwise)."""
 
     def _check_warm_targets(self, y: Array) -> None:
         """Refuse targets a warm-started fit cannot continue with (scikit-learn's rules)."""
 
-    def _score_encoded(self, X: Array, y: Array) -> float:
+    def _score_encoded(self, X: Any, y: Array, sample_weight: Array | None = None) -> float:
         raise NotImplementedError
 
     def _targets_state(self) -> dict[str, Any]:

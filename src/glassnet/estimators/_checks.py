@@ -19,6 +19,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from .. import validation
 from .._typing import Array
 from ..errors import DataError, GlassnetError
 from ..validation import all_finite
@@ -29,6 +30,7 @@ __all__ = [
     "check_X_y",
     "check_classes",
     "check_labels",
+    "check_sample_weight",
     "check_targets",
     "numeric_targets",
     "one_line",
@@ -37,6 +39,8 @@ __all__ = [
 
 #: the longest message a translated scikit-learn error keeps
 _LIMIT = 240
+#: the sparse formats X may come in (others are converted to CSR); the network reads CSR
+SPARSE = ["csr", "csc"]
 
 
 class NotNumbersError(DataError, TypeError):
@@ -91,10 +95,12 @@ def _shape(value: Any, name: str) -> tuple[int, ...]:
     if value is None:
         raise DataError(f"{name} is None; expected an array-like of numbers")
     if sparse.issparse(value):
-        raise DataError(
-            f"{name} is a sparse matrix ({type(value).__name__}), but these estimators need "
-            f"dense data: pass {name}.toarray()"
-        )
+        if name != "X":
+            raise DataError(
+                f"{name} is a sparse matrix ({type(value).__name__}), but these estimators "
+                f"need dense {name}: pass {name}.toarray()"
+            )
+        return tuple(int(n) for n in value.shape)  # X: read as CSR, never densified
     if isinstance(value, np.ma.MaskedArray):
         raise DataError(
             f"{name} is a masked array, whose mask would be ignored: fill or drop the masked "
@@ -113,7 +119,13 @@ def _shape(value: Any, name: str) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
-def _check_finite(a: Array, name: str, what: str = "finite numbers") -> None:
+def _check_finite(a: Any, name: str, what: str = "finite numbers") -> None:
+    if sparse.issparse(a):  # the stored values (the rest are zeros)
+        if not all_finite(a.data):
+            bad = a.data[~np.isfinite(a.data)][0]
+            value = "NaN" if np.isnan(bad) else ("inf" if bad > 0 else "-inf")
+            raise DataError(f"{name} contains {value} among its stored values; expected {what}")
+        return
     if a.dtype.kind in "fc" and not all_finite(a):
         pos = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
         where = f"row {pos[0]}" + (f", column {pos[1]}" if len(pos) > 1 else "")
@@ -143,7 +155,9 @@ def check_X(estimator: Any, X: Any, *, dtype: np.dtype) -> Array:
     """X for prediction: a finite 2-D array of `dtype` with the fitted features."""
     _check_X_shape(X)
     with translated("X"):
-        X = validate_data(estimator, X, reset=False, dtype=dtype, ensure_all_finite=False)
+        X = validate_data(
+            estimator, X, reset=False, dtype=dtype, ensure_all_finite=False, accept_sparse=SPARSE
+        )
     _check_finite(X, "X")
     return X
 
@@ -205,10 +219,18 @@ def check_X_y(
     with translated("X"), np.errstate(over="ignore", invalid="ignore"):
         X, y = validate_data(
             estimator, X, y, reset=reset, dtype=dtype, multi_output=True,
-            y_numeric=numeric, ensure_all_finite=False,
+            y_numeric=numeric, ensure_all_finite=False, accept_sparse=SPARSE,
         )  # fmt: skip
     _check_finite(X, "X")
     return X, y
+
+
+def check_sample_weight(sample_weight: Any, X: Any) -> Array | None:
+    """`sample_weight` for fit (None stays None): shape (n_samples,), finite, ≥ 0, not all
+    zero, as float64 — one DataError line otherwise."""
+    if sample_weight is None:
+        return None
+    return validation.check_sample_weight(sample_weight, X.shape[0], np.dtype(np.float64))
 
 
 def check_labels(y: Array, estimator: str) -> None:

@@ -30,8 +30,9 @@ class SklearnStopping(Callback):
         *,
         n_samples: int,
         batch_size: int,
-        validation: tuple[Array, Array] | None,
+        validation: tuple[Any, Array, Array | None] | None,
         can_stop: bool,
+        weights: Array | None = None,
     ) -> None:
         self.est = estimator
         self.n_samples = n_samples
@@ -41,6 +42,9 @@ class SklearnStopping(Callback):
         self._penalty_sum = 0.0  # Σ over this epoch's batches of ‖W‖² before each step
         self.validation = validation
         self.can_stop = can_stop
+        # scikit-learn divides the L2 term by each batch's Σ w, not its size: taken here as the
+        # batch size times the mean weight (exact for the full batch and for equal weights)
+        self.mean_weight = 1.0 if weights is None else float(weights.mean())
         self.stopped = False
         self.best_weights: list[Array] | None = None
 
@@ -55,7 +59,8 @@ class SklearnStopping(Callback):
         last = self.n_samples - (self.n_batches - 1) * self.batch_size
         size = last if batch_index == self.n_batches - 1 else self.batch_size
         if optimizer is not None:
-            optimizer.weight_decay = float(self.est.alpha) * self.est._grad_ratio / size
+            decay = float(self.est.alpha) * self.est._grad_ratio / (size * self.mean_weight)
+            optimizer.weight_decay = decay
 
     def on_train_begin(self, model: Network) -> None:
         self._squares = self._weight_squares(model) if self.est.alpha else 0.0
@@ -72,7 +77,7 @@ class SklearnStopping(Callback):
         # scikit-learn adds ½·α·‖W‖²/n_batch to each batch's loss (with the weights before the
         # step) and averages the batches weighted by their sizes: the sizes cancel, leaving
         # ½·α·Σ_batches ‖W‖² / n_samples
-        penalty = 0.5 * est.alpha * self._penalty_sum / self.n_samples
+        penalty = 0.5 * est.alpha * self._penalty_sum / (self.n_samples * self.mean_weight)
         self._penalty_sum = 0.0
         loss = logs["loss"] * est._loss_scale + penalty
         est.loss_ = loss

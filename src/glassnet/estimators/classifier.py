@@ -100,13 +100,18 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         tags.classifier_tags.multi_label = True  # indicator matrices: one sigmoid per label
         return tags
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> NeuralNetClassifier:
+    def partial_fit(
+        self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
+    ) -> NeuralNetClassifier:
         """One epoch over (X, y), continuing from the current weights and optimizer state.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,), or (n_samples, n_labels) indicator matrix
+        sample_weight : array-like of shape (n_samples,), optional
+            Each sample's weight in the loss (see `fit`). Second, as in scikit-learn: pass
+            `classes` by name.
         classes : array-like of shape (n_classes,)
             Every class of the whole data set. Required on the first call (for multilabel y,
             the labels are the columns of y); may be omitted afterwards.
@@ -125,7 +130,7 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
                     f"classes={_listed(classes)} is not the same as on the first call to "
                     f"partial_fit ({_listed(self.classes_)})"
                 )
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
     def _set_targets(self, y: Array, *, classes: Any, incremental: bool) -> None:
         check_labels(y, type(self).__name__)
@@ -217,11 +222,11 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
             return decided.astype(int)
         return self.classes_[decided.astype(np.intp, copy=False)]
 
-    def _score_encoded(self, X: Array, y: Array) -> float:
+    def _score_encoded(self, X: Any, y: Array, sample_weight: Array | None = None) -> float:
         # what `predict` decides against the truth; subset accuracy for multilabel targets, as
-        # scikit-learn's accuracy_score
+        # scikit-learn's accuracy_score (weighted by `sample_weight` when given)
         hit = self._loss.decide(self.network_.predict(X), strict=True) == self._loss.labels_of(y)
-        return float(np.mean(hit if hit.ndim == 1 else hit.all(axis=1)))
+        return float(np.average(hit if hit.ndim == 1 else hit.all(axis=1), weights=sample_weight))
 
     # the mixin's score would come first in the method order: take the checked one
     score = BaseNeuralNet.score

@@ -154,6 +154,19 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
             scale = 0.5 * float(np.mean(self._y_scale**2))
         self._loss_scale = min(scale, float(np.finfo(np.float64).max) / 1e4)
 
+    def _weigh_targets(self, y: Array, sample_weight: Array) -> None:
+        """With `normalize_y`, the weighted mean and standard deviation of y: a sample of weight
+        2 counts as that sample twice, as in scikit-learn's weighted fit."""
+        if not self.normalize_y:
+            return
+        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), self._n_outputs)
+        power = _power_above(np.abs(y2).max(axis=0))  # as in `_set_targets`: Σ y² stays finite
+        z = y2 / power
+        mean = np.average(z, axis=0, weights=sample_weight)
+        std = np.sqrt(np.average((z - mean) ** 2, axis=0, weights=sample_weight)) * power
+        self._y_mean = mean * power
+        self._y_scale = np.where(std > 0, std, 1.0)
+
     def _check_range(self, y: Array) -> None:
         """Refuse targets whose predictions could not be represented in the network's dtype."""
         dtype = self._np_dtype()
@@ -190,12 +203,12 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
             )
         return np.asarray(z, dtype=dtype)
 
-    def _score_encoded(self, X: Array, y: Array) -> float:
+    def _score_encoded(self, X: Any, y: Array, sample_weight: Array | None = None) -> float:
         with np.errstate(over="ignore", invalid="ignore"):
             pred = self.network_.outputs(X)
         if not np.isfinite(pred).all():
             return math.nan  # recorded as scikit-learn records it (r2_score would refuse it)
-        return float(r2_score(y, pred))
+        return float(r2_score(y, pred, sample_weight=sample_weight))
 
     # the mixin's score would come first in the method order: take the checked one
     score = BaseNeuralNet.score
