@@ -626,3 +626,14 @@ def test_metadata_nested_too_deep_is_refused_in_a_short_message(tmp_path: Path) 
     with pytest.raises(GlassnetError, match="model metadata is nested more than 100") as info:
         model.save(tmp_path / "m.npz")
     assert len(str(info.value)) < 100
+
+
+def test_metadata_holding_an_int_too_long_to_print_is_refused_in_one_line(tmp_path: Path) -> None:
+    # the tuple is what JSON can't hold exactly; quoting it must not trip Python's 4,300-digit
+    # limit for turning an int into text
+    net = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    net.metadata["t"] = (10**5000,)
+    with pytest.raises(GlassnetError, match="too large to show") as info:
+        net.save(tmp_path / "m.npz")
+    assert "\n" not in str(info.value)
+    assert not (tmp_path / "m.npz").exists()

@@ -29,6 +29,7 @@ from .activations import ACTIVATIONS
 from .errors import GlassnetError, ModelFileError
 from .files import as_path, atomic_write, not_replaceable, reason
 from .layers import Dense, Dropout, Layer
+from .validation import shown
 
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
@@ -223,8 +224,8 @@ def exact_json(value: Any, where: str, depth: int = 0) -> None:
             exact_json(item, f"{where}[{key!r}]", depth + 1)
         return
     raise GlassnetError(
-        f"model {where} holds a {type(value).__name__} ({value!r:.60}), which JSON cannot hold "
-        "exactly; use dict, list, str, int, float, bool or None"
+        f"model {where} holds a {type(value).__name__} ({shown(value, 60)}), which JSON cannot "
+        "hold exactly; use dict, list, str, int, float, bool or None"
     )
 
 
@@ -470,7 +471,7 @@ def _build(
     model.metadata = _expect(manifest.get("metadata", {}), dict, reader, "metadata")
     for name in _expect(manifest.get("extras", []), list, reader, "extras"):
         if not isinstance(name, str):
-            raise reader.fail(f"extras name {name!r:.60} is not a string")
+            raise reader.fail(f"extras name {shown(name, 60)} is not a string")
         model.extras[name] = reader.array(zf, manifest, f"extra.{name}")
         reader.claim(f"extra.{name}")
     return model
@@ -491,14 +492,14 @@ def _optimizer(
     schedule = _expect(config.get("schedule"), dict, reader, "optimizer.config.schedule")
     values = [*config.values(), *schedule.values()]
     if not all(v is None or v is schedule or _is_plain(v) for v in values):
-        raise reader.fail(f"the optimizer has a malformed configuration {config!r:.200}")
+        raise reader.fail(f"the optimizer has a malformed configuration {shown(config, 200)}")
     opt = _optimizers.from_config(spec["kind"], config)
     for counter in ("iterations", "epoch"):  # a negative step count breaks Adam's bias terms
         value = spec[counter]
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**62:
             raise reader.fail(
-                f"manifest field 'optimizer.{counter}' is malformed: {value!r:.40}, expected an "
-                "integer >= 0"
+                f"manifest field 'optimizer.{counter}' is malformed: {shown(value, 40)}, "
+                "expected an integer >= 0"
             )
     names = _expect(spec["slots"], dict, reader, "optimizer.slots")
     slots = {}
@@ -519,7 +520,7 @@ def _optimizer(
         slots[slot] = values
     if slots and set(slots) != set(opt.slots):  # none yet, before the first step
         raise reader.fail(
-            f"the optimizer's state holds {sorted(slots)!r:.80}, but {opt.kind} keeps "
+            f"the optimizer's state holds {shown(sorted(slots), 80)}, but {opt.kind} keeps "
             f"{sorted(opt.slots)}"
         )
     opt.load_state_dict({"iterations": spec["iterations"], "epoch": spec["epoch"], "slots": slots})

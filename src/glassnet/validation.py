@@ -47,7 +47,10 @@ def is_finite_number(value: Any) -> bool:
 def shown(value: Any, limit: int = 60) -> str:
     """`repr(value)` for a message, cut to `limit` characters (a 400-digit integer stays
     readable, and the message one line)."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's 4,300-digit limit for text, or one inside
+        text = f"<a {type(value).__name__} too large to show>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
