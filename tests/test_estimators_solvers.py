@@ -52,7 +52,10 @@ def test_lbfgs_warns_as_scikit_learn_when_max_fun_or_max_iter_stops_it(digits):
 
 def test_lbfgs_has_no_partial_fit_and_max_fun_is_checked(digits):
     X, y = digits
-    with pytest.raises(GlassnetError, match="partial_fit needs a stochastic solver"):
+    # as scikit-learn: the method is not there at all for lbfgs
+    assert not hasattr(NeuralNetClassifier(solver="lbfgs"), "partial_fit")
+    assert not hasattr(NeuralNetRegressor(solver="lbfgs"), "partial_fit")
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'"):
         NeuralNetClassifier(solver="lbfgs").partial_fit(X, y, classes=np.unique(y))
     with pytest.raises(GlassnetError, match="max_fun"):
         NeuralNetClassifier(solver="lbfgs", max_fun=0).fit(X, y)

@@ -57,13 +57,14 @@ class Evaluation:
         y: Array,
         weight_decay: float,
         observe: Callable[[Array, Array], None] | None = None,
+        scale: float = 1.0,
     ) -> None:
         self.run, self.restore = step.program(X, y, observe)
         self.params, self.grads = step.params, step.grads
         ends = np.cumsum([p.size for p in self.params]).tolist()
         self.slices = [slice(e - p.size, e) for p, e in zip(self.params, ends)]
         self.size = ends[-1] if ends else 0
-        self.weight_decay = weight_decay
+        self.weight_decay, self.scale = weight_decay, scale
         # the weight matrices take the L2 term; biases do not (as `Optimizer.weight_decay`)
         self.decayed = [bool(weight_decay) and p.ndim >= 2 for p in self.params]
         self.loss = float("nan")
@@ -96,7 +97,9 @@ class Evaluation:
                 np.copyto(view, g)
         self.loss = float(loss)
         self.count += 1
-        return self.loss + 0.5 * self.weight_decay * squares, gradient
+        if self.scale != 1.0:  # the objective on the scale its stopping rules should read
+            gradient *= self.scale
+        return self.scale * (self.loss + 0.5 * self.weight_decay * squares), gradient
 
 
 def minimize(

@@ -508,6 +508,10 @@ class LBFGS(Optimizer):
         Stop when every component of the (projected) gradient is at most this (scipy's gtol).
     weight_decay : float, default 0
         L2 penalty λ on the weight matrices (not the biases).
+    scale : float, default 1
+        The objective handed to L-BFGS-B is `scale` × (loss + ½·λ·‖W‖²): its stopping rules
+        read the objective's own size (a relative decrease against max(|f|, 1)), so a loss on
+        another scale (scikit-learn's, say) stops where that library's would.
 
     Examples
     --------
@@ -520,10 +524,18 @@ class LBFGS(Optimizer):
     #: scipy's message); None before the first
     result: Any = None
 
-    def __init__(self, max_fun: int = 15000, tol: float = 1e-5, *, weight_decay: float = 0.0):
+    def __init__(
+        self,
+        max_fun: int = 15000,
+        tol: float = 1e-5,
+        *,
+        weight_decay: float = 0.0,
+        scale: float = 1.0,
+    ) -> None:
         super().__init__(1.0, weight_decay=weight_decay)
         self.max_fun = positive_int(max_fun, "max_fun")
         self.tol = non_negative(tol, "tol")
+        self.scale = positive_float(scale, "scale")
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
         """Nothing: L-BFGS moves the weights between the evaluations of a solve, not per step."""
@@ -535,7 +547,7 @@ class LBFGS(Optimizer):
         # the schedule is there for the model file's reader; L-BFGS has no learning rate
         schedule = {"kind": self.schedule.kind, **self.schedule.get_config()}
         return {"schedule": schedule, "max_fun": self.max_fun, "tol": self.tol,
-                "weight_decay": self.weight_decay}  # fmt: skip
+                "weight_decay": self.weight_decay, "scale": self.scale}  # fmt: skip
 
     def __repr__(self) -> str:
         return (

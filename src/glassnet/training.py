@@ -541,7 +541,7 @@ def _lbfgs_loop(
     assert isinstance(opt, _optimizers.LBFGS)
     # the metrics read the latest evaluation, which is the iterate when an iteration ends
     observe = partial(_observe_anew, train_metrics) if train_metrics else None
-    evaluate = Evaluation(step, data.X, data.y, opt.weight_decay, observe)
+    evaluate = Evaluation(step, data.X, data.y, opt.weight_decay, observe, scale=opt.scale)
     epoch, start = 0, time.perf_counter()
 
     def iteration(total: float) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._typing import Array
@@ -68,6 +69,17 @@ def _sklearn_uniform(
     weights and, with `bias`, for the n_out biases too."""
     bound = math.sqrt(factor / (shape[0] + shape[1]))
     return rng.uniform(-bound, bound, shape[1] if bias else shape).astype(dtype, copy=False)
+
+
+def stochastic(estimator: Any) -> bool:
+    """Whether `estimator`'s solver trains batch by batch, so that `partial_fit` exists (as in
+    scikit-learn, ``hasattr(est, "partial_fit")`` is False for ``solver="lbfgs"``)."""
+    if estimator.solver == "lbfgs":
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers. {estimator.solver} is "
+            "not stochastic."
+        )
+    return True
 
 
 class BaseNeuralNet(BaseEstimator):
@@ -166,6 +178,15 @@ class BaseNeuralNet(BaseEstimator):
         return len(self.network_.dense_layers) + 1
 
     @property
+    def _optimizer(self) -> Optimizer:
+        """The optimizer that trains `network_` (scikit-learn's MLPs keep theirs under this
+        name; its ``learning_rate`` is the rate in force, after any schedule)."""
+        optimizer = self.network_.optimizer
+        if optimizer is None:
+            raise AttributeError("_optimizer")
+        return optimizer
+
+    @property
     def out_activation_(self) -> str:
         """scikit-learn's name of the output activation: "softmax", "logistic" or "identity"
         (glassnet fuses it into the loss, so the network itself ends in a linear layer)."""
@@ -248,8 +269,6 @@ class BaseNeuralNet(BaseEstimator):
         self, X: Any, y: Any, *, incremental: bool, classes: Any = None, sample_weight: Any = None
     ) -> Any:
         self._check_params()
-        if incremental and self.solver == "lbfgs":
-            raise GlassnetError("partial_fit needs a stochastic solver ('sgd', 'adam'), not lbfgs")
         if incremental and self.early_stopping:
             raise GlassnetError("partial_fit does not support early_stopping=True")
         fitted = hasattr(self, "network_")
@@ -328,7 +347,19 @@ class BaseNeuralNet(BaseEstimator):
                 sample_weight=weights,
             )
         except TrainingDivergedError as exc:
-            raise TrainingDivergedError(self._users_rate(str(exc))) from None
+            if not (self.early_stopping and stopping.best_weights is not None):
+                raise TrainingDivergedError(self._users_rate(str(exc))) from None
+            # as scikit-learn: with early stopping, a diverged epoch is a NaN validation score
+            # and training ends on the best epoch's weights (restored below), with a warning
+            assert self.validation_scores_ is not None  # kept under early stopping
+            self.validation_scores_.append(math.nan)
+            warnings.warn(
+                f"{self._users_rate(str(exc)).split(';')[0]}; kept the weights of the best "
+                f"validation score ({self.best_validation_score_:.6g})",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+            stopping.stopped = True
         if stopping.best_weights is not None:
             network.set_weights(stopping.best_weights)  # early stopping keeps the best epoch
         if not incremental and not stopping.stopped:
@@ -400,6 +431,7 @@ class BaseNeuralNet(BaseEstimator):
             )
         return X_train, y_train, w_train, (X_val, y_val, w_val)
 
+    @available_if(stochastic)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
         """One epoch over (X, y), continuing from the current weights and optimizer state.
 

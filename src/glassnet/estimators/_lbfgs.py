@@ -2,11 +2,12 @@
 `Sequential.fit`, with its ``max_iter``, ``max_fun``, ``tol`` and its `ConvergenceWarning`.
 
 scikit-learn minimizes F = loss + ½·α·‖W‖²/n on its own scale of the loss, which is s times
-glassnet's (`_loss_scale`). Minimizing F/s = glassnet's loss + ½·(α/(n·s))·‖W‖² takes the same
-L-BFGS steps (the method does not depend on the scale of F), so the solve runs on glassnet's loss
-with ``weight_decay`` α/(n·s) and the gradient tolerance ``tol``/s; ``loss_`` and ``loss_curve_``
-report F. (With several regression targets scikit-learn pairs that F with a gradient k times
-its own; glassnet uses F's true gradient.)
+glassnet's (`_loss_scale`). The solve hands L-BFGS-B exactly that F: s × (glassnet's loss +
+½·(α/(n·s))·‖W‖²), i.e. ``weight_decay`` α/(n·s) and ``scale`` s — on F's own scale, because
+L-BFGS-B's stopping rules read it (the gradient tolerance ``tol``, and a relative decrease
+measured against max(|F|, 1)). ``loss_`` and ``loss_curve_`` report F. (With several regression
+targets scikit-learn pairs that F with a gradient k times its own; glassnet uses F's true
+gradient.)
 """
 
 from __future__ import annotations
@@ -44,17 +45,18 @@ class _Curve(Callback):
 def fit_lbfgs(est: Any, X: Array, y: Array, seed: int) -> None:
     """Train ``est.network_`` on the full batch (X, y) by L-BFGS-B; set ``n_iter_``, ``loss_``,
     ``loss_curve_``; warn as scikit-learn does when the solve stops short of converging."""
-    n, scale = len(X), est._loss_scale
+    n, scale = X.shape[0], est._loss_scale
     optimizer = LBFGS(
         max_fun=int(est.max_fun),
-        tol=float(est.tol) / scale,
+        tol=float(est.tol),
         weight_decay=float(est.alpha) / (n * scale),
+        scale=scale,
     )
     est.network_.fit(X, y, loss=est._loss, optimizer=optimizer, epochs=int(est.max_iter),
                      callbacks=[_Curve(est, n)], seed=seed)  # fmt: skip
     result = optimizer.result
     est.n_iter_ = min(result.n_iter, int(est.max_iter))
-    est.loss_ = result.objective * scale
+    est.loss_ = result.objective
     est.best_loss_ = None  # scikit-learn's lbfgs keeps no best loss
     if result.status != 0:  # scikit-learn's warning (`_check_optimize_result`), line for line
         message = (

@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 
 from .._typing import Array
 from ..errors import GlassnetError
 from ..losses import BinaryCrossEntropy, CrossEntropy
-from ._base import BaseNeuralNet
+from ._base import BaseNeuralNet, stochastic
 from ._checks import check_classes, check_labels
 
 __all__ = ["NeuralNetClassifier"]
@@ -100,6 +101,7 @@ class NeuralNetClassifier(ClassifierMixin, BaseNeuralNet):
         tags.classifier_tags.multi_label = True  # indicator matrices: one sigmoid per label
         return tags
 
+    @available_if(stochastic)
     def partial_fit(
         self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
     ) -> NeuralNetClassifier:
