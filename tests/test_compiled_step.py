@@ -56,6 +56,7 @@ LOSSES: dict[str, tuple[Callable[[], gn.Loss], str]] = {
     "bce": (gn.BinaryCrossEntropy, "binary"),
     "ce-labels": (gn.CrossEntropy, "labels"),
     "ce-rows": (gn.CrossEntropy, "onehot"),
+    "poisson": (gn.Poisson, "binary"),
 }
 
 OPTIMIZERS: dict[str, Callable[[], gn.Optimizer]] = {

@@ -36,6 +36,8 @@ def _targets(kind: str, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
         return rng.integers(0, k, size=n)
     if kind == "ce_onehot":
         return np.eye(k)[rng.integers(0, k, size=n)]
+    if kind == "poisson":
+        return rng.poisson(2.0, (n, k)).astype(float)  # counts, zeros among them
     if kind == "ce_soft":
         p = rng.random((n, k)) + 0.1
         return p / p.sum(axis=1, keepdims=True)
@@ -49,6 +51,7 @@ LOSS_KINDS: dict[str, Callable[[], gn.Loss]] = {
     "ce_labels": gn.CrossEntropy,
     "ce_onehot": gn.CrossEntropy,
     "ce_soft": gn.CrossEntropy,
+    "poisson": gn.Poisson,
 }
 
 

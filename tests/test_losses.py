@@ -255,6 +255,8 @@ def test_cross_entropy_with_one_hot_rows_matches_labels_at_opposite_extremes() -
 def _targets_for(loss: losses.Loss, rng: np.random.Generator, n: int, k: int) -> np.ndarray:
     if isinstance(loss, losses.CrossEntropy):
         return rng.integers(0, k, n)
+    if isinstance(loss, losses.Poisson):
+        return rng.poisson(2.0, (n, k)).astype(float)
     return (
         rng.random((n, k))
         if isinstance(loss, losses.BinaryCrossEntropy)
@@ -262,7 +264,7 @@ def _targets_for(loss: losses.Loss, rng: np.random.Generator, n: int, k: int) ->
     )
 
 
-@pytest.mark.parametrize("name", ["sse", "mse", "bce", "cross_entropy"])
+@pytest.mark.parametrize("name", ["sse", "mse", "bce", "cross_entropy", "poisson"])
 @given(seed=st.integers(0, 2**32 - 1))
 @settings(max_examples=25, deadline=None)
 def test_integer_sample_weights_weigh_like_repeated_samples(name, seed):
@@ -296,3 +298,47 @@ class _MeanAbsoluteError(losses.Loss):
 def test_a_loss_of_ones_own_is_weighted_through_its_forward_row_by_row():
     z, y, w = np.array([[1.0], [3.0]]), np.zeros((2, 1)), np.array([3.0, 1.0])
     assert _MeanAbsoluteError().weighted_forward(z, y, w) == pytest.approx((3 * 1 + 1 * 3) / 4)
+
+
+# ----------------------------------------------------------------- Poisson
+
+
+def test_poisson_is_half_the_poisson_deviance_on_log_means(rng: np.random.Generator) -> None:
+    z, y = rng.normal(size=(8, 2)), rng.poisson(2.0, (8, 2)).astype(float)
+    mu = np.exp(z)
+    half_deviance = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0) - y + mu
+    loss = gn.Poisson()
+    assert loss.forward(z, y) == pytest.approx(half_deviance.mean(), rel=1e-12)
+    np.testing.assert_allclose(loss.backward(), (mu - y) / y.size, rtol=1e-12)
+    np.testing.assert_allclose(loss.probabilities(z), mu)
+    assert loss.forward(np.log(y + 1.0), y + 1.0) == pytest.approx(0.0, abs=1e-12)  # μ = y
+
+
+@pytest.mark.parametrize(
+    ("z", "first_term"),
+    # row 0's term e^z − 2z + 2·log 2 − 2: e^z dominates above, −2z below; inf past float64
+    [(1e308, math.inf), (1e3, math.inf), (700.0, math.exp(700.0)),
+     (-1e3, 2e3 + 2 * math.log(2) - 2), (-1e308, math.inf)],
+)  # fmt: skip
+def test_poisson_is_quiet_and_right_at_extreme_log_means(z: float, first_term: float) -> None:
+    z2, y = np.array([[z], [0.0]]), np.array([[2.0], [0.0]])  # row 1's term: e^0 = 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = gn.Poisson()
+        value = loss.forward(z2, y)
+        rows = gn.Poisson().sample_values(z2, y)
+    assert value == pytest.approx((first_term + 1.0) / 2, rel=1e-12)
+    np.testing.assert_allclose(rows, [first_term, 1.0], rtol=1e-12)
+    assert not np.isnan(loss.backward()).any()
+
+
+def test_poisson_refuses_negative_targets_in_one_line() -> None:
+    net = gn.Sequential([gn.Dense(1, 1, rng=0)])
+    with pytest.raises(
+        gn.DataError,
+        match=r"^y holds -1\.0 at row 1, column 0, but Poisson reads targets "
+        r"as counts or rates >= 0$",
+    ):
+        net.fit(
+            np.ones((2, 1)), np.array([[1.0], [-1.0]]), loss="poisson", optimizer="sgd", epochs=1
+        )

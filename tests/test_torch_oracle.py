@@ -29,7 +29,7 @@ ARCHS: dict[str, list[Any]] = {
     "3-k_linear": [(3, OUT, True)],
 }
 
-LOSSES = ["sse", "mse", "bce", "ce_labels", "ce_onehot", "ce_probs"]
+LOSSES = ["sse", "mse", "bce", "ce_labels", "ce_onehot", "ce_probs", "poisson"]
 
 
 def _activation(spec: Any) -> tuple[gn.Layer, torch.nn.Module]:
@@ -78,6 +78,8 @@ def data(loss: str, n: int, n_in: int, n_out: int, seed: int = 1) -> tuple[np.nd
         y[: n // 2] = np.round(y[: n // 2])  # hard and soft targets, several columns
     elif loss == "ce_labels":
         y = rng.integers(0, n_out, size=n)
+    elif loss == "poisson":
+        y = rng.poisson(2.0, (n, n_out)).astype(float)  # counts, zeros among them
     elif loss == "ce_onehot":
         y = np.eye(n_out)[rng.integers(0, n_out, size=n)]
     else:
@@ -95,6 +97,9 @@ def losses(kind: str) -> tuple[gn.Loss, Callable[[torch.Tensor, torch.Tensor], t
         return gn.MeanSquaredError(), torch.nn.MSELoss()
     if kind == "bce":
         return gn.BinaryCrossEntropy(), torch.nn.BCEWithLogitsLoss()
+    if kind == "poisson":
+        nll = torch.nn.PoissonNLLLoss(log_input=True)  # e^z − y·z, without y·log y − y
+        return gn.Poisson(), lambda out, y: nll(out, y) + torch.mean(torch.xlogy(y, y) - y)
     return gn.CrossEntropy(), torch.nn.CrossEntropyLoss()
 
 

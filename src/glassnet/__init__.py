@@ -15,7 +15,14 @@ from .explain import explain
 from .gradcheck import GradcheckReport, gradcheck
 from .io import save
 from .layers import Dense, Dropout, Layer
-from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError, SumSquaredError
+from .losses import (
+    BinaryCrossEntropy,
+    CrossEntropy,
+    Loss,
+    MeanSquaredError,
+    Poisson,
+    SumSquaredError,
+)
 from .network import Sequential, load
 from .optimizers import (
     LBFGS,
@@ -56,6 +63,7 @@ __all__ = [
     "ModelFileError",
     "NeuralNetwork",
     "Optimizer",
+    "Poisson",
     "RMSprop",
     "ReLU",
     "Sequential",

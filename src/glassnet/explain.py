@@ -209,6 +209,10 @@ _LOSS_MATH = {
         "L = mean(logsumexp(ŷ) − Σ y·ŷ)   (ŷ are logits)",
         "∂L/∂ŷ = (softmax(ŷ) − y) / n",
     ),
+    "Poisson": (
+        "L = mean(e^ŷ − y·ŷ + y·log y − y)   (ŷ are log-means)",
+        "∂L/∂ŷ = (e^ŷ − y) / n",
+    ),
 }
 
 

@@ -1,4 +1,5 @@
-"""Losses: `SumSquaredError`, `MeanSquaredError`, and the cross-entropies that take logits.
+"""Losses: `SumSquaredError`, `MeanSquaredError`, the cross-entropies that take logits, and
+`Poisson` on log-means.
 
 Each loss has ``forward(y_pred, y_true) -> float`` and ``backward() -> d loss / d y_pred`` (for
 the last `forward`). The cross-entropies fuse the sigmoid or softmax into the loss, so their
@@ -399,6 +400,61 @@ class CrossEntropy(LogitsLoss):
         return rows
 
 
+class Poisson(LogitsLoss):
+    """Half the Poisson deviance on log-means z, with the exp link fused in (scikit-learn's
+    ``MLPRegressor(loss="poisson")``; PyTorch's PoissonNLLLoss(log_input=True) plus a constant).
+
+    The network's outputs are z = log μ; targets are counts or rates y ≥ 0.
+    loss = mean over every element of  e^z − y·z + (y·log y − y)  (0·log 0 = 0), which is
+    y·log(y/μ) − y + μ, half the deviance: 0 where μ = y. The constant term does not change the
+    gradient, (e^z − y) / n_elements; it makes the value scikit-learn's. Quiet for any finite z:
+    where the true value passes float64's range the result is inf, with no warning.
+    """
+
+    kind = "Poisson"
+    target_range = (0.0, math.inf)
+
+    def probabilities(self, out: Array) -> Array:
+        """e^z of the log-means: the predicted means μ (inf past float64's range, quietly)."""
+        with np.errstate(over="ignore"):
+            return np.exp(out)
+
+    def _forward(self, y_pred: Array, y_true: Array) -> float:
+        z = y_pred
+        mu = np.exp(z, out=self._buffer("p", z))
+        self._p, self._y = mu, y_true
+        u = _poisson_terms(z, y_true, mu, self._buffer("u", z))
+        total = float(u.sum())
+        if total == math.inf:  # a sum beyond float64 of finite terms: their mean may not be
+            return float(np.divide(u, z.size, out=u).sum())
+        return total / z.size
+
+    def backward(self) -> Array:
+        g = self._buffer("g", self._p)
+        np.subtract(self._p, self._y, out=g)  # d/dz (e^z − y·z) = μ − y
+        g *= 1.0 / g.size
+        return g
+
+    def sample_values(self, y_pred: Array, y_true: Array) -> Array:
+        with np.errstate(over="ignore", invalid="ignore"):  # quiet, as `forward`
+            mu = np.exp(y_pred)
+            u = _poisson_terms(y_pred, y_true, mu, np.empty_like(mu))
+            return u.mean(axis=1)
+
+
+def _poisson_terms(z: Array, y: Array, mu: Array, out: Array) -> Array:
+    """out ← e^z − y·z + y·log y − y, element by element (μ = e^z given); where e^z and y·z
+    both pass float64's range (inf − inf: NaN) the term is the true +inf."""
+    np.multiply(y, z, out=out)
+    np.subtract(mu, out, out=out)
+    ylogy = np.log(y, out=np.zeros_like(out), where=y > 0)
+    ylogy *= y
+    ylogy -= y
+    out += ylogy
+    np.copyto(out, math.inf, where=np.isnan(out) & (mu == math.inf))
+    return out
+
+
 def _relay(backward: Callable[[], Array], grad: Array) -> None:
     """Run `backward` and make sure its result is in `grad` (it is, unless buffers were remade)."""
     result = backward()
@@ -425,6 +481,7 @@ LOSSES: dict[str, type[Loss]] = {
     "bce": BinaryCrossEntropy,
     "binary_cross_entropy": BinaryCrossEntropy,
     "cross_entropy": CrossEntropy,
+    "poisson": Poisson,
 }
 BY_KIND: dict[str, type[Loss]] = {cls.kind: cls for cls in LOSSES.values()}
 

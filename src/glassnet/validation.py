@@ -236,7 +236,8 @@ def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
 
 def check_targets(y: Array, loss: Any, name: str = "y") -> None:
     """A DataError unless the checked targets `y` lie in `loss.target_range` (when it has one):
-    a binary cross-entropy reads its targets as probabilities, so they are in [0, 1]."""
+    a binary cross-entropy reads its targets as probabilities, so they are in [0, 1]; a Poisson
+    loss as counts or rates, ≥ 0."""
     bounds = getattr(loss, "target_range", None)
     if bounds is None or y.dtype.kind != "f":
         return
@@ -245,9 +246,14 @@ def check_targets(y: Array, loss: Any, name: str = "y") -> None:
     if outside.any():
         pos = tuple(int(i) for i in np.argwhere(outside)[0])
         where = f"row {pos[0]}" + (f", column {pos[1]}" if len(pos) > 1 else "")
+        meaning = (
+            f"as counts or rates >= {low:g}"  # Poisson's: no upper bound
+            if high == math.inf
+            else f"as probabilities in [{low:g}, {high:g}]"
+        )
         raise DataError(
             f"{name} holds {y[pos].item()!r} at {where}, but {type(loss).__name__} reads targets "
-            f"as probabilities in [{low:g}, {high:g}]"
+            f"{meaning}"
         )
 
 

@@ -12,10 +12,14 @@ from sklearn.metrics import r2_score
 
 from .._typing import Array
 from ..errors import DataError, GlassnetError
-from ..losses import MeanSquaredError
+from ..losses import MeanSquaredError, Poisson
+from ..validation import one_of
 from ._base import BaseNeuralNet
 
 __all__ = ["NeuralNetRegressor"]
+
+#: the `loss` parameter's choices, as scikit-learn's MLPRegressor names them
+LOSS_CHOICES = ("squared_error", "poisson")
 
 
 def _power_above(top: Any) -> Any:
@@ -28,11 +32,19 @@ def _power_above(top: Any) -> Any:
 class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     """A multi-layer perceptron regressor with scikit-learn's API, trained by glassnet.
 
-    A linear output layer trained with `MeanSquaredError`; one output per target column.
-    Parameters and attributes are those of `NeuralNetClassifier` (without `classes_`), plus:
+    A linear output layer trained with `MeanSquaredError` (or, with ``loss="poisson"``, the
+    `Poisson` loss on log-means); one output per target column. Parameters and attributes are
+    those of `NeuralNetClassifier` (without `classes_`), plus:
 
     Parameters
     ----------
+    loss : {"squared_error", "poisson"}, default "squared_error"
+        As scikit-learn's `MLPRegressor`: "squared_error" is half the mean squared error;
+        "poisson" is half the Poisson deviance with a log link (``out_activation_`` "exp": the
+        network's outputs are log-means, predictions their exponential). Poisson targets are
+        counts or rates, y ≥ 0 with a positive sum (an all-zero y has no finite optimum); they
+        are never standardized: `normalize_y` is ignored, since the log link already sets the
+        scale (scikit-learn trains on y as given, too).
     normalize_y : bool, default True
         Train on standardized targets, (y − mean) / std, and map predictions back. Unlike
         scikit-learn's `MLPRegressor` (which has no such option), this makes the defaults work
@@ -88,6 +100,7 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         dropout: float = 0.0,
         dtype: str | type | None = None,
         normalize_y: bool = True,
+        loss: str = "squared_error",
     ) -> None:
         super().__init__(
             hidden_layer_sizes,
@@ -117,8 +130,17 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
             dtype=dtype,
         )
         self.normalize_y = normalize_y
+        self.loss = loss
 
     _out_activation = "identity"
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        one_of(self.loss, "loss", LOSS_CHOICES)
+
+    def _standardizes(self) -> bool:
+        """Whether targets are standardized: with `normalize_y`, and never for Poisson."""
+        return bool(self.normalize_y) and self.loss != "poisson"
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -127,13 +149,17 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
 
     def _set_targets(self, y: Array, *, classes: Any, incremental: bool) -> None:
         k = 1 if y.ndim == 1 else y.shape[1]
-        self._n_outputs, self._loss = k, MeanSquaredError()
+        poisson = self.loss == "poisson"
+        self._n_outputs = k
+        self._loss = Poisson() if poisson else MeanSquaredError()
+        self._out_activation = "exp" if poisson else "identity"
         # glassnet's MSE = mean((ŷ − y)²) has gradient 2(ŷ − y)/(n·k); scikit-learn's
-        # ½·mean((ŷ − y)²) is optimised with gradient (ŷ − y)/n
-        self._grad_ratio, self._loss_scale = 2.0 / k, 0.5
+        # ½·mean((ŷ − y)²) is optimised with gradient (ŷ − y)/n. Its Poisson loss sums the k
+        # columns' mean half-deviances, gradient (μ − y)/n; glassnet's means them, (μ − y)/(n·k)
+        self._grad_ratio, self._loss_scale = (1.0 / k, float(k)) if poisson else (2.0 / k, 0.5)
         y2 = np.asarray(y, dtype=np.float64).reshape(len(y), k)
         self._check_range(y2)
-        if self.normalize_y:
+        if self._standardizes():
             # mean and std of y / 2^e, 2^e ≥ max |y|, times 2^e: the same bits as y.mean() and
             # y.std() (a power of two scales exactly), but Σ y² no longer overflows for |y|
             # above ~1e154
@@ -149,7 +175,11 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         """scikit-learn's loss on the scale of y per unit of glassnet's MSE on the standardized
         targets: ½ (its ½·mean) times the mean of the columns' variances — exact for one target
         or columns of one scale; with unequal scales, exact when the standardized errors are
-        spread evenly over the columns. Capped at the float64 range (targets beyond ~1e154)."""
+        spread evenly over the columns. Capped at the float64 range (targets beyond ~1e154).
+        For Poisson, k: scikit-learn sums the columns' mean half-deviances, glassnet means them."""
+        if self.loss == "poisson":
+            self._loss_scale = float(self._n_outputs)
+            return
         with np.errstate(over="ignore"):
             scale = 0.5 * float(np.mean(self._y_scale**2))
         self._loss_scale = min(scale, float(np.finfo(np.float64).max) / 1e4)
@@ -157,7 +187,7 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     def _weigh_targets(self, y: Array, sample_weight: Array) -> None:
         """With `normalize_y`, the weighted mean and standard deviation of y: a sample of weight
         2 counts as that sample twice, as in scikit-learn's weighted fit."""
-        if not self.normalize_y:
+        if not self._standardizes():
             return
         y2 = np.asarray(y, dtype=np.float64).reshape(len(y), self._n_outputs)
         power = _power_above(np.abs(y2).max(axis=0))  # as in `_set_targets`: Σ y² stays finite
@@ -190,6 +220,8 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     def _encode(self, y: Array, *, first: bool) -> Array:
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
         self._check_columns(y2)
+        if self.loss == "poisson":
+            _check_counts(y2, first=first)
         # halves first: a difference of two values near ±1.8e308 would overflow, their halves'
         # cannot; halving is exact, so the result has the bits of (y − mean) / scale
         with np.errstate(over="ignore"):
@@ -206,6 +238,8 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
     def _score_encoded(self, X: Any, y: Array, sample_weight: Array | None = None) -> float:
         with np.errstate(over="ignore", invalid="ignore"):
             pred = self.network_.outputs(X)
+            if self.loss == "poisson":  # scored as `predict` is: on the means
+                pred = self._loss.probabilities(pred)
         if not np.isfinite(pred).all():
             return math.nan  # recorded as scikit-learn records it (r2_score would refuse it)
         return float(r2_score(y, pred, sample_weight=sample_weight))
@@ -237,6 +271,8 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
         limit = np.finfo(out.dtype).max
         with np.errstate(over="ignore"):
             raw = out * self._y_scale + self._y_mean
+            if self.loss == "poisson":  # log-means: the predicted means are their e^
+                raw = self._loss.probabilities(raw)
         out = np.clip(raw, -limit, limit, out=raw).astype(out.dtype, copy=False)
         return out[:, 0] if out.shape[1] == 1 else out
 
@@ -266,7 +302,24 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
                 )
         if not (self._y_scale > 0).all():
             raise GlassnetError("field 'y_scale' must hold numbers > 0 (standard deviations)")
-        if not self.normalize_y and ((self._y_mean != 0).any() or (self._y_scale != 1).any()):
+        if not self._standardizes() and (
+            (self._y_mean != 0).any() or (self._y_scale != 1).any()
+        ):
             raise GlassnetError(
-                "fields 'y_mean' and 'y_scale' must be 0 and 1 with normalize_y=False"
+                "fields 'y_mean' and 'y_scale' must be 0 and 1 with normalize_y=False or "
+                "loss='poisson'"
             )
+
+
+def _check_counts(y: Array, *, first: bool) -> None:
+    """A DataError unless `y` (n_samples, n_outputs) holds Poisson targets: ≥ 0, and with a
+    positive sum when it starts a fit (with an all-zero y the log-means go to −inf)."""
+    negative = y < 0
+    if negative.any():
+        row, col = (int(i) for i in np.argwhere(negative)[0])
+        raise DataError(
+            f"y holds {y[row, col].item()!r} at row {row}, but loss='poisson' needs targets "
+            ">= 0 (counts or rates)"
+        )
+    if first and not y.sum() > 0:
+        raise DataError("y is all zeros, but loss='poisson' needs targets with a positive sum")
