@@ -302,9 +302,7 @@ class NeuralNetRegressor(RegressorMixin, BaseNeuralNet):
                 )
         if not (self._y_scale > 0).all():
             raise GlassnetError("field 'y_scale' must hold numbers > 0 (standard deviations)")
-        if not self._standardizes() and (
-            (self._y_mean != 0).any() or (self._y_scale != 1).any()
-        ):
+        if not self._standardizes() and ((self._y_mean != 0).any() or (self._y_scale != 1).any()):
             raise GlassnetError(
                 "fields 'y_mean' and 'y_scale' must be 0 and 1 with normalize_y=False or "
                 "loss='poisson'"
