@@ -209,9 +209,9 @@ class Optimizer:
         if self.clip_norm is not None:
             _clip(grads, self.clip_norm)
         decay = self.weight_decay
-        if len(units) == 1 and units[0].views is not None:  # the whole model at once
+        if units and units[0].views is not None:  # one unit: the whole model at once
             unit, views = units[0], units[0].views
-            assert unit.g is not None and views is not None
+            assert unit.g is not None
             for p, view, g in zip(params, views["g"], grads):
                 if decay and p.ndim >= 2:  # λ·W + g: d/dW ½λ‖W‖² added to a copy of the grad
                     np.multiply(p, decay, out=view)
@@ -222,11 +222,12 @@ class Optimizer:
             for p, s in zip(params, views["out"] if step is unit.out else _split(step, params)):
                 p -= s
             return
+        direction = self.direction
         for p, g, unit in zip(params, grads, units):
             if decay and p.ndim >= 2:  # the model's own grads stay pure
                 assert unit.decayed is not None
                 g = np.add(np.multiply(p, decay, out=unit.decayed), g, out=unit.decayed)
-            p -= self.direction(g, unit.state, unit.out)
+            p -= direction(g, unit.state, unit.out)
 
     def bind(self, params: Sequence[Array]) -> None:
         """Make `params` (one model's parameter arrays) the ones this optimizer updates.

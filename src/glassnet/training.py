@@ -396,13 +396,14 @@ def _lean_loop(step: Step, data: _Data, epochs: int, guard: _Guard, history: His
                     total = loss_value()
                     for call in after:
                         call()
-                opt.epoch += 1
+                if scheduled:
+                    opt.epoch += 1
+                    rates.append(opt.learning_rate)
                 if not total < limit:
                     guard.check(epoch, total, weights_too=not trusted)
                     if trusted:
                         limit = guard.limit
                 losses.append(total)
-                rates.append(opt.learning_rate)
                 end = clock()
                 times.append(end - start)
                 start = end
@@ -410,6 +411,9 @@ def _lean_loop(step: Step, data: _Data, epochs: int, guard: _Guard, history: His
         raise guard.diverged(epoch, f"NumPy reported {error}") from None
     if not _all_finite(guard.params):
         raise guard.diverged(epoch, "the weights became inf/NaN", found_after=True)
+    if not scheduled:  # a constant rate: the counter and the rates kept once, not per epoch
+        opt.epoch += epochs
+        rates = [opt.learning_rate] * epochs
     restore()
     history.history = {"loss": losses, "learning_rate": rates, "time": times}
     history.epochs = epochs
