@@ -22,7 +22,7 @@ from sklearn.utils.validation import validate_data
 from .. import validation
 from .._typing import Array
 from ..errors import DataError, GlassnetError
-from ..validation import all_finite
+from ..validation import all_finite, is_masked
 
 __all__ = [
     "NotNumbersError",
@@ -101,7 +101,7 @@ def _shape(value: Any, name: str) -> tuple[int, ...]:
                 f"need dense {name}: pass {name}.toarray()"
             )
         return tuple(int(n) for n in value.shape)  # X: read as CSR, never densified
-    if isinstance(value, np.ma.MaskedArray):
+    if is_masked(value):
         raise DataError(
             f"{name} is a masked array, whose mask would be ignored: fill or drop the masked "
             f"values first, e.g. {name}.filled(value) or {name}[~{name}.mask.any(axis=1)]"
