@@ -109,3 +109,28 @@ def test_lbfgs_divergence_restores_the_weights():
         net.fit(X, y_bad, loss="mse", optimizer=LBFGS(), epochs=10)
     for a, b in zip(net.get_weights(), start):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_solvers_own_blas_runs_serial_during_a_solve_and_is_restored():
+    # scipy's bundled BLAS and NumPy's each keep a pool of spinning threads; during a solve the
+    # solver's pool is held to one thread (bench W5: 3-4x faster on 2 cores), NumPy's untouched
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from glassnet import lbfgs
+
+    def counts():
+        return {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info()}
+
+    lbfgs._scipy_optimize()  # loads scipy's BLAS, as a solve does
+    others = {lib.filepath for lib in lbfgs._other_blas()}
+    before, during = counts(), []
+
+    class Look(gn.Callback):
+        def on_epoch_end(self, epoch, logs, model):
+            during.append(counts())
+
+    X, y = gn.datasets.xor()
+    _net().fit(X, y, loss="bce", optimizer=LBFGS(), epochs=3, callbacks=[Look()])
+    assert during and counts() == before
+    numpy_own = set(before) - others
+    assert numpy_own and all(during[0][path] == before[path] for path in numpy_own)
+    assert all(during[0][path] == 1 for path in others)
