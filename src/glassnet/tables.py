@@ -25,11 +25,14 @@ from .errors import DataError, GlassnetError
 from .files import atomic_write, reason
 
 __all__ = [
+    "NA_MARKERS",
+    "Columns",
     "Table",
     "encode_target",
     "infer_task",
     "is_number",
     "parse_number",
+    "read_columns",
     "read_csv",
     "refuse_binary_start",
     "to_float",
@@ -94,7 +97,114 @@ def parse_number(text: str) -> float:
     return value
 
 
+# Cells that mean "no value" unless the user says otherwise (`--na` adds to them).
+NA_MARKERS = ("", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "null", "NULL", "Null", ".", "?")
+
+
 # --- reading ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Columns:
+    """A CSV file's columns as read, before anything decides what they mean for learning.
+
+    Attributes
+    ----------
+    names : list of str
+        The header, stripped, in file order (or the columns asked for, in that order).
+    values : dict of str to ndarray, each of shape (n_rows,)
+        Per column, one of: float64 when every present cell spells a number (missing cells
+        NaN; ``inf`` stays inf for the caller to refuse); ``datetime64`` when every present
+        cell is an ISO date or time (missing NaT); otherwise an object array of the cells as
+        stripped ``str``, ``None`` for a missing cell. A column asked for as text is always
+        the last kind.
+    source : str
+        The file's name as used in messages.
+    """
+
+    names: list[str]
+    values: dict[str, Array]
+    source: str
+    lines: Array  # int64, the file line each data row starts on (the header is line 1)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of data rows."""
+        return int(self.lines.shape[0])
+
+    def line(self, row: int) -> int:
+        """The file line data row ``row`` (0-based) starts on, for messages."""
+        return int(self.lines[row])
+
+
+def read_columns(
+    path_or_file: str | os.PathLike[str] | IO[Any],
+    *,
+    na: Sequence[str] = NA_MARKERS,
+    text: Iterable[str] = (),
+    columns: Sequence[str] | None = None,
+    source_name: str | None = None,
+) -> Columns:
+    """Read a CSV file with a header row into typed columns (see `Columns`).
+
+    Parameters
+    ----------
+    path_or_file : str, path-like or binary/text file object
+        A path, ``"-"`` for standard input, or an open file. UTF-8 text; a BOM is allowed.
+    na : sequence of str, default=NA_MARKERS
+        Cells (after stripping spaces) that mean a missing value.
+    text : iterable of str
+        Columns to keep as text whatever they hold (e.g. a category spelled with digits).
+    columns : sequence of str or None
+        Read only these columns, in this order; a DataError names any the file lacks.
+    source_name : str or None
+        The name to use for the file in messages (default: the path, or ``<stdin>``).
+
+    Every problem raises a `DataError` with a one-line message naming the file and, where it
+    applies, the line and column.
+    """
+    name = source_name or _source_name(path_or_file)
+    records = _records(_read_text(path_or_file, name), name)
+    if not records:
+        raise DataError(f"{name} is empty: expected a header row and at least one data row")
+    header = [column.strip() for column in records[0][1]]
+    rows = records[1:]
+    _check_header(header, name)
+    if not rows:
+        raise DataError(f"{name} has a header but no data rows")
+    for line, row in rows:
+        if len(row) != len(header):
+            raise DataError(
+                f"{name} line {line}: expected {len(header)} fields as in the header, "
+                f"got {len(row)}" + (" (a blank line)" if not row else "")
+            )
+    wanted = list(header) if columns is None else list(columns)
+    missing = [column for column in wanted if column not in header]
+    if missing:
+        raise DataError(
+            f"{name}: missing columns {_names(missing)}; the columns are {_names(header)}"
+            + _separator_hint(header)
+        )
+    markers, as_text = set(na), set(text)
+    values: dict[str, Array] = {}
+    for column in wanted:
+        j = header.index(column)
+        cells: list[str | None] = [row[j].strip() for _, row in rows]
+        cells = [None if cell in markers else cell for cell in cells]
+        values[column] = _typed(cells, as_text=column in as_text)
+    return Columns(wanted, values, name, np.array([line for line, _ in rows], dtype=np.int64))
+
+
+def _typed(cells: list[str | None], *, as_text: bool) -> Array:
+    """One column's cells as float64 (NaN missing) if every present cell is a number, else text."""
+    if not as_text:
+        numbers = [to_float(cell) if cell is not None else math.nan for cell in cells]
+        present = [cell for cell in cells if cell is not None]
+        if all(to_float(cell) is not None for cell in present):
+            return np.array(numbers, dtype=np.float64)
+    out = np.empty(len(cells), dtype=object)
+    out[:] = cells
+    return out
 
 
 @dataclass
