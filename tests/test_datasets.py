@@ -563,3 +563,17 @@ def test_write_csv_atomic_failing_midway_keeps_the_old_file(in_tmp: Path) -> Non
         write_csv_atomic("out.csv", ["a"], rows())
     assert os.listdir(".") == ["out.csv"]
     assert Path("out.csv").read_text(encoding="utf-8") == "old\n"
+
+
+@pytest.mark.parametrize("name", ["tutorial", "xor", "moons", "circles", "spirals"])
+def test_to_csv_reads_back_as_the_same_problem(name: str, tmp_path: Path) -> None:
+    data = load(name, seed=5)
+    data.to_csv(tmp_path / "data.csv")
+    table = read_csv(tmp_path / "data.csv", target=data.target_name)
+    assert table.columns == data.feature_names
+    np.testing.assert_array_equal(table.X, data.X)  # floats written exactly
+    assert table.y_raw is not None
+    assert infer_task(table.y_raw) == data.task
+    y, classes = encode_target(table, data.task)
+    assert classes == data.target_names
+    np.testing.assert_array_equal(y, data.y)

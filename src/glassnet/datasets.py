@@ -7,6 +7,7 @@ Ordered as: the two fixed tables, the three generators, then the named-dataset r
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from ._typing import Array, Task
 from .errors import GlassnetError
+from .tables import write_csv_atomic
 from .validation import count, non_negative
 
 __all__ = [
@@ -247,6 +249,35 @@ class Dataset:
     task: Task
     target_names: list[str] | None
     description: str
+
+    def to_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write the data set as a CSV file that ``glassnet train`` reads as the same problem.
+
+        The header names the features, then the target (``target_name``); each row is one
+        sample, floats written exactly (``repr``), a class as its name (``target_names[y]``).
+        The file is written all at once (`glassnet.tables.write_csv_atomic`); ``"-"`` writes
+        to standard output.
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Examples
+        --------
+        >>> import io, contextlib
+        >>> text = io.StringIO()
+        >>> with contextlib.redirect_stdout(text):
+        ...     load("xor").to_csv("-")
+        >>> print(text.getvalue().splitlines()[:2])
+        ['x1,x2,y', '0.0,0.0,0']
+        """
+        header = [*self.feature_names, self.target_name]
+        if self.target_names is None:
+            labels: list[object] = list(self.y)
+        else:
+            labels = [self.target_names[k] for k in self.y]
+        rows = ([*x, label] for x, label in zip(self.X, labels))
+        write_csv_atomic(path, header, rows)
 
 
 def _classes(

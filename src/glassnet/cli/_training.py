@@ -49,14 +49,19 @@ def check_data_source(args: argparse.Namespace, prog: str) -> None:
         raise CLIError("the target column is required with DATA: --target COLUMN", prog)
     if args.dataset is None:
         return
-    if args.dataset not in datasets.names():
+    check_dataset_name(args.dataset, "--dataset", prog)
+    if args.target is not None:
+        raise CLIError("--target is for a CSV file; a data set knows its target", prog)
+
+
+def check_dataset_name(name: str, argument: str, prog: str) -> None:
+    """Refuse a data set name `datasets.load` does not know, listing the ones it does."""
+    if name not in datasets.names():
         raise CLIError(
-            f"argument --dataset: unknown data set {args.dataset!r}; expected one of "
+            f"argument {argument}: unknown data set {name!r}; expected one of "
             f"{', '.join(datasets.names())}",
             prog,
         )
-    if args.target is not None:
-        raise CLIError("--target is for a CSV file; a data set knows its target", prog)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""`glassnet info` (what a model file holds) and `glassnet datasets` (the built-in data sets)."""
+"""`glassnet info` (what a model file holds) and `glassnet datasets` (the built-in data sets:
+the list, and `datasets export` writing one as a CSV file)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import argparse
 import importlib.util
 import json
 import math
+import shlex
+import sys
 from typing import Any, TypeGuard
 
 from .. import datasets
 from ..errors import ModelFileError
 from ..network import Sequential
 from ..preprocessing import Preprocessing
-from ._common import add_command, shown_label
+from ._common import Parser, add_command, check_output, non_negative_int, shown_label
 from ._model import load_model
+from ._training import check_dataset_name
 
 
 def register(sub: Any) -> None:
@@ -31,10 +35,31 @@ def register(sub: Any) -> None:
         sub,
         "datasets",
         help="list the built-in data sets that 'glassnet train --dataset NAME' accepts",
-        example="glassnet datasets",
+        example="glassnet datasets\n  glassnet datasets export iris -o iris.csv",
     )
     d.add_argument("--json", action="store_true", help="print the list as JSON")
     d.set_defaults(handler=run_datasets)
+    # 'kind' as in 'plot KIND': the word after the command, which names it in messages
+    actions = d.add_subparsers(dest="kind", metavar="ACTION", parser_class=Parser)
+    e = add_command(
+        actions,
+        "export",
+        help="write a built-in data set as a CSV file: the data 'glassnet train --dataset NAME' "
+        "learns from, for its models to be evaluated, diagnosed, explained and plotted on",
+        example="glassnet datasets export moons -o moons.csv\n"
+        "  glassnet train --dataset moons -o moons.npz && glassnet evaluate moons.npz moons.csv",
+    )
+    e.add_argument("name", metavar="NAME", help="a data set from 'glassnet datasets'")
+    e.add_argument(
+        "-o", "--output", required=True, metavar="FILE",
+        help="the CSV file to write ('-': standard output)",
+    )  # fmt: skip
+    e.add_argument(
+        "--seed", type=non_negative_int, default=0, metavar="S",
+        help="the seed of the generated sets (moons, circles, spirals), as given to "
+        "'glassnet train --dataset NAME --seed S' (default: 0)",
+    )  # fmt: skip
+    e.set_defaults(handler=run_export)
 
 
 def model_facts(model: Sequential, prep: Preprocessing | None, path: str) -> dict[str, Any]:
@@ -169,4 +194,17 @@ def run_datasets(args: argparse.Namespace) -> int:
     for r in rows:
         missing = "" if r["available"] else "  [needs: pip install 'glassnet[sklearn]']"
         print(f"{r['name']:<{width}}  {r['description']}{missing}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    check_dataset_name(args.name, "NAME", "glassnet datasets export")
+    check_output(args.output, "-o/--output")
+    data = datasets.load(args.name, seed=args.seed)
+    data.to_csv(args.output)
+    if args.output != "-" and sys.stderr.isatty():  # as train: a note for people at a terminal
+        command = shlex.join(["glassnet", "train", args.output, "--target", data.target_name])
+        shape = f"{len(data.X)} rows, {len(data.feature_names)} features"
+        note = f"wrote {args.output}: {shape} and the target {data.target_name!r}"
+        print(f"{note}; to learn it: {command}", file=sys.stderr)
     return 0
