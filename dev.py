@@ -2,11 +2,13 @@
 """Set up glassnet's virtual environment and run its tasks, with nothing but python3.
 
     python3 dev.py demo      # create .venv, install glassnet, run `glassnet demo --input 1,0,0`
+    python3 dev.py glassnet ARGS...  # install glassnet with the extras its command uses, run it
     python3 dev.py test      # create .venv, install glassnet[dev], run pytest, ruff and mypy
     python3 dev.py bench     # run the side-by-side benchmarks, writing bench/RESULTS.md
     python3 dev.py lint      # ruff check, ruff format --check, mypy
 
 The environment is reused while pyproject.toml is unchanged (a stamp file records its hash).
+After `dev.py glassnet` (or `dev.py test`), `. .venv/bin/activate` puts `glassnet` on the PATH.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
+#: what a task installs, by name: each level holds the ones before it (dev holds glassnet[all])
+LEVELS = {
+    "core": "",
+    "cli": "plot,sklearn,progress",  # every extra the glassnet command uses
+    "dev": "dev",
+}
+ACTIVATE = r".venv\Scripts\activate" if os.name == "nt" else ". .venv/bin/activate"
 
 
 def _run(*cmd: str | os.PathLike[str], check: bool = True) -> int:
@@ -49,17 +58,20 @@ def _create_venv() -> None:
     sys.exit("dev.py: could not create a virtual environment; install python3-venv and retry")
 
 
-def ensure_env(extra: str) -> None:
-    """Create .venv and install glassnet with `extra`, unless already done for this pyproject."""
+def ensure_env(level: str) -> None:
+    """Create .venv and install glassnet at `level` (a key of LEVELS), unless this level or a
+    larger one is already installed for this pyproject."""
     _create_venv()
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
-    stamp = VENV / f".installed-{extra or 'core'}-{digest}"
-    if stamp.exists():
+    names = list(LEVELS)
+    stamps = [VENV / f".installed-{name}-{digest}" for name in names[names.index(level) :]]
+    if any(stamp.exists() for stamp in stamps):
         return
+    extra = LEVELS[level]
     target = f".[{extra}]" if extra else "."
     _run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     _run(PY, "-m", "pip", "install", "--quiet", "-e", target)
-    stamp.touch()
+    stamps[0].touch()
 
 
 def lint() -> None:
@@ -73,8 +85,17 @@ def main(argv: list[str]) -> int:
     task = argv[0] if argv else "help"
     rest = argv[1:]
     if task == "demo":
-        ensure_env("")
-        return _run(BIN / "glassnet", "demo", *(rest or ["--input", "1,0,0"]), check=False)
+        ensure_env("core")
+        code = _run(BIN / "glassnet", "demo", *(rest or ["--input", "1,0,0"]), check=False)
+        print(f"\nnext, the glassnet command: python3 dev.py glassnet --help (then, to type "
+              f"'glassnet' itself: {ACTIVATE})", file=sys.stderr)  # fmt: skip
+        return code
+    if task == "glassnet":
+        ensure_env("cli")
+        try:  # in the caller's directory, where the file names on its command line are
+            return subprocess.call([str(BIN / "glassnet"), *rest])
+        except KeyboardInterrupt:  # glassnet got the interrupt too, and said so
+            return 130
     if task == "test":
         ensure_env("dev")
         workers = [] if "-n" in rest else ["-n", "2"]

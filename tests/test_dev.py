@@ -1,0 +1,89 @@
+"""dev.py, the one script a newcomer runs: `python3 dev.py glassnet ARGS...` reaches the glassnet
+command from a fresh clone, and the environment it sets up is reused, never installed twice."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """dev.py as a module, its .venv in tmp_path, its commands recorded instead of run."""
+    spec = importlib.util.spec_from_file_location("dev_script", ROOT / "dev.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    venv = tmp_path / ".venv"
+    monkeypatch.setattr(module, "VENV", venv)
+    monkeypatch.setattr(module, "BIN", venv / "bin")
+    monkeypatch.setattr(module, "PY", venv / "bin" / "python")
+    module.ran = []  # type: ignore[attr-defined]
+
+    def record(*cmd: Any, check: bool = True) -> int:
+        module.ran.append([str(c) for c in cmd])  # type: ignore[attr-defined]
+        return 0
+
+    monkeypatch.setattr(module, "_run", record)
+    monkeypatch.setattr(module, "_create_venv", lambda: venv.mkdir(exist_ok=True))
+    return module
+
+
+def test_dev_glassnet_sets_up_the_command_line_extras_and_runs_the_command(dev, monkeypatch):
+    calls: list[tuple[list[str], dict[str, Any]]] = []
+
+    def call(cmd: list[str], **kwargs: Any) -> int:
+        calls.append((cmd, kwargs))
+        return 3
+
+    monkeypatch.setattr(dev.subprocess, "call", call)
+    assert dev.main(["glassnet", "train", "data.csv", "--target", "class"]) == 3  # its exit code
+    installs = [cmd for cmd in dev.ran if "-e" in cmd]
+    assert installs == [[str(dev.PY), "-m", "pip", "install", "--quiet", "-e",
+                         ".[plot,sklearn,progress]"]]  # fmt: skip
+    # the command runs where the user is (no cwd=): the file names are theirs
+    assert calls == [([str(dev.BIN / "glassnet"), "train", "data.csv", "--target", "class"], {})]
+
+
+def test_dev_installs_a_level_once_and_not_under_a_larger_one(dev, monkeypatch):
+    monkeypatch.setattr(dev.subprocess, "call", lambda cmd, **kwargs: 0)
+    digest = dev.hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    dev.VENV.mkdir()
+    (dev.VENV / f".installed-dev-{digest}").touch()  # what `dev.py test` leaves
+    dev.main(["demo"])
+    dev.main(["glassnet", "--version"])
+    assert dev.ran == [[str(dev.BIN / "glassnet"), "demo", "--input", "1,0,0"]]  # no install
+    (dev.VENV / f".installed-dev-{digest}").unlink()
+    dev.ran.clear()
+    dev.main(["glassnet", "--version"])
+    dev.main(["glassnet", "--help"])
+    dev.main(["demo"])  # the command line's level holds the core
+    assert sum("-e" in cmd for cmd in dev.ran) == 1
+
+
+def test_dev_glassnet_installs_every_extra_of_all_but_dask(dev):
+    """The command uses every extra (a new one, e.g. for reading CSV, belongs in LEVELS['cli'])
+    but dask, which only the estimators use."""
+    tomllib = pytest.importorskip("tomllib")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    everything = {e for spec in extras["all"] for e in spec.split("[")[1].rstrip("]").split(",")}
+    assert set(dev.LEVELS["cli"].split(",")) == everything - {"dask"}
+
+
+def test_dev_demo_then_says_how_to_reach_the_glassnet_command(dev, capsys):
+    assert dev.main(["demo"]) == 0
+    err = capsys.readouterr().err
+    assert "python3 dev.py glassnet --help" in err and "activate" in err
+
+
+def test_dev_lists_the_glassnet_task_in_its_help(dev, capsys):
+    assert dev.main(["help"]) == 0
+    assert "python3 dev.py glassnet ARGS..." in capsys.readouterr().out
