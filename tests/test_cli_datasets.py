@@ -107,7 +107,8 @@ def test_export_that_fails_leaves_an_existing_file_as_it_was(tmp_path, capsys, m
     rc, _, err = run(capsys, "datasets", "export", "digits", "-o", path)
     assert rc == 2 and "pip install 'glassnet[sklearn]'" in err
     assert path.read_text() == "precious\n"
-    assert os.listdir(tmp_path) == ["digits.csv"]  # no temporary file left behind
+    assert run(capsys, "datasets", "export", "digits", "-o", tmp_path / "new.csv")[0] == 2
+    assert os.listdir(tmp_path) == ["digits.csv"]  # no new or temporary file left behind
 
 
 def test_export_replaces_a_file_whole(tmp_path, capsys):
