@@ -56,6 +56,28 @@ def test_weight_trajectories_of_the_tutorial_neuron_are_a_png(tmp_path, tutorial
     _check_image(path, "PNG")
 
 
+def _tutorial_traced(trace: gn.Trace, iterations: int = 2000) -> gn.Trace:
+    nn = gn.NeuralNetwork()
+    nn.model.fit(*gn.datasets.tutorial(), loss=nn.loss, optimizer=nn.optimizer,
+                 epochs=iterations, callbacks=[trace])  # fmt: skip
+    return trace
+
+
+def test_weight_trajectories_use_a_log_axis_only_where_the_start_was_recorded(tmp_path, drawn):
+    # every 20 steps: nothing recorded between step 0 and step 20, so a log axis would spread
+    # one straight guess over half the picture; the axis stays linear
+    plot_weight_trajectories(_tutorial_traced(gn.Trace(every=20)), tmp_path / "sparse.png")
+    # each of the first 20 steps recorded too: the log axis follows recorded points
+    dense = _tutorial_traced(gn.Trace(every=20, first=20))
+    plot_weight_trajectories(dense, tmp_path / "dense.png", xlabel="iteration")
+    sparse_ax, dense_ax = (fig.axes[0] for fig in drawn)
+    assert sparse_ax.get_xscale() == "linear" and sparse_ax.get_xlabel() == "training step"
+    assert dense_ax.get_xscale() == "symlog" and dense_ax.get_xlabel() == "iteration"
+    steps = dense_ax.get_lines()[0].get_xdata()
+    np.testing.assert_array_equal(steps[:22], [*range(21), 40])
+    assert np.all(steps[2:] <= 2 * steps[1:-1])  # no gap wider than a factor 2
+
+
 def test_weight_trajectories_reject_an_untraced_layer(tmp_path, tutorial_trace):
     _, trace = tutorial_trace
     with pytest.raises(GlassnetError, match="layer 1 has no traced weights; traced: \\[0\\]"):
@@ -120,6 +142,16 @@ def test_plot_weights_command(tmp_path):
     path = tmp_path / "w.png"
     assert main(["plot", "weights", "-o", str(path), "--iterations", "300"]) == 0
     _check_image(path, "PNG")
+
+
+def test_plot_weights_command_records_every_early_iteration_of_its_log_axis(tmp_path, drawn):
+    assert main(["plot", "weights", "-o", str(tmp_path / "w.png"), "--iterations", "2000"]) == 0
+    ax = drawn[0].axes[0]
+    assert ax.get_xscale() == "symlog" and ax.get_xlabel().startswith("iteration")
+    weights = [line for line in ax.get_lines() if line.get_label().startswith("w")]
+    assert len(weights) == 3
+    for line in weights:
+        np.testing.assert_array_equal(line.get_xdata()[:7], [0, 1, 2, 3, 4, 8, 12])
 
 
 def test_plot_network_command_for_the_tutorial_neuron_and_for_a_model_file(tmp_path, capsys):

@@ -39,11 +39,16 @@ def plot_weight_trajectories(
     layer: int | None = None,
     max_lines: int = 12,
     title: str | None = None,
+    xlabel: str = "training step",
 ) -> None:
     """Draw how each weight of one layer moved during training, to a PNG.
 
     For the tutorial's neuron that is its three weights over the iterations: the first grows
-    (the output is the first input), the others shrink.
+    (the output is the first input), the others shrink. Each line joins the recorded steps
+    (and the starting weights at step 0). A long training is drawn on a log step axis, which
+    shows both the fast start and the slow end, but only when the trace recorded the start
+    densely (``Trace(every=n, first=n)``): else a log axis would spread a straight guess
+    between step 0 and the first record over half the picture, and the axis stays linear.
 
     Parameters
     ----------
@@ -56,11 +61,13 @@ def plot_weight_trajectories(
     max_lines : int, default 12
         Draw at most this many weights (the ones that moved most).
     title : str, optional
+    xlabel : str, default "training step"
+        The name of a step (one batch): "iteration" for the tutorial's full-batch training.
 
     Examples
     --------
     >>> import glassnet as gn
-    >>> nn, trace = gn.NeuralNetwork(), gn.Trace(every=10)
+    >>> nn, trace = gn.NeuralNetwork(), gn.Trace(every=10, first=10)
     >>> _ = nn.model.fit(*gn.datasets.tutorial(), loss=nn.loss, optimizer=nn.optimizer,
     ...                  epochs=10000, callbacks=[trace])
     >>> plot_weight_trajectories(trace, "weights.png")  # doctest: +SKIP
@@ -87,10 +94,10 @@ def plot_weight_trajectories(
         label = f"w{i + 1}" if n_out == 1 else f"w[{i + 1},{k + 1}]"
         ax.plot(steps, flat[:, j], color=colour, label=f"{label} → {flat[-1, j]:.3g}")
     # learning is fast at first and slow later: a log-like step axis shows both
-    if steps[-1] > 100:
+    if steps[-1] > 100 and _log_axis_is_covered(trace.steps):
         ax.set_xscale("symlog", linthresh=1.0)
     ax.axhline(0.0, color="black", linewidth=0.6, alpha=0.5)
-    ax.set_xlabel("training step (iteration)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("weight")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small", ncol=1 + len(shown) // 7)
@@ -99,6 +106,12 @@ def plot_weight_trajectories(
     )
     ax.set_title(title or f"weights of layer {index + 1}{extra}")
     save_figure(fig, path)
+
+
+def _log_axis_is_covered(steps: Array) -> bool:
+    """Whether recorded `steps` (from 1, increasing) cover a log step axis: step 1 is recorded
+    and no two neighbouring records are more than a factor 2 apart (0.3 of a decade)."""
+    return len(steps) > 0 and steps[0] == 1 and bool(np.all(steps[1:] <= 2 * steps[:-1]))
 
 
 class _Frames:

@@ -158,13 +158,16 @@ def run_weights(args: argparse.Namespace) -> int:
 
     check_output(args.output, "-o/--output", stdout_ok=False)
     nn = NeuralNetwork(seed=args.seed)
-    # about 500 records, whatever the length of the training
-    trace = Trace(every=max(1, args.iterations // 500))
+    # about 500 records, whatever the length of the training, and every one of the first
+    # iterations: the log step axis spreads them out
+    every = max(1, args.iterations // 500)
+    trace = Trace(every=every, first=every)
     nn.model.fit(TRAINING_INPUTS, TRAINING_OUTPUTS, loss=nn.loss, optimizer=nn.optimizer,
                  epochs=args.iterations, shuffle=False, callbacks=[trace])  # fmt: skip
     plot_weight_trajectories(
-        trace, args.output, title=f"the tutorial neuron's weights over {args.iterations} iterations"
-    )
+        trace, args.output, xlabel="iteration (one full-batch training step)",
+        title=f"the tutorial neuron's weights over {args.iterations} iterations",
+    )  # fmt: skip
     return 0
 
 
