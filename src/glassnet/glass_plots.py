@@ -157,6 +157,8 @@ def animate_boundary(
     resolution: int = 80,
     duration_ms: int = 200,
     title: str = "",
+    feature_names: Sequence[str] | None = None,
+    classes: Sequence[str] | None = None,
 ) -> int:
     """Draw how the decision boundary of 2-D data moved during training, as an animated GIF.
 
@@ -164,8 +166,15 @@ def animate_boundary(
     the last record, as the boundary moves most early on): the model's decision regions with
     those weights, the data on top, the step and loss in the title. With one output the shading
     is its probability as the loss reads it (σ of the logit for binary cross-entropy, the output
-    itself for a squared error) and the 0.5 line is drawn: a network that
-    cannot separate the data shows a pale, undecided plane. The model is not changed.
+    itself for a squared error), with a colour bar, and the 0.5 line is drawn: a network that
+    cannot separate the data shows a pale, undecided plane. With several outputs each class's
+    region is shaded in its colour. The model is not changed.
+
+    A boundary is drawn where the network's log-odds (one output) or the margin of a class over
+    the others (several) cross 0: fields that are linear for a linear model, so the line found
+    on the grid is its exact line, not a staircase of grid cells. An output that is the same
+    over the whole plane up to rounding (weights shrunk to ~1e-16) has no boundary: the frame
+    says so instead of drawing a line through rounding noise.
 
     Parameters
     ----------
@@ -185,6 +194,10 @@ def animate_boundary(
         Time each frame shows; the last one shows 5× longer.
     title : str, optional
         Put before the step and loss in each frame's title.
+    feature_names : sequence of 2 str, optional
+        Axis labels (default "feature 1", "feature 2").
+    classes : sequence of str, optional
+        The name of each class index, for the legend and the colour bar (default "0", "1", ...).
 
     Returns
     -------
@@ -209,41 +222,60 @@ def animate_boundary(
     net = copy.deepcopy(model)
     grid, g0, g1 = boundary_grid(X, resolution)
     n_classes = int(max(labels.max() + 1, net.n_outputs, 2))
-    colours = palette(n_classes)
+    names = _names(classes, n_classes, "class names")
+    axis_names = _names(feature_names, 2, "feature names", default=["feature 1", "feature 2"])
+    one_output = net.n_outputs == 1
+    # one output: class 0 blue, class 1 red, as the shading; several: one colour per class
+    colours = [POSITIVE, NEGATIVE] if one_output else palette(n_classes)
+    shades = _shades()
+    eps = float(np.finfo(net.dtype).eps)
 
-    from matplotlib.colors import ListedColormap
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+    from matplotlib.lines import Line2D
 
     size = 60 if len(X) < 50 else 14
     frames = []
-    fig = figure(3.8, 3.5)
+    fig = figure(4.3, 4.1)
     ax = fig.subplots()
+    if one_output:
+        bar = fig.colorbar(ScalarMappable(Normalize(0.0, 1.0), shades), ax=ax, ticks=[0, 0.5, 1],
+                           fraction=0.06, pad=0.03)  # fmt: skip
+        bar.set_label(f"P(class = {names[1]})", fontsize="small")
+        bar.ax.tick_params(labelsize="x-small")
+    # the legend does not change from frame to frame: drawn once, under the plot
+    handles = [
+        Line2D([], [], linestyle="none", marker="o", markerfacecolor=colours[k],
+               markeredgecolor="black", markeredgewidth=0.5, label=names[k])
+        for k in range(n_classes)
+        if (labels == k).any()
+    ]  # fmt: skip
+    fig.legend(handles=handles, title="class", loc="outside lower center", fontsize="x-small",
+               title_fontsize="x-small", ncols=min(len(handles), 5), frameon=False)  # fmt: skip
     steps, losses = trace.steps, trace.loss
     for r in records:
         net.set_weights(trace.parameters_at(r))
         out = np.asarray(net.forward(grid.astype(net.dtype)), dtype=np.float64)
         ax.clear()
-        if out.shape[1] == 1:
-            # one output: shade by its probability (σ of a logit, as the loss reads it; a
-            # squared error's output as it is), and draw where it crosses 0.5 (the boundary)
-            value = reader.probabilities(out)[:, 0].reshape(g0.shape)
-            ax.contourf(g0, g1, value, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6,
-                        extend="both")  # fmt: skip
-            if value.min() < 0.5 < value.max():
-                ax.contour(g0, g1, value, levels=[0.5], colors="black", linewidths=1.0)
+        if one_output:
+            undecided = _draw_probability(ax, g0, g1, reader.probabilities(out)[:, 0], shades,
+                                          eps)  # fmt: skip
         else:
-            regions = out.argmax(axis=1).reshape(g0.shape)
-            ax.contourf(g0, g1, regions, levels=np.arange(n_classes + 1) - 0.5,
-                        cmap=ListedColormap(colours), alpha=0.35)  # fmt: skip
+            undecided = _draw_regions(ax, g0, g1, out, colours, eps)
+        if undecided:
+            ax.text(0.5, 0.5, f"{undecided} everywhere:\nno boundary", ha="center",
+                    va="center", transform=ax.transAxes, fontsize="small",
+                    bbox={"boxstyle": "round", "fc": "white", "ec": "0.6"})  # fmt: skip
         for k in range(n_classes):
             mask = labels == k
             if mask.any():
-                colour = (NEGATIVE if k == 1 else POSITIVE) if out.shape[1] == 1 else colours[k]
-                ax.scatter(X[mask, 0], X[mask, 1], color=colour, edgecolors="black",
+                ax.scatter(X[mask, 0], X[mask, 1], color=colours[k], edgecolors="black",
                            linewidths=0.5, s=size)  # fmt: skip
         ax.set_xlim(g0.min(), g0.max())
         ax.set_ylim(g1.min(), g1.max())
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.set_xlabel(axis_names[0], fontsize="small")
+        ax.set_ylabel(axis_names[1], fontsize="small")
+        ax.tick_params(labelsize="x-small")
         ax.set_title(f"{title + '  ' if title else ''}step {steps[r]}, loss {losses[r]:.3g}",
                      fontsize="medium")  # fmt: skip
         frames.append(_frame(fig))
@@ -251,6 +283,79 @@ def animate_boundary(
     frames += [frames[-1]] * 4
     save_figure(_Frames(frames, duration_ms), path)
     return len(records)
+
+
+def _names(
+    given: Sequence[str] | None, n: int, what: str, *, default: list[str] | None = None
+) -> list[str]:
+    """`given` as n labels (or the default, or "0", "1", ...), or a GlassnetError naming both
+    counts."""
+    if given is None:
+        return default if default is not None else [str(k) for k in range(n)]
+    labels = [str(name) for name in given]
+    if len(labels) < n:
+        raise GlassnetError(f"expected {n} {what}, got {len(labels)}: {labels}")
+    return labels
+
+
+def _shades() -> Any:
+    """RdBu_r in 11 bands, paled toward white (so the points stand out): P ≈ ½ is the middle,
+    near-white band, an undecided plane."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    rgb = colormaps["RdBu_r"].resampled(11)(np.arange(11))[:, :3]
+    return ListedColormap(0.6 * rgb + 0.4)
+
+
+def _undecided(field: Array, scale: float, eps: float) -> bool:
+    """Whether `field` is one value over the whole plane up to rounding: its spread is within
+    1000 rounding units (eps of the network's dtype) of its scale. A line drawn through such a
+    field traces the rounding, not the weights."""
+    return float(np.ptp(field)) <= 1e3 * eps * max(scale, 1.0)
+
+
+def _draw_probability(ax: Any, g0: Array, g1: Array, p: Array, shades: Any, eps: float) -> str:
+    """Shade P(class 1) over the grid and draw its ½ line. Returns "" — or, when P is one value
+    over the plane up to rounding, that value (e.g. "P = 0.5"), shaded alone and no line."""
+    levels = np.linspace(0.0, 1.0, 12)  # 11 bands: the middle one holds ½
+    if _undecided(p, 1.0, eps):
+        value = float(np.median(p))
+        ax.contourf(g0, g1, np.full(g0.shape, value), levels=levels, cmap=shades,
+                    extend="both")  # fmt: skip
+        return f"P = {value:.3g}"
+    ax.contourf(g0, g1, p.reshape(g0.shape), levels=levels, cmap=shades, extend="both")
+    # the ½ line is where the log-odds log(p / (1 − p)) cross 0: for a linear model (σ of
+    # w·x + b) they are w·x + b itself, which the grid's linear interpolation follows exactly
+    q = np.clip(p, eps, 1.0 - eps)
+    log_odds = (np.log(q) - np.log1p(-q)).reshape(g0.shape)
+    if log_odds.min() < 0.0 < log_odds.max():
+        ax.contour(g0, g1, log_odds, levels=[0.0], colors="black", linewidths=1.0)
+    return ""
+
+
+def _draw_regions(ax: Any, g0: Array, g1: Array, out: Array, colours: list[Any], eps: float) -> str:
+    """Shade each class's region, where its output is the largest. Returns "" — or, when every
+    output is one value over the plane up to rounding, "the same class" (drawn alone)."""
+    margins = _margins(out)
+    undecided = all(_undecided(m, float(np.abs(out).max()), eps) for m in margins)
+    if undecided:  # one decision everywhere: draw that, not the rounding
+        margins = _margins(np.broadcast_to(out.mean(axis=0), out.shape))
+    for k, margin in enumerate(margins):
+        top = float(margin.max())
+        if top > 0.0:
+            ax.contourf(g0, g1, margin.reshape(g0.shape), levels=[0.0, top + 1.0],
+                        colors=[colours[k]], alpha=0.35)  # fmt: skip
+    return "the same class" if undecided else ""
+
+
+def _margins(out: Array) -> list[Array]:
+    """Each class's margin over the best other class, shape (n,) each: > 0 where it is decided.
+    Linear in the outputs, so a region's edge is found between grid points (where a region
+    map of class indices would follow the grid's cells, a staircase)."""
+    best = out.max(axis=1)
+    second = np.partition(out, -2, axis=1)[:, -2]
+    return [out[:, k] - np.where(out[:, k] == best, second, best) for k in range(out.shape[1])]
 
 
 def _geometric_indices(n: int, m: int) -> list[int]:

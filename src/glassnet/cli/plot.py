@@ -268,7 +268,10 @@ def run_evolution(args: argparse.Namespace) -> int:
                   optimizer=get_optimizer(args.optimizer, args.learning_rate or 0.01),
                   epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                   callbacks=[trace])  # fmt: skip
-    animate_boundary(model, trace, X, data.y, args.output, max_frames=args.frames)
+    # the network sees standardized features: the axes are in those units
+    axes = [f"{name} (standardized)" for name in data.features]
+    animate_boundary(model, trace, X, data.y, args.output, max_frames=args.frames,
+                     feature_names=axes, classes=data.classes)  # fmt: skip
     return 0
 
 
