@@ -62,8 +62,8 @@ def main() -> None:
                 title="loss ½Σ(y − ŷ)² per iteration")  # fmt: skip
     w1, w2, w3 = nn.synaptic_weights.ravel()
     formula = f"output = σ({w1:.1f}·input 1 {w2:+.1f}·input 2 {w3:+.1f}·input 3)"
-    plot_network(nn.model, args.out / "01_network.png",
-                 input_names=["input 1", "input 2", "input 3"], title=formula)  # fmt: skip
+    plot_network(nn.model, args.out / "01_network.png", input_names=["input 1", "input 2",
+                 "input 3"], output_names=["output"], title=formula)  # fmt: skip
     print(f"pictures written to {args.out}/01_*.png")
 
 

@@ -67,7 +67,8 @@ def main() -> None:
     plot_boundary(net, X_test, y_test, args.out / "04_boundary.png",
                   title=f"test points: {accuracy:.1%} right")  # fmt: skip
     plot_curves(history.history, args.out / "04_curves.png", title="spirals, Adam(0.01)")
-    plot_network(net, args.out / "04_network.png", max_units=8, input_names=["x1", "x2"])
+    plot_network(net, args.out / "04_network.png", max_units=8, input_names=["x1", "x2"],
+                 output_names=["arm 0", "arm 1"])  # fmt: skip
     print(f"pictures written to {args.out}/04_*")
 
 

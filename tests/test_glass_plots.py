@@ -130,6 +130,31 @@ def test_network_diagram_is_a_png(tmp_path, case, tutorial_trace):
     _check_image(path, "PNG")
 
 
+def _unit_labels(ax, column: int) -> list[str]:
+    """The texts written beside the units of one column of a network diagram, top to bottom."""
+    beside = [t for t in ax.texts if abs(t.get_position()[0] - column) == pytest.approx(0.12)]
+    return [t.get_text() for t in sorted(beside, key=lambda t: -t.get_position()[1])]
+
+
+def test_network_diagram_names_the_inputs_and_the_class_of_each_output(tmp_path, drawn):
+    model = gn.Sequential([gn.Dense(4, 5, rng=0), gn.ReLU(), gn.Dense(5, 3, rng=1)])
+    features = ["sepal length", "sepal width", "petal length", "petal width"]
+    classes = ["setosa", "versicolor", "virginica"]
+    plot_network(model, tmp_path / "n.png", input_names=features, output_names=classes)
+    ax = drawn[0].axes[0]
+    assert _unit_labels(ax, 0) == features
+    assert _unit_labels(ax, 2) == classes
+    assert all(t.get_ha() == "left" for t in ax.texts if t.get_text() in classes)
+    # a wide output layer names the units it shows
+    plot_network(model, tmp_path / "m.png", max_units=2, output_names=classes)
+    assert _unit_labels(drawn[1].axes[0], 2) == ["setosa", "versicolor"]
+    with pytest.raises(GlassnetError, match="expected 3 output names, got 2"):
+        plot_network(model, tmp_path / "x.png", output_names=classes[:2])
+    with pytest.raises(GlassnetError, match="expected 4 input names, got 1"):
+        plot_network(model, tmp_path / "x.png", input_names=["a"])
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_a_plot_to_a_missing_directory_fails_in_one_line_and_writes_nothing(tmp_path):
     with pytest.raises(GlassnetError, match="cannot write plot"):
         plot_network(gn.NeuralNetwork().model, tmp_path / "nowhere" / "n.png")
@@ -164,6 +189,24 @@ def test_plot_network_command_for_the_tutorial_neuron_and_for_a_model_file(tmp_p
     path2 = tmp_path / "m.png"
     assert main(["plot", "network", str(model), "-o", str(path2), "--max-units", "3"]) == 0
     _check_image(path2, "PNG")
+
+
+def test_plot_network_command_names_a_trained_models_features_and_classes(tmp_path, drawn):
+    rng = np.random.default_rng(0)
+    rows = ["weight,height,animal"] + [
+        f"{w:.2f},{h:.2f},{'cat' if w < 5 else 'dog'}" for w, h in rng.uniform(1, 9, (30, 2))
+    ]
+    (tmp_path / "pets.csv").write_text("\n".join(rows) + "\n")
+    model = tmp_path / "m.npz"
+    assert main(["train", str(tmp_path / "pets.csv"), "--target", "animal", "-o", str(model),
+                 "--hidden", "3", "--epochs", "2", "--quiet"]) == 0  # fmt: skip
+    assert main(["plot", "network", str(model), "-o", str(tmp_path / "n.png")]) == 0
+    ax = drawn[-1].axes[0]
+    assert _unit_labels(ax, 0) == ["weight", "height"]
+    assert _unit_labels(ax, 2) == ["cat", "dog"]
+    # the tutorial's neuron: its three inputs and its one output
+    assert main(["plot", "network", "-o", str(tmp_path / "t.png")]) == 0
+    assert _unit_labels(drawn[-1].axes[0], 1) == ["output"]
 
 
 def _csv(path: Path, header: str, columns: list[np.ndarray]) -> Path:

@@ -376,6 +376,7 @@ def plot_network(
     *,
     max_units: int = 16,
     input_names: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
     title: str | None = None,
 ) -> None:
     """Draw a network as units and connections, to a PNG: each weight a line whose thickness is
@@ -383,6 +384,8 @@ def plot_network(
 
     Tiny networks (at most 6 weights) also get each weight's value written on its line, as
     for the tutorial's neuron. Layers wider than `max_units` show their first units only.
+    Inputs and outputs are labelled when their names are given: the features, and the class
+    each output scores (a model trained by ``glassnet train`` stores both).
 
     Parameters
     ----------
@@ -391,11 +394,19 @@ def plot_network(
         The PNG file to write (replaced atomically).
     max_units : int, default 16
     input_names : sequence of str, optional
-        Labels of the inputs.
+        Labels of the inputs, one per input (e.g. the feature names).
+    output_names : sequence of str, optional
+        Labels of the outputs, one per output (e.g. the class names, or the target's name).
     title : str, optional
     """
     dense = [layer for layer in model.layers if isinstance(layer, Dense)]
     widths = [dense[0].n_in] + [layer.n_out for layer in dense]
+    # the names of the first and the last column of units
+    labels: dict[int, list[str]] = {}
+    if input_names is not None:
+        labels[0] = _names(input_names, widths[0], "input names")
+    if output_names is not None:
+        labels[len(widths) - 1] = _names(output_names, widths[-1], "output names")
     shown = [min(w, max_units) for w in widths]
     # the activation after each Dense layer, written under its column
     after: list[str] = []
@@ -440,10 +451,12 @@ def plot_network(
     for c, n in enumerate(shown):
         y = ys(n)
         ax.scatter(np.full(n, c), y, s=180, color="white", edgecolors="black", zorder=2)
-        if c == 0 and input_names is not None:
+        names = labels.get(c)
+        if names is not None:  # inputs to the left of their units, outputs to the right
+            side = -1 if c == 0 else 1
             for i in range(n):
-                ax.text(c - 0.12, y[i], str(input_names[i]), ha="right", va="center",
-                        fontsize=8)  # fmt: skip
+                ax.text(c + 0.12 * side, y[i], names[i], ha="right" if side < 0 else "left",
+                        va="center", fontsize=8)  # fmt: skip
         if n < widths[c]:
             ax.text(c, y.min() - 0.8, f"+{widths[c] - n} more", ha="center", fontsize=8)
         label = "inputs" if c == 0 else after[c - 1]

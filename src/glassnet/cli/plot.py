@@ -199,15 +199,24 @@ def run_network(args: argparse.Namespace) -> int:
     from ..glass_plots import plot_network
 
     check_output(args.output, "-o/--output", stdout_ok=False)
-    names: list[str] | None = ["input 1", "input 2", "input 3"]
+    inputs: list[str] | None = ["input 1", "input 2", "input 3"]
+    outputs: list[str] | None = ["output"]
     if args.model is None:
         nn = NeuralNetwork()
         nn.train(TRAINING_INPUTS, TRAINING_OUTPUTS, 10000)
         model = nn.model
     else:
         predictor = load_predictor(args.model)
-        model, names = predictor.model, predictor.preprocessing.features
-    plot_network(model, args.output, max_units=args.max_units, input_names=names)
+        model, prep = predictor.model, predictor.preprocessing
+        # the features it reads; the class each output scores, or the one value it predicts
+        inputs = prep.features
+        outputs = prep.classes
+        if outputs is None and prep.target is not None:
+            outputs = [prep.target]
+        if inputs is not None and len(inputs) != model.n_features_in:
+            inputs = None  # columns that do not map one to one onto the network's inputs
+    plot_network(model, args.output, max_units=args.max_units, input_names=inputs,
+                 output_names=outputs)  # fmt: skip
     return 0
 
 
