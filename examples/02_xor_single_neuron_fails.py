@@ -48,7 +48,8 @@ def main() -> None:
 
     animate_boundary(neuron, trace, X, y, args.out / "02_boundary.gif", max_frames=20,
                      title="one neuron", feature_names=["x1", "x2"])  # fmt: skip
-    plot_curves(history.history, args.out / "02_loss.png",
+    # full batch, as the tutorial: an iteration is one step on all 4 examples (one epoch)
+    plot_curves(history.history, args.out / "02_loss.png", xlabel="iteration",
                 title="one neuron on XOR: the loss stalls at 0.5")  # fmt: skip
     print(f"pictures written to {args.out}/02_*")
 
