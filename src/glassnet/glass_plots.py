@@ -252,11 +252,25 @@ def animate_boundary(
     ]  # fmt: skip
     fig.legend(handles=handles, title="class", loc="outside lower center", fontsize="x-small",
                title_fontsize="x-small", ncols=min(len(handles), 5), frameon=False)  # fmt: skip
+    # what every frame shares, drawn once: the points (over the shading), axes, labels
+    for k in range(n_classes):
+        mask = labels == k
+        if mask.any():
+            ax.scatter(X[mask, 0], X[mask, 1], color=colours[k], edgecolors="black",
+                       linewidths=0.5, s=size, zorder=3)  # fmt: skip
+    ax.set_xlim(g0.min(), g0.max())
+    ax.set_ylim(g1.min(), g1.max())
+    ax.set_xlabel(axis_names[0], fontsize="small")
+    ax.set_ylabel(axis_names[1], fontsize="small")
+    ax.tick_params(labelsize="x-small")
+    shared = set(ax.get_children())
     steps, losses = trace.steps, trace.loss
     for r in records:
+        for artist in ax.get_children():
+            if artist not in shared:
+                artist.remove()  # the last frame's shading, line and note
         net.set_weights(trace.parameters_at(r))
         out = np.asarray(net.forward(grid.astype(net.dtype)), dtype=np.float64)
-        ax.clear()
         if one_output:
             undecided = _draw_probability(ax, g0, g1, reader.probabilities(out)[:, 0], shades,
                                           eps)  # fmt: skip
@@ -264,21 +278,13 @@ def animate_boundary(
             undecided = _draw_regions(ax, g0, g1, out, colours, eps)
         if undecided:
             ax.text(0.5, 0.5, f"{undecided} everywhere:\nno boundary", ha="center",
-                    va="center", transform=ax.transAxes, fontsize="small",
+                    va="center", transform=ax.transAxes, fontsize="small", zorder=4,
                     bbox={"boxstyle": "round", "fc": "white", "ec": "0.6"})  # fmt: skip
-        for k in range(n_classes):
-            mask = labels == k
-            if mask.any():
-                ax.scatter(X[mask, 0], X[mask, 1], color=colours[k], edgecolors="black",
-                           linewidths=0.5, s=size)  # fmt: skip
-        ax.set_xlim(g0.min(), g0.max())
-        ax.set_ylim(g1.min(), g1.max())
-        ax.set_xlabel(axis_names[0], fontsize="small")
-        ax.set_ylabel(axis_names[1], fontsize="small")
-        ax.tick_params(labelsize="x-small")
         ax.set_title(f"{title + '  ' if title else ''}step {steps[r]}, loss {losses[r]:.3g}",
                      fontsize="medium")  # fmt: skip
         frames.append(_frame(fig))
+        # every frame has the same parts in the same places: lay them out once
+        fig.set_layout_engine("none")
     # hold the last frame a little: the boundary the training ended with
     frames += [frames[-1]] * 4
     save_figure(_Frames(frames, duration_ms), path)
@@ -330,7 +336,7 @@ def _draw_probability(ax: Any, g0: Array, g1: Array, p: Array, shades: Any, eps:
     q = np.clip(p, eps, 1.0 - eps)
     log_odds = (np.log(q) - np.log1p(-q)).reshape(g0.shape)
     if log_odds.min() < 0.0 < log_odds.max():
-        ax.contour(g0, g1, log_odds, levels=[0.0], colors="black", linewidths=1.0)
+        ax.contour(g0, g1, log_odds, levels=[0.0], colors="black", linewidths=1.0, zorder=2)
     return ""
 
 
