@@ -165,7 +165,7 @@ def run_weights(args: argparse.Namespace) -> int:
     nn.model.fit(TRAINING_INPUTS, TRAINING_OUTPUTS, loss=nn.loss, optimizer=nn.optimizer,
                  epochs=args.iterations, shuffle=False, callbacks=[trace])  # fmt: skip
     plot_weight_trajectories(
-        trace, args.output, xlabel="iteration (one full-batch training step)",
+        trace, args.output, xlabel="iteration (one step on all 4 examples)",
         title=f"the tutorial neuron's weights over {args.iterations} iterations",
     )  # fmt: skip
     return 0
