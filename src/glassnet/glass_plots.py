@@ -21,7 +21,7 @@ from .layers import Dense
 from .losses import Loss
 from .plots import MISSING_MATPLOTLIB, boundary_grid, figure, palette, save_figure
 from .trace import Trace
-from .validation import positive_int
+from .validation import positive_int, shown
 
 if TYPE_CHECKING:
     from .network import Sequential
@@ -226,7 +226,9 @@ def animate_boundary(
     axis_names = _names(feature_names, 2, "feature names", default=["feature 1", "feature 2"])
     one_output = net.n_outputs == 1
     # one output: class 0 blue, class 1 red, as the shading; several: one colour per class
-    colours = [POSITIVE, NEGATIVE] if one_output else palette(n_classes)
+    colours = palette(n_classes)
+    if one_output:
+        colours[:2] = [POSITIVE, NEGATIVE]
     shades = _shades()
     eps = float(np.finfo(net.dtype).eps)
 
@@ -294,13 +296,13 @@ def animate_boundary(
 def _names(
     given: Sequence[str] | None, n: int, what: str, *, default: list[str] | None = None
 ) -> list[str]:
-    """`given` as n labels (or the default, or "0", "1", ...), or a GlassnetError naming both
-    counts."""
+    """`given` as at least n labels (or the default, or "0", "1", ...), or a GlassnetError
+    saying how many were needed."""
     if given is None:
         return default if default is not None else [str(k) for k in range(n)]
     labels = [str(name) for name in given]
     if len(labels) < n:
-        raise GlassnetError(f"expected {n} {what}, got {len(labels)}: {labels}")
+        raise GlassnetError(f"expected {n} {what}, got {len(labels)}: {shown(labels)}")
     return labels
 
 
