@@ -33,8 +33,9 @@ def main() -> None:
     print(gn.explain(iteration=1))
 
     # nn.train(inputs, outputs, 10000) is fit() on the engine underneath; calling fit directly
-    # lets us hang a Trace on it that records the weights every 10 iterations.
-    trace = gn.Trace(every=10)
+    # lets us hang a Trace on it that records the weights after each of the first 10
+    # iterations, then every 10 (the weights move fastest at the start).
+    trace = gn.Trace(every=10, first=10)
     history = nn.model.fit(
         TRAINING_INPUTS, TRAINING_OUTPUTS, loss=nn.loss, optimizer=nn.optimizer,
         epochs=10000, shuffle=False, callbacks=[trace],
@@ -44,21 +45,25 @@ def main() -> None:
     print(f"Considering new situation {NEW_SITUATION} -> {answer:.8f}")
     assert abs(answer - 0.99993704) < 1e-8  # the tutorial's own answer
 
-    w = trace.weights[0][:, :, 0]  # shape (1000 records, 3 weights)
+    w = trace.weights[0][:, :, 0]  # shape (1009 records, 3 weights)
+    recorded = list(trace.steps)  # 1, 2, ..., 10, 20, 30, ..., 10000
     print("weights after 10, 100, 1000, 10000 iterations:")
     for step in (10, 100, 1000, 10000):
-        print(f"  {step:>5}: {np.round(w[step // 10 - 1], 4)}")
+        print(f"  {step:>5}: {np.round(w[recorded.index(step)], 4)}")
 
     from glassnet.glass_plots import plot_network, plot_weight_trajectories
     from glassnet.plots import plot_curves
 
-    plot_weight_trajectories(trace, args.out / "01_weights.png",
+    # the tutorial trains on all four examples at once: an iteration is one step and one epoch
+    iteration = "iteration (one step on all 4 examples)"
+    plot_weight_trajectories(trace, args.out / "01_weights.png", xlabel=iteration,
                              title="the tutorial neuron's three weights")  # fmt: skip
-    plot_curves(history.history, args.out / "01_loss.png", title="loss ½Σ(y − ŷ)² per iteration")
+    plot_curves(history.history, args.out / "01_loss.png", xlabel=iteration,
+                title="loss ½Σ(y − ŷ)² per iteration")  # fmt: skip
     w1, w2, w3 = nn.synaptic_weights.ravel()
     formula = f"output = σ({w1:.1f}·input 1 {w2:+.1f}·input 2 {w3:+.1f}·input 3)"
-    plot_network(nn.model, args.out / "01_network.png",
-                 input_names=["input 1", "input 2", "input 3"], title=formula)  # fmt: skip
+    plot_network(nn.model, args.out / "01_network.png", input_names=["input 1", "input 2",
+                 "input 3"], output_names=["output"], title=formula)  # fmt: skip
     print(f"pictures written to {args.out}/01_*.png")
 
 

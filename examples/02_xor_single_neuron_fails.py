@@ -47,8 +47,9 @@ def main() -> None:
     from glassnet.plots import plot_curves
 
     animate_boundary(neuron, trace, X, y, args.out / "02_boundary.gif", max_frames=20,
-                     title="one neuron")  # fmt: skip
-    plot_curves(history.history, args.out / "02_loss.png",
+                     title="one neuron", feature_names=["x1", "x2"])  # fmt: skip
+    # full batch, as the tutorial: an iteration is one step on all 4 examples (one epoch)
+    plot_curves(history.history, args.out / "02_loss.png", xlabel="iteration",
                 title="one neuron on XOR: the loss stalls at 0.5")  # fmt: skip
     print(f"pictures written to {args.out}/02_*")
 

@@ -50,9 +50,12 @@ def main() -> None:
     from glassnet.plots import plot_curves
 
     animate_boundary(net, trace, X, y, args.out / "03_boundary.gif", max_frames=16,
-                     title="4 hidden")  # fmt: skip
-    plot_curves(history.history, args.out / "03_loss.png", title="a hidden layer on XOR")
-    plot_network(net, args.out / "03_network.png", input_names=["x1", "x2"])
+                     title="4 hidden", feature_names=["x1", "x2"])  # fmt: skip
+    # full batch, as the tutorial: an iteration is one step on all 4 examples (one epoch)
+    plot_curves(history.history, args.out / "03_loss.png", xlabel="iteration",
+                title="a hidden layer on XOR")  # fmt: skip
+    plot_network(net, args.out / "03_network.png", input_names=["x1", "x2"],
+                 output_names=["x1 XOR x2"])  # fmt: skip
     print(f"pictures written to {args.out}/03_*")
 
 

@@ -62,11 +62,13 @@ def main() -> None:
     from glassnet.glass_plots import animate_boundary, plot_network
     from glassnet.plots import plot_boundary, plot_curves
 
-    animate_boundary(net, trace, X, y, args.out / "04_boundary.gif", max_frames=20)
+    animate_boundary(net, trace, X, y, args.out / "04_boundary.gif", max_frames=20,
+                     feature_names=["x1", "x2"], classes=["arm 0", "arm 1"])  # fmt: skip
     plot_boundary(net, X_test, y_test, args.out / "04_boundary.png",
                   title=f"test points: {accuracy:.1%} right")  # fmt: skip
     plot_curves(history.history, args.out / "04_curves.png", title="spirals, Adam(0.01)")
-    plot_network(net, args.out / "04_network.png", max_units=8, input_names=["x1", "x2"])
+    plot_network(net, args.out / "04_network.png", max_units=8, input_names=["x1", "x2"],
+                 output_names=["arm 0", "arm 1"])  # fmt: skip
     print(f"pictures written to {args.out}/04_*")
 
 

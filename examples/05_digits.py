@@ -73,7 +73,8 @@ def main() -> None:
     plot_curves(history.history, args.out / "05_curves.png",
                 title=f"digits: {accuracy:.1%} of the test images right")  # fmt: skip
     title = "64 pixels → 256 ReLU → 10 digits (first 12 units of each layer)"
-    plot_network(net, args.out / "05_network.png", max_units=12, title=title)
+    plot_network(net, args.out / "05_network.png", max_units=12, title=title,
+                 input_names=digits.feature_names, output_names=digits.target_names)  # fmt: skip
     wrong = np.flatnonzero(predicted != y_test)
     captions = [f"{t} → {p}" for t, p in zip(y_test[wrong], predicted[wrong])]
     plot_images(digits.X[test][wrong], args.out / "05_mistakes.png", shape=(8, 8),

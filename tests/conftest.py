@@ -52,3 +52,23 @@ def _peak_bytes(run: Callable[[], object]) -> int:
 def peak_bytes() -> Callable[[Callable[[], object]], int]:
     """``peak_bytes(lambda: ...)``: the peak memory (bytes) Python allocated while it ran."""
     return _peak_bytes
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every matplotlib Figure the plot functions draw during the test, in order: read their
+    axes, lines and texts instead of the pixels."""
+    pytest.importorskip("matplotlib")
+    from glassnet import glass_plots, plots
+
+    figures: list[object] = []
+    make = plots.figure
+
+    def keep(width: float, height: float) -> object:
+        fig = make(width, height)
+        figures.append(fig)
+        return fig
+
+    monkeypatch.setattr(plots, "figure", keep)
+    monkeypatch.setattr(glass_plots, "figure", keep)
+    return figures

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,25 @@ def test_01_tutorial_neuron_reproduces_the_tutorial_and_draws_its_weights(tmp_pa
     assert "Ending weights after training: [ 9.67299303 -0.2078435  -4.62963669]" in out
     assert "0.99993704" in out and "error weighted derivative" in out
     check_pictures(tmp_path, ["01_weights.png", "01_loss.png", "01_network.png"])
+
+
+def run_in_process(name: str, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run an example's main() here, so the `drawn` fixture sees its figures."""
+    monkeypatch.setattr(sys, "argv", [name, "--out", str(out)])
+    runpy.run_path(str(EXAMPLES / name), run_name="__main__")
+
+
+def test_01_pictures_name_the_iteration_on_the_axis_the_loss_title_counts(
+    tmp_path, drawn, monkeypatch, capsys
+):
+    run_in_process("01_tutorial_neuron.py", tmp_path, monkeypatch)
+    weights, loss = (fig.axes[0] for fig in drawn[:2])
+    assert "per iteration" in drawn[1].get_suptitle()
+    assert loss.get_xlabel().startswith("iteration") and weights.get_xlabel() == loss.get_xlabel()
+    # the weights' log axis starts from recorded iterations: 0 (the start), 1, 2, ..., 10
+    assert weights.get_xscale() == "symlog"
+    steps = [line.get_xdata() for line in weights.get_lines() if line.get_label().startswith("w")]
+    assert len(steps) == 3 and all(list(s[:12]) == [*range(11), 20] for s in steps)
 
 
 def test_02_a_single_neuron_stays_near_one_half_on_xor(tmp_path):

@@ -83,6 +83,14 @@ def test_plot_curves_with_loss_only_and_a_falling_loss_on_log_scale(tmp_path):
     assert_real_png(path)
 
 
+def test_plot_curves_names_its_step_axis_epoch_or_as_told(tmp_path, drawn):
+    history = {"loss": [1.0, 0.5], "accuracy": [0.5, 0.75]}
+    plots.plot_curves(history, tmp_path / "epochs.png")
+    plots.plot_curves(history, tmp_path / "iterations.png", xlabel="iteration")
+    assert [ax.get_xlabel() for ax in drawn[0].axes] == ["epoch", "epoch"]
+    assert [ax.get_xlabel() for ax in drawn[1].axes] == ["iteration", "iteration"]
+
+
 def test_plot_curves_needs_a_loss(tmp_path):
     with pytest.raises(DataError, match="loss"):
         plots.plot_curves({"accuracy": [0.5]}, tmp_path / "x.png")

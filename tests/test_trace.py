@@ -217,9 +217,24 @@ def test_training_without_a_trace_calls_no_batch_hook_and_wraps_no_layer():
     assert all("forward" not in vars(layer) for layer in net.layers)
 
 
+def test_trace_records_each_of_the_first_steps_then_every_nth():
+    X, y = gn.datasets.xor()
+    net = gn.Sequential([gn.Dense(2, 1, rng=0), gn.Sigmoid()])
+    trace = Trace(every=5, first=5)
+    net.fit(X, y, loss="sse", optimizer=gn.SGD(1.0), epochs=21, callbacks=[trace])
+    np.testing.assert_array_equal(trace.steps, [1, 2, 3, 4, 5, 10, 15, 20])
+    assert trace.weights[0].shape == (8, 2, 1)
+    # first > every: the dense start runs on past the first multiples of every
+    trace = Trace(every=4, first=6)
+    net.fit(X, y, loss="sse", optimizer=gn.SGD(1.0), epochs=12, callbacks=[trace])
+    np.testing.assert_array_equal(trace.steps, [1, 2, 3, 4, 5, 6, 8, 12])
+
+
 def test_trace_rejects_a_bad_every_and_an_empty_record():
     with pytest.raises(GlassnetError, match="every must be a positive integer, got 0"):
         Trace(every=0)
+    with pytest.raises(GlassnetError, match="first must be an integer >= 0, got -1"):
+        Trace(first=-1)
     with pytest.raises(GlassnetError, match="the trace is empty"):
         Trace().parameters_at(-1)
 

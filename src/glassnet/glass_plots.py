@@ -21,7 +21,7 @@ from .layers import Dense
 from .losses import Loss
 from .plots import MISSING_MATPLOTLIB, boundary_grid, figure, palette, save_figure
 from .trace import Trace
-from .validation import positive_int
+from .validation import positive_int, shown
 
 if TYPE_CHECKING:
     from .network import Sequential
@@ -39,11 +39,16 @@ def plot_weight_trajectories(
     layer: int | None = None,
     max_lines: int = 12,
     title: str | None = None,
+    xlabel: str = "training step",
 ) -> None:
     """Draw how each weight of one layer moved during training, to a PNG.
 
     For the tutorial's neuron that is its three weights over the iterations: the first grows
-    (the output is the first input), the others shrink.
+    (the output is the first input), the others shrink. Each line joins the recorded steps
+    (and the starting weights at step 0). A long training is drawn on a log step axis, which
+    shows both the fast start and the slow end, but only when the trace recorded the start
+    densely (``Trace(every=n, first=n)``): else a log axis would spread a straight guess
+    between step 0 and the first record over half the picture, and the axis stays linear.
 
     Parameters
     ----------
@@ -56,11 +61,13 @@ def plot_weight_trajectories(
     max_lines : int, default 12
         Draw at most this many weights (the ones that moved most).
     title : str, optional
+    xlabel : str, default "training step"
+        The name of a step (one batch): "iteration" for the tutorial's full-batch training.
 
     Examples
     --------
     >>> import glassnet as gn
-    >>> nn, trace = gn.NeuralNetwork(), gn.Trace(every=10)
+    >>> nn, trace = gn.NeuralNetwork(), gn.Trace(every=10, first=10)
     >>> _ = nn.model.fit(*gn.datasets.tutorial(), loss=nn.loss, optimizer=nn.optimizer,
     ...                  epochs=10000, callbacks=[trace])
     >>> plot_weight_trajectories(trace, "weights.png")  # doctest: +SKIP
@@ -87,10 +94,10 @@ def plot_weight_trajectories(
         label = f"w{i + 1}" if n_out == 1 else f"w[{i + 1},{k + 1}]"
         ax.plot(steps, flat[:, j], color=colour, label=f"{label} → {flat[-1, j]:.3g}")
     # learning is fast at first and slow later: a log-like step axis shows both
-    if steps[-1] > 100:
+    if steps[-1] > 100 and _log_axis_is_covered(trace.steps):
         ax.set_xscale("symlog", linthresh=1.0)
     ax.axhline(0.0, color="black", linewidth=0.6, alpha=0.5)
-    ax.set_xlabel("training step (iteration)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("weight")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small", ncol=1 + len(shown) // 7)
@@ -99,6 +106,12 @@ def plot_weight_trajectories(
     )
     ax.set_title(title or f"weights of layer {index + 1}{extra}")
     save_figure(fig, path)
+
+
+def _log_axis_is_covered(steps: Array) -> bool:
+    """Whether recorded `steps` (from 1, increasing) cover a log step axis: step 1 is recorded
+    and no two neighbouring records are more than a factor 2 apart (0.3 of a decade)."""
+    return len(steps) > 0 and steps[0] == 1 and bool(np.all(steps[1:] <= 2 * steps[:-1]))
 
 
 class _Frames:
@@ -144,6 +157,8 @@ def animate_boundary(
     resolution: int = 80,
     duration_ms: int = 200,
     title: str = "",
+    feature_names: Sequence[str] | None = None,
+    classes: Sequence[str] | None = None,
 ) -> int:
     """Draw how the decision boundary of 2-D data moved during training, as an animated GIF.
 
@@ -151,8 +166,15 @@ def animate_boundary(
     the last record, as the boundary moves most early on): the model's decision regions with
     those weights, the data on top, the step and loss in the title. With one output the shading
     is its probability as the loss reads it (σ of the logit for binary cross-entropy, the output
-    itself for a squared error) and the 0.5 line is drawn: a network that
-    cannot separate the data shows a pale, undecided plane. The model is not changed.
+    itself for a squared error), with a colour bar, and the 0.5 line is drawn: a network that
+    cannot separate the data shows a pale, undecided plane. With several outputs each class's
+    region is shaded in its colour. The model is not changed.
+
+    A boundary is drawn where the network's log-odds (one output) or the margin of a class over
+    the others (several) cross 0: fields that are linear for a linear model, so the line found
+    on the grid is its exact line, not a staircase of grid cells. An output that is the same
+    over the whole plane up to rounding (weights shrunk to ~1e-16) has no boundary: the frame
+    says so instead of drawing a line through rounding noise.
 
     Parameters
     ----------
@@ -172,6 +194,10 @@ def animate_boundary(
         Time each frame shows; the last one shows 5× longer.
     title : str, optional
         Put before the step and loss in each frame's title.
+    feature_names : sequence of 2 str, optional
+        Axis labels (default "feature 1", "feature 2").
+    classes : sequence of str, optional
+        The name of each class index, for the legend and the colour bar (default "0", "1", ...).
 
     Returns
     -------
@@ -196,48 +222,148 @@ def animate_boundary(
     net = copy.deepcopy(model)
     grid, g0, g1 = boundary_grid(X, resolution)
     n_classes = int(max(labels.max() + 1, net.n_outputs, 2))
+    names = _names(classes, n_classes, "class names")
+    axis_names = _names(feature_names, 2, "feature names", default=["feature 1", "feature 2"])
+    one_output = net.n_outputs == 1
+    # one output: class 0 blue, class 1 red, as the shading; several: one colour per class
     colours = palette(n_classes)
+    if one_output:
+        colours[:2] = [POSITIVE, NEGATIVE]
+    shades = _shades()
+    eps = float(np.finfo(net.dtype).eps)
 
-    from matplotlib.colors import ListedColormap
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+    from matplotlib.lines import Line2D
 
     size = 60 if len(X) < 50 else 14
     frames = []
-    fig = figure(3.8, 3.5)
+    fig = figure(4.3, 4.1)
     ax = fig.subplots()
+    if one_output:
+        bar = fig.colorbar(ScalarMappable(Normalize(0.0, 1.0), shades), ax=ax, ticks=[0, 0.5, 1],
+                           fraction=0.06, pad=0.03)  # fmt: skip
+        bar.set_label(f"P(class = {names[1]})", fontsize="small")
+        bar.ax.tick_params(labelsize="x-small")
+    # the legend does not change from frame to frame: drawn once, under the plot
+    handles = [
+        Line2D([], [], linestyle="none", marker="o", markerfacecolor=colours[k],
+               markeredgecolor="black", markeredgewidth=0.5, label=names[k])
+        for k in range(n_classes)
+        if (labels == k).any()
+    ]  # fmt: skip
+    fig.legend(handles=handles, title="class", loc="outside lower center", fontsize="x-small",
+               title_fontsize="x-small", ncols=min(len(handles), 5), frameon=False)  # fmt: skip
+    # what every frame shares, drawn once: the points (over the shading), axes, labels
+    for k in range(n_classes):
+        mask = labels == k
+        if mask.any():
+            ax.scatter(X[mask, 0], X[mask, 1], color=colours[k], edgecolors="black",
+                       linewidths=0.5, s=size, zorder=3)  # fmt: skip
+    ax.set_xlim(g0.min(), g0.max())
+    ax.set_ylim(g1.min(), g1.max())
+    ax.set_xlabel(axis_names[0], fontsize="small")
+    ax.set_ylabel(axis_names[1], fontsize="small")
+    ax.tick_params(labelsize="x-small")
+    shared = set(ax.get_children())
     steps, losses = trace.steps, trace.loss
     for r in records:
+        for artist in ax.get_children():
+            if artist not in shared:
+                artist.remove()  # the last frame's shading, line and note
         net.set_weights(trace.parameters_at(r))
         out = np.asarray(net.forward(grid.astype(net.dtype)), dtype=np.float64)
-        ax.clear()
-        if out.shape[1] == 1:
-            # one output: shade by its probability (σ of a logit, as the loss reads it; a
-            # squared error's output as it is), and draw where it crosses 0.5 (the boundary)
-            value = reader.probabilities(out)[:, 0].reshape(g0.shape)
-            ax.contourf(g0, g1, value, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6,
-                        extend="both")  # fmt: skip
-            if value.min() < 0.5 < value.max():
-                ax.contour(g0, g1, value, levels=[0.5], colors="black", linewidths=1.0)
+        if one_output:
+            undecided = _draw_probability(ax, g0, g1, reader.probabilities(out)[:, 0], shades,
+                                          eps)  # fmt: skip
         else:
-            regions = out.argmax(axis=1).reshape(g0.shape)
-            ax.contourf(g0, g1, regions, levels=np.arange(n_classes + 1) - 0.5,
-                        cmap=ListedColormap(colours), alpha=0.35)  # fmt: skip
-        for k in range(n_classes):
-            mask = labels == k
-            if mask.any():
-                colour = (NEGATIVE if k == 1 else POSITIVE) if out.shape[1] == 1 else colours[k]
-                ax.scatter(X[mask, 0], X[mask, 1], color=colour, edgecolors="black",
-                           linewidths=0.5, s=size)  # fmt: skip
-        ax.set_xlim(g0.min(), g0.max())
-        ax.set_ylim(g1.min(), g1.max())
-        ax.set_xticks([])
-        ax.set_yticks([])
+            undecided = _draw_regions(ax, g0, g1, out, colours, eps)
+        if undecided:
+            ax.text(0.5, 0.5, f"{undecided} everywhere:\nno boundary", ha="center",
+                    va="center", transform=ax.transAxes, fontsize="small", zorder=4,
+                    bbox={"boxstyle": "round", "fc": "white", "ec": "0.6"})  # fmt: skip
         ax.set_title(f"{title + '  ' if title else ''}step {steps[r]}, loss {losses[r]:.3g}",
                      fontsize="medium")  # fmt: skip
         frames.append(_frame(fig))
+        # every frame has the same parts in the same places: lay them out once
+        fig.set_layout_engine("none")
     # hold the last frame a little: the boundary the training ended with
     frames += [frames[-1]] * 4
     save_figure(_Frames(frames, duration_ms), path)
     return len(records)
+
+
+def _names(
+    given: Sequence[str] | None, n: int, what: str, *, default: list[str] | None = None
+) -> list[str]:
+    """`given` as at least n labels (or the default, or "0", "1", ...), or a GlassnetError
+    saying how many were needed."""
+    if given is None:
+        return default if default is not None else [str(k) for k in range(n)]
+    labels = [str(name) for name in given]
+    if len(labels) < n:
+        raise GlassnetError(f"expected {n} {what}, got {len(labels)}: {shown(labels)}")
+    return labels
+
+
+def _shades() -> Any:
+    """RdBu_r in 11 bands, paled toward white (so the points stand out): P ≈ ½ is the middle,
+    near-white band, an undecided plane."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    rgb = colormaps["RdBu_r"].resampled(11)(np.arange(11))[:, :3]
+    return ListedColormap(0.6 * rgb + 0.4)
+
+
+def _undecided(field: Array, scale: float, eps: float) -> bool:
+    """Whether `field` is one value over the whole plane up to rounding: its spread is within
+    1000 rounding units (eps of the network's dtype) of its scale. A line drawn through such a
+    field traces the rounding, not the weights."""
+    return float(np.ptp(field)) <= 1e3 * eps * max(scale, 1.0)
+
+
+def _draw_probability(ax: Any, g0: Array, g1: Array, p: Array, shades: Any, eps: float) -> str:
+    """Shade P(class 1) over the grid and draw its ½ line. Returns "" — or, when P is one value
+    over the plane up to rounding, that value (e.g. "P = 0.5"), shaded alone and no line."""
+    levels = np.linspace(0.0, 1.0, 12)  # 11 bands: the middle one holds ½
+    if _undecided(p, 1.0, eps):
+        value = float(np.median(p))
+        ax.contourf(g0, g1, np.full(g0.shape, value), levels=levels, cmap=shades,
+                    extend="both")  # fmt: skip
+        return f"P = {value:.3g}"
+    ax.contourf(g0, g1, p.reshape(g0.shape), levels=levels, cmap=shades, extend="both")
+    # the ½ line is where the log-odds log(p / (1 − p)) cross 0: for a linear model (σ of
+    # w·x + b) they are w·x + b itself, which the grid's linear interpolation follows exactly
+    q = np.clip(p, eps, 1.0 - eps)
+    log_odds = (np.log(q) - np.log1p(-q)).reshape(g0.shape)
+    if log_odds.min() < 0.0 < log_odds.max():
+        ax.contour(g0, g1, log_odds, levels=[0.0], colors="black", linewidths=1.0, zorder=2)
+    return ""
+
+
+def _draw_regions(ax: Any, g0: Array, g1: Array, out: Array, colours: list[Any], eps: float) -> str:
+    """Shade each class's region, where its output is the largest. Returns "" — or, when every
+    output is one value over the plane up to rounding, "the same class" (drawn alone)."""
+    margins = _margins(out)
+    undecided = all(_undecided(m, float(np.abs(out).max()), eps) for m in margins)
+    if undecided:  # one decision everywhere: draw that, not the rounding
+        margins = _margins(np.broadcast_to(out.mean(axis=0), out.shape))
+    for k, margin in enumerate(margins):
+        top = float(margin.max())
+        if top > 0.0:
+            ax.contourf(g0, g1, margin.reshape(g0.shape), levels=[0.0, top + 1.0],
+                        colors=[colours[k]], alpha=0.35)  # fmt: skip
+    return "the same class" if undecided else ""
+
+
+def _margins(out: Array) -> list[Array]:
+    """Each class's margin over the best other class, shape (n,) each: > 0 where it is decided.
+    Linear in the outputs, so a region's edge is found between grid points (where a region
+    map of class indices would follow the grid's cells, a staircase)."""
+    best = out.max(axis=1)
+    second = np.partition(out, -2, axis=1)[:, -2]
+    return [out[:, k] - np.where(out[:, k] == best, second, best) for k in range(out.shape[1])]
 
 
 def _geometric_indices(n: int, m: int) -> list[int]:
@@ -258,6 +384,7 @@ def plot_network(
     *,
     max_units: int = 16,
     input_names: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
     title: str | None = None,
 ) -> None:
     """Draw a network as units and connections, to a PNG: each weight a line whose thickness is
@@ -265,6 +392,8 @@ def plot_network(
 
     Tiny networks (at most 6 weights) also get each weight's value written on its line, as
     for the tutorial's neuron. Layers wider than `max_units` show their first units only.
+    Inputs and outputs are labelled when their names are given: the features, and the class
+    each output scores (a model trained by ``glassnet train`` stores both).
 
     Parameters
     ----------
@@ -273,11 +402,19 @@ def plot_network(
         The PNG file to write (replaced atomically).
     max_units : int, default 16
     input_names : sequence of str, optional
-        Labels of the inputs.
+        Labels of the inputs, one per input (e.g. the feature names).
+    output_names : sequence of str, optional
+        Labels of the outputs, one per output (e.g. the class names, or the target's name).
     title : str, optional
     """
     dense = [layer for layer in model.layers if isinstance(layer, Dense)]
     widths = [dense[0].n_in] + [layer.n_out for layer in dense]
+    # the names of the first and the last column of units
+    labels: dict[int, list[str]] = {}
+    if input_names is not None:
+        labels[0] = _names(input_names, widths[0], "input names")
+    if output_names is not None:
+        labels[len(widths) - 1] = _names(output_names, widths[-1], "output names")
     shown = [min(w, max_units) for w in widths]
     # the activation after each Dense layer, written under its column
     after: list[str] = []
@@ -322,10 +459,12 @@ def plot_network(
     for c, n in enumerate(shown):
         y = ys(n)
         ax.scatter(np.full(n, c), y, s=180, color="white", edgecolors="black", zorder=2)
-        if c == 0 and input_names is not None:
+        names = labels.get(c)
+        if names is not None:  # inputs to the left of their units, outputs to the right
+            side = -1 if c == 0 else 1
             for i in range(n):
-                ax.text(c - 0.12, y[i], str(input_names[i]), ha="right", va="center",
-                        fontsize=8)  # fmt: skip
+                ax.text(c + 0.12 * side, y[i], names[i], ha="right" if side < 0 else "left",
+                        va="center", fontsize=8)  # fmt: skip
         if n < widths[c]:
             ax.text(c, y.min() - 0.8, f"+{widths[c] - n} more", ha="center", fontsize=8)
         label = "inputs" if c == 0 else after[c - 1]

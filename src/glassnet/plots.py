@@ -92,6 +92,7 @@ def plot_curves(
     path: str | os.PathLike[str],
     *,
     title: str | None = None,
+    xlabel: str = "epoch",
 ) -> None:
     """Draw the loss (and the metric, if any) per epoch, training and validation, to a PNG.
 
@@ -103,6 +104,9 @@ def plot_curves(
     path : str or path-like
         The PNG file to write (replaced atomically).
     title : str, optional
+    xlabel : str, default "epoch"
+        The name of one value's pass over the data: "iteration" for the tutorial's full-batch
+        training, where an epoch is one step.
 
     Examples
     --------
@@ -120,15 +124,17 @@ def plot_curves(
     panels = 1 + bool(metrics)
     fig = figure(5.0 * panels + 1.0, 4.0)
     axes = fig.subplots(1, panels, squeeze=False)[0]
-    _curve_panel(axes[0], history, "loss", "loss")
+    _curve_panel(axes[0], history, "loss", "loss", xlabel)
     if metrics:
-        _curve_panel(axes[1], history, metrics[0], metrics[0].replace("_", " "))
+        _curve_panel(axes[1], history, metrics[0], metrics[0].replace("_", " "), xlabel)
     if title:
         fig.suptitle(title)
     save_figure(fig, path)
 
 
-def _curve_panel(ax: Any, history: Mapping[str, Sequence[float]], key: str, label: str) -> None:
+def _curve_panel(
+    ax: Any, history: Mapping[str, Sequence[float]], key: str, label: str, xlabel: str
+) -> None:
     """One quantity, training and validation, against the epoch (counted from 1)."""
     for name, style in ((key, "-"), ("val_" + key, "--")):
         values = np.asarray(history.get(name, []), dtype=np.float64)
@@ -140,7 +146,7 @@ def _curve_panel(ax: Any, history: Mapping[str, Sequence[float]], key: str, labe
     # losses that fall by orders of magnitude are only readable on a log scale
     if key == "loss" and values.size and values.min() > 0 and values.max() / values.min() > 50:
         ax.set_yscale("log")
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(label)
     ax.grid(True, alpha=0.3)
     ax.legend()

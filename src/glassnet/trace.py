@@ -16,7 +16,7 @@ from .activations import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .callbacks import Callback
 from .errors import GlassnetError
 from .layers import Layer
-from .validation import positive_int
+from .validation import count, positive_int
 
 __all__ = ["Trace", "activation_stats", "cached_output"]
 
@@ -75,15 +75,21 @@ class Trace(Callback):
     """Record weights, gradients, activation statistics and the loss every `every` steps.
 
     Use it as ``model.fit(X, y, ..., callbacks=[trace])``. After each `every`-th optimizer step
-    it copies, for every layer with parameters, the weights (after the step) and the gradients
-    (the ones that step used), and for every activation layer the statistics of the output it
-    cached in that step's forward pass (see `activation_stats`). No layer is wrapped or hooked:
-    without a `Trace`, training runs exactly as before and pays nothing.
+    (and each of the `first` steps) it copies, for every layer with parameters, the weights
+    (after the step) and the gradients (the ones that step used), and for every activation
+    layer the statistics of the output it cached in that step's forward pass (see
+    `activation_stats`). No layer is wrapped or hooked: without a `Trace`, training runs exactly
+    as before and pays nothing.
 
     Parameters
     ----------
     every : int, default 1
         Record after steps every, 2·every, ... (a step is one batch).
+    first : int, default 0
+        Also record after each of the steps 1, 2, ..., first. Training moves most at its start,
+        and a log step axis spreads the start out: with ``first=every`` no two neighbouring
+        records are more than a factor 2 apart, so a line drawn through them on a log axis
+        follows recorded points, not guesses.
 
     Attributes
     ----------
@@ -108,10 +114,12 @@ class Trace(Callback):
     ...                  epochs=1000, callbacks=[trace])
     >>> trace.weights[0].shape
     (10, 3, 1)
+    >>> dense = Trace(every=100, first=100)  # steps 1, 2, ..., 100, then 200, 300, ...
     """
 
-    def __init__(self, every: int = 1) -> None:
+    def __init__(self, every: int = 1, *, first: int = 0) -> None:
         self.every = positive_int(every, "every")
+        self.first = count(first, "first", minimum=0)
         self._reset(None)
 
     def _reset(self, model: Network | None) -> None:
@@ -142,7 +150,7 @@ class Trace(Callback):
     def on_batch_end(self, step: int, model: Network, loss: float) -> None:
         total = self._offset + step
         self._last = total
-        if total % self.every:
+        if total % self.every and total > self.first:
             return
         self._arrays = {}
         self._steps.append(total)

@@ -158,13 +158,16 @@ def run_weights(args: argparse.Namespace) -> int:
 
     check_output(args.output, "-o/--output", stdout_ok=False)
     nn = NeuralNetwork(seed=args.seed)
-    # about 500 records, whatever the length of the training
-    trace = Trace(every=max(1, args.iterations // 500))
+    # about 500 records, whatever the length of the training, and every one of the first
+    # iterations: the log step axis spreads them out
+    every = max(1, args.iterations // 500)
+    trace = Trace(every=every, first=every)
     nn.model.fit(TRAINING_INPUTS, TRAINING_OUTPUTS, loss=nn.loss, optimizer=nn.optimizer,
                  epochs=args.iterations, shuffle=False, callbacks=[trace])  # fmt: skip
     plot_weight_trajectories(
-        trace, args.output, title=f"the tutorial neuron's weights over {args.iterations} iterations"
-    )
+        trace, args.output, xlabel="iteration (one step on all 4 examples)",
+        title=f"the tutorial neuron's weights over {args.iterations} iterations",
+    )  # fmt: skip
     return 0
 
 
@@ -196,15 +199,24 @@ def run_network(args: argparse.Namespace) -> int:
     from ..glass_plots import plot_network
 
     check_output(args.output, "-o/--output", stdout_ok=False)
-    names: list[str] | None = ["input 1", "input 2", "input 3"]
+    inputs: list[str] | None = ["input 1", "input 2", "input 3"]
+    outputs: list[str] | None = ["output"]
     if args.model is None:
         nn = NeuralNetwork()
         nn.train(TRAINING_INPUTS, TRAINING_OUTPUTS, 10000)
         model = nn.model
     else:
         predictor = load_predictor(args.model)
-        model, names = predictor.model, predictor.preprocessing.features
-    plot_network(model, args.output, max_units=args.max_units, input_names=names)
+        model, prep = predictor.model, predictor.preprocessing
+        # the features it reads; the class each output scores, or the one value it predicts
+        inputs = prep.features
+        outputs = prep.classes
+        if outputs is None and prep.target is not None:
+            outputs = [prep.target]
+        if inputs is not None and len(inputs) != model.n_features_in:
+            inputs = None  # columns that do not map one to one onto the network's inputs
+    plot_network(model, args.output, max_units=args.max_units, input_names=inputs,
+                 output_names=outputs)  # fmt: skip
     return 0
 
 
@@ -265,7 +277,10 @@ def run_evolution(args: argparse.Namespace) -> int:
                   optimizer=get_optimizer(args.optimizer, args.learning_rate or 0.01),
                   epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                   callbacks=[trace])  # fmt: skip
-    animate_boundary(model, trace, X, data.y, args.output, max_frames=args.frames)
+    # the network sees standardized features: the axes are in those units
+    axes = [f"{name} (standardized)" for name in data.features]
+    animate_boundary(model, trace, X, data.y, args.output, max_frames=args.frames,
+                     feature_names=axes, classes=data.classes)  # fmt: skip
     return 0
 
 
