@@ -183,7 +183,7 @@ class Place:
         return f"{self.columns.source} line {self.columns.line(row)}, column {self.name!r}"
 
 
-def find_kind(name: str, values: Array, at: Place, *, numbering: bool = True) -> Column:
+def find_kind(name: str, values: Array, at: Place, *, last_resort: bool = False) -> Column:
     """How the column ``name`` of training rows is used, found from its values and its name.
 
     Parameters
@@ -194,8 +194,9 @@ def find_kind(name: str, values: Array, at: Place, *, numbering: bool = True) ->
         `tables.read_columns` gives them.
     at : Place
         Where each row came from, for messages.
-    numbering : bool, default=True
-        Whether integers that number the rows (0 or 1 up to the row count) are an identifier.
+    last_resort : bool, default=False
+        Nothing else is left to learn from: numbers that never change or that number the rows
+        (0 or 1 up to the row count, a time step perhaps) are used as they are.
 
     Raises
     ------
@@ -204,13 +205,13 @@ def find_kind(name: str, values: Array, at: Place, *, numbering: bool = True) ->
         infinity.
     """
     if values.dtype.kind == "f":
-        return _learn_numbers(name, values, at, numbering=numbering)
+        return _learn_numbers(name, values, at, last_resort=last_resort)
     if values.dtype.kind == "M":
         return _learn_dates(name, values.astype("datetime64[s]"))
     return _learn_text(name, values, at)
 
 
-def _learn_numbers(name: str, v: Array, at: Place, *, numbering: bool) -> Column:
+def _learn_numbers(name: str, v: Array, at: Place, *, last_resort: bool) -> Column:
     missing = np.isnan(v)
     n_missing = int(np.count_nonzero(missing))
     present = v[~missing] if n_missing else v
@@ -218,16 +219,25 @@ def _learn_numbers(name: str, v: Array, at: Place, *, numbering: bool) -> Column
         return Column(name, "missing", missing=n_missing)
     refuse_infinite(v, at)
     lo, hi = float(present.min()), float(present.max())
-    if lo == hi:
+    if lo == hi and not last_resort:
         return Column(name, "constant", missing=n_missing, note=f"{lo:g}")
     if lo == 0.0 and hi == 1.0 and np.count_nonzero((present != 0) & (present != 1)) == 0:
         ones = int(np.count_nonzero(present))
         fill = 1.0 if 2 * ones > present.size else 0.0
         return Column(name, "boolean", fill=fill, missing=n_missing)
-    why = _numbers_rows(name, present, complete=numbering and n_missing == 0, lo=lo, hi=hi)
+    why = _numbers_rows(name, present, complete=not last_resort and n_missing == 0, lo=lo, hi=hi)
     if why:
         return Column(name, "identifier", missing=n_missing, note=why)
-    return Column(name, "number", fill=float(np.median(present)), missing=n_missing)
+    return Column(name, "number", fill=_median(present), missing=n_missing)
+
+
+def _median(v: Array) -> float:
+    """The median, halving before adding: values near the float64 limit must not overflow."""
+    k = v.size // 2
+    if v.size % 2:
+        return float(np.partition(v, k)[k])
+    low, high = np.partition(v, (k - 1, k))[k - 1 : k + 1]
+    return float(low / 2 + high / 2)
 
 
 def _numbers_rows(name: str, present: Array, *, complete: bool, lo: float, hi: float) -> str:

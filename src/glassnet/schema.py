@@ -212,20 +212,23 @@ def learn(
     """
     ignored = set(ignore)
 
-    def kind_of(name: str, *, numbering: bool = True) -> Column:
+    def kind_of(name: str, *, last_resort: bool = False) -> Column:
         if name in ignored:
             return Column(name, "ignored")
         values = columns.values[name]
         at = Place(columns, name, rows)
-        column = find_kind(name, values if rows is None else values[rows], at, numbering=numbering)
+        column = find_kind(
+            name, values if rows is None else values[rows], at, last_resort=last_resort
+        )
         column.indicator = na_indicator and column.used and column.missing > 0
         return column
 
     learned = [kind_of(name) for name in columns.names if name != target]
     if not any(c.used for c in learned):
-        # the only column left numbers the rows: a time step (t = 0, 1, ...), not an identifier
-        learned = [kind_of(c.name, numbering=False) if c.kind == "identifier" else c
-                   for c in learned]  # fmt: skip
+        # nothing left to learn from: numbers that never change, or that number the rows (a
+        # time step t = 0, 1, ... perhaps), are used as they are rather than refused
+        learned = [kind_of(c.name, last_resort=True) if c.kind in ("identifier", "constant")
+                   else c for c in learned]  # fmt: skip
     schema = Schema(learned, target, list(na))
     _check_features(schema, columns.source)
     return schema
