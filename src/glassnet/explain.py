@@ -507,7 +507,8 @@ def _loss_steps(r: _Record) -> list[ExplainedStep]:
     if r.inputs is not None and r.inputs.target is not None:
         named = {"y as read": r.inputs.target}
         if r.inputs.classes is not None and r.y.ndim == 1:  # labels: scored as one-hot rows
-            named["y one-hot"] = np.eye(len(r.inputs.classes), dtype=np.int64)[r.y]
+            classes = ", ".join(r.inputs.classes)
+            named[f"y one-hot [{classes}]"] = np.eye(len(r.inputs.classes), dtype=np.int64)[r.y]
         values = {**named, **values}
     grad_values = {"∂L/∂ŷ": grad}
     note = ""

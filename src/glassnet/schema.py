@@ -128,19 +128,31 @@ class Schema:
         n = columns.n_rows if rows is None else len(rows)
         X = np.empty((n, len(self.features)))
         notes: list[str] = []
+        numbers: list[tuple[int, Array, Array | None]] = []  # copied last, in blocks of rows
         j = 0
         for column in self.used:
             values = columns.values[column.name]
-            values = values if rows is None else values[rows]
             at = Place(columns, column.name, rows)
             width = len(column.features)
+            if column.kind == "number" and values.dtype.kind == "f" and not column.indicator:
+                numbers.append((j, values, rows))  # gathered straight into X: no copy
+                j += width
+                continue
+            values = values if rows is None else values[rows]
             block = X[:, j : j + width]
-            missing, note = _INTO[column.kind](column, values, block, at)
+            if column.kind == "number":
+                numbers.append((j, _as_numbers(values, at), None))
+                missing, note = np.isnan(numbers[-1][1]), ""
+            else:
+                missing, note = _INTO[column.kind](column, values, block, at)
             if column.indicator:
                 block[:, -1] = missing
             if note:
                 notes.append(f"{columns.source}, column {column.name!r}: {note}")
             j += width
+        _copy_numbers(X, numbers)
+        for column, (j, _, _) in zip([c for c in self.used if c.kind == "number"], numbers):
+            _fill(column, X[:, j], Place(columns, column.name, rows))
         return X, notes
 
     # ------------------------------------------------------------------ the model file
@@ -252,20 +264,25 @@ def _check_features(schema: Schema, source: str) -> None:
 # --- transforming: each kind writes its inputs into its block of X --------------------------------
 
 
-def _numbers_into(column: Column, values: Array, out: Array, at: Place) -> tuple[Array, str]:
-    v = _as_numbers(values, at)
+def _copy_numbers(X: Array, numbers: list[tuple[int, Array, Array | None]]) -> None:
+    """Copy columns of numbers into X (taking ``rows`` of each, if given) a block of rows at a
+    time: a column written whole strides across every row of X, a block stays in cache."""
+    block = max(1, 2**18 // max(1, X.shape[1]))  # about 2 MB of X at a time
+    for start in range(0, X.shape[0], block):
+        stop = min(start + block, X.shape[0])
+        for j, v, rows in numbers:
+            X[start:stop, j] = v[start:stop] if rows is None else v[rows[start:stop]]
+
+
+def _fill(column: Column, v: Array, at: Place) -> None:
+    """Fill the missing values (NaN) of a column of X in place; refuse an infinity."""
+    if np.isfinite(v).all():  # the usual case, in one pass
+        return
     refuse_infinite(v, at)
-    out[:, 0] = v
     missing = np.isnan(v)
-    _fill(column, out[:, 0], missing, at)
-    return missing, ""
-
-
-def _fill(column: Column, out: Array, missing: Array, at: Place) -> None:
-    if missing.any():
-        if column.fill is None:  # a model saved before schemas: it knows no fill
-            raise DataError(f"{at(int(np.argmax(missing)))}: missing value; expected a number")
-        out[missing] = column.fill
+    if column.fill is None:  # a model saved before schemas: it knows no fill
+        raise DataError(f"{at(int(np.argmax(missing)))}: missing value; expected a number")
+    v[missing] = column.fill
 
 
 def _as_numbers(values: Array, at: Place) -> Array:
@@ -299,7 +316,7 @@ def _booleans_into(column: Column, values: Array, out: Array, at: Place) -> tupl
         v = np.fromiter(map(truths.get, values.tolist(), repeat(math.nan)), np.float64, len(values))
     out[:, 0] = v
     missing = np.isnan(v)
-    _fill(column, out[:, 0], missing, at)
+    _fill(column, out[:, 0], at)
     return missing, ""
 
 
@@ -374,7 +391,6 @@ def _set_aside(column: Column, values: Array, out: Array, at: Place) -> tuple[Ar
 
 Into = Callable[[Column, Array, Array, Place], tuple[Array, str]]
 _INTO: dict[str, Into] = {
-    "number": _numbers_into,
     "boolean": _booleans_into,
     "category": _categories_into,
     "date": _dates_into,
