@@ -393,5 +393,5 @@ def refuse_words(values: Array, bad: set[Any], at: Place, *, hint: bool) -> None
     """A DataError at the first row holding a value of ``bad`` (a word where a number belongs)."""
     i = first_of(values.tolist(), bad)
     word = values[i]
-    advice = f" (if it marks a missing value: --na {shlex.quote(word)})" if hint else ""
+    advice = f" (if it marks a missing value: --na={shlex.quote(word)})" if hint else ""
     raise DataError(f"{at(i)}: expected a number, got {shown(word, 40)}{advice}")
