@@ -232,12 +232,16 @@ def _learn_numbers(name: str, v: Array, at: Place, *, last_resort: bool) -> Colu
 
 
 def _median(v: Array) -> float:
-    """The median, halving before adding: values near the float64 limit must not overflow."""
+    """The median, halving before adding: values near the float64 limit must not overflow.
+
+    One partition finds the upper middle value; the lower one of an even count is the largest
+    value before it (a partition for two positions at once costs five times as much).
+    """
     k = v.size // 2
+    part = np.partition(v, k)
     if v.size % 2:
-        return float(np.partition(v, k)[k])
-    low, high = np.partition(v, (k - 1, k))[k - 1 : k + 1]
-    return float(low / 2 + high / 2)
+        return float(part[k])
+    return float(part[:k].max() / 2 + part[k] / 2)
 
 
 def _numbers_rows(name: str, present: Array, *, complete: bool, lo: float, hi: float) -> str:

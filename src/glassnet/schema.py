@@ -410,7 +410,7 @@ def target_rows(columns: Columns, target: str) -> tuple[list[str], Array]:
     values = columns.values[target]
     cells = _as_text(values)
     rows = np.flatnonzero(np.fromiter(map(operator.is_not, cells, repeat(None)), bool, len(cells)))
-    labels = [cells[i] for i in rows.tolist()]
+    labels = cells if len(rows) == len(cells) else [cells[i] for i in rows.tolist()]
     for value in set(labels):
         number = to_float(value)
         if number is not None and not math.isfinite(number):

@@ -24,7 +24,6 @@ from ..tables import (
     Table,
     column_hint,
     read_columns,
-    read_csv,
     refuse_binary_start,
 )
 from ._common import CLIError, listed, note
@@ -101,12 +100,13 @@ def read_data(
     need_target: bool,
     id_column: str | None = None,
 ) -> Rows:
-    """Read a CSV holding the model's columns; others are ignored (with one note).
+    """Read a CSV holding the model's columns through its schema; others are ignored (with one
+    note), unseen categories counted (a note per column).
 
     With ``need_target`` the target column must be there (evaluate, explain, plot); rows with
     no target value are left out, with a note. Otherwise a target column is ignored (predict).
-    A model without stored column names takes every column but the target, in order, and
-    checks only their number.
+    A model saved without a schema reads its columns as numbers; one without column names
+    takes every column but the target, in order, and checks only their number.
     """
     prep = predictor.preprocessing
     name = "<stdin>" if path == "-" else path
@@ -116,18 +116,24 @@ def read_data(
     if target is not None and prep.features is not None and target in prep.features:
         raise CLIError(f"argument --target: {target!r} is one of the model's feature columns")
     header = _header(source)
-    if id_column is not None and header is not None and id_column not in header:
+    if not header:  # not CSV text, or empty: the reader says why, in one line
+        read_columns(source, source_name=name)
+        header = header or []
+    if id_column is not None and id_column not in header:
         raise CLIError(f"argument --id: {name} has no column {id_column!r}; the columns are "
                        + listed(header) + column_hint(id_column, header))  # fmt: skip
-    if prep.features is None:
-        return _read_unnamed(source, name, predictor, target, need_target, id_column)
-    schema = prep.schema or Schema.numeric(prep.features, prep.target)
-    target = target if need_target else None
+    if prep.schema is not None:
+        schema = prep.schema
+    elif prep.features is not None:  # saved before schemas: its columns are numbers
+        schema = Schema.numeric(prep.features, prep.target)
+    else:  # built in Python: every column but the target (and --id) is a feature, in order
+        schema = Schema.numeric(_unnamed(header, prep, target, id_column, name), target)
+    given, target = target, target if need_target else None
     wanted = [c.name for c in schema.used]
     wanted += [c for c in (target, id_column) if c is not None and c not in wanted]
     text = [c for c in (*schema.text_columns(), target, id_column) if c is not None]
     columns = read_columns(source, na=schema.na, text=text, columns=wanted, source_name=name)
-    extra = [c for c in header or [] if c not in wanted and c != prep.target]
+    extra = [c for c in header if c not in (*wanted, given, prep.target)]
     if extra:
         note(f"{name}: ignoring {len(extra)} column{'s' if len(extra) > 1 else ''} the model "
              f"does not use: {listed(extra)}")  # fmt: skip
@@ -152,32 +158,17 @@ def read_data(
     return Rows(table, columns, rows, ids)
 
 
-def _read_unnamed(
-    source: str | IO[bytes], name: str, predictor: Predictor, target: str | None,
-    need_target: bool, id_column: str | None,
-) -> Rows:  # fmt: skip
-    """A model built in Python, without column names: every column but the target (and the
-    ``--id`` column), in order, read as numbers."""
-    prep = predictor.preprocessing
-    header = _header(source) or []
-    present = target is not None and (need_target or target in header)
-    features = [c for c in header if c not in (target, id_column)] if id_column else None
-    table = read_csv(
-        source, target=target if present else None, feature_columns=features, source_name=name,
-    )  # fmt: skip
-    if table.X.shape[1] != prep.n_features:
+def _unnamed(
+    header: list[str], prep: Preprocessing, target: str | None, id_column: str | None, name: str
+) -> list[str]:
+    """The feature columns for a model without column names: all but the target and --id."""
+    features = [c for c in header if c not in (target, id_column)]
+    if len(features) != prep.n_features:
         raise DataError(
-            f"{name}: {table.X.shape[1]} feature column(s) ({', '.join(table.columns[:10])}"
-            f"{', ...' if len(table.columns) > 10 else ''}), but the model expects "
-            f"{prep.n_features}"
+            f"{name}: {len(features)} feature column(s) ({', '.join(features[:10])}"
+            f"{', ...' if len(features) > 10 else ''}), but the model expects {prep.n_features}"
         )
-    ids = None
-    if id_column is not None:
-        if not isinstance(source, str):
-            source.seek(0)
-        cells = read_columns(source, text=[id_column], columns=[id_column], source_name=name)
-        ids = ["" if v is None else str(v) for v in cells.values[id_column]]
-    return Rows(table, ids=ids)
+    return features
 
 
 def _rereadable(path: str, *, model: bool = False) -> str | IO[bytes]:
