@@ -225,6 +225,14 @@ def test_a_column_of_numbers_with_a_stray_word_is_one_line_suggesting_na(tmp_pat
     assert schema.na[-1] == "-"
 
 
+def test_numbers_mixed_with_many_different_words_are_text_not_an_error(tmp_path):
+    # like the Titanic's tickets: '347082' and 'A/5 21171', 'PC 17599', ... in one column
+    tickets = [str(300000 + 7 * i) if i % 4 else f"A/{i} {2000 + i}" for i in range(80)]
+    lines = [f"{t},{i % 5},{i % 2}" for i, t in enumerate(tickets)]
+    path = write(tmp_path / "t.csv", ["Ticket,x,label", *lines])
+    assert kinds(learn(table(path), target="label")) == {"Ticket": "identifier", "x": "number"}
+
+
 def test_an_infinite_number_is_one_line(tmp_path):
     path = write(tmp_path / "d.csv", ["a,label", "1,x", "-inf,y", "2,x"])
     with pytest.raises(DataError, match=r"d.csv line 3, column 'a': expected a finite number, "

@@ -61,6 +61,9 @@ FALSE_WORDS = frozenset({"no", "false", "n", "f", "0"})
 MAX_CATEGORIES = 50
 MIN_CATEGORY_ROWS = 5  # a category kept from a crowd is seen in at least this many rows
 OTHER = "(other)"
+#: a column of numbers with at most this many different words among them is refused, naming
+#: the first (a missing-value marker, perhaps); with more, it is text
+MAX_STRAY_WORDS = 3
 #: below this many rows, "a distinct value in every row" is no evidence of an identifier
 MIN_ROWS = 20
 ID_SHARE = 0.95  # distinct in at least this share of the rows: an identifier
@@ -343,9 +346,12 @@ def _learn_text(name: str, values: Array, at: Place) -> Column:
         ones = sum(counts[v] for v, meaning in truths.items() if meaning == 1.0)
         fill = 1.0 if 2 * ones > n else 0.0
         return Column(name, "boolean", fill=fill, missing=n_missing)
-    numbers = sum(counts[v] for v in counts if to_float(v) is not None)
-    if 2 * numbers >= n:  # a column of numbers with stray words: say where, never guess
-        refuse_words(values, {v for v in counts if to_float(v) is None}, at, hint=True)
+    words = {v for v in counts if to_float(v) is None}
+    numbers = n - sum(counts[v] for v in words)
+    if 2 * numbers >= n and len(words) <= MAX_STRAY_WORDS:
+        # numbers with a stray word or two (a missing-value marker?): say where, never guess.
+        # Many different words among numbers (tickets 'A/5 21171' among '347082') are text.
+        refuse_words(values, words, at, hint=True)
     seconds = {value: date_seconds(value) for value in counts}
     if None not in seconds.values():
         lookup = {**seconds, None: NAT}

@@ -385,16 +385,13 @@ def _as_dates(values: Array, at: Place) -> Array:
     )
 
 
-def _set_aside(column: Column, values: Array, out: Array, at: Place) -> tuple[Array, str]:
-    raise AssertionError(f"column {column.name!r} is set aside: it has no inputs")
-
-
+#: how each kind but numbers (copied in blocks by `Schema.transform`) writes its inputs: into
+#: its block of X, returning where values were missing and a note ('' if none)
 Into = Callable[[Column, Array, Array, Place], tuple[Array, str]]
 _INTO: dict[str, Into] = {
     "boolean": _booleans_into,
     "category": _categories_into,
     "date": _dates_into,
-    **dict.fromkeys(SET_ASIDE, _set_aside),
 }
 
 
