@@ -122,6 +122,36 @@ def test_a_date_column_becomes_its_parts_and_hours_only_when_times_vary(tmp_path
     assert X[:, 0].tolist() == [6, 7, 7]  # 08:00+01:00 is 07:00 UTC
 
 
+@pytest.mark.parametrize(
+    ("dates", "order", "first"),
+    [
+        (["11/11/07", "11/16/07", "12/1/08", "11/9/09"], "mdy", [2007, 11, 11]),  # penguins_raw
+        (["31.01.2024", "1.02.2024", "15.03.2024"], "dmy", [2024, 1, 31]),
+        (["1/31/2024 1:05 PM", "2/1/2024 11:00 am", "2/1/2024 12:30 AM"], "mdy", [2024, 1, 31]),
+        (["2024/1/5", "2024-01-06", "2024-1-17"], "ymd", [2024, 1, 5]),
+    ],
+)
+def test_dates_written_year_last_are_read_month_first_unless_a_day_comes_first(
+    dates, order, first, tmp_path
+):
+    lines = ["Date Egg,label"] + [f"{d},{i % 2}" for i, d in enumerate(dates)]
+    path = write(tmp_path / "d.csv", lines)
+    schema = learn(table(path), target="label")
+    date = schema.columns[0]
+    assert date.kind == "date" and date.order == order
+    X, _ = schema.transform(table(path))
+    got = dict(zip(date.parts, X[0].tolist()))
+    assert [got.get("year", first[0]), got.get("month", first[1]), got["day"]] == first
+    if "hour" in date.parts:
+        assert X[:, date.parts.index("hour")].tolist() == [13, 11, 0]
+    assert Schema.from_json(json.loads(json.dumps(schema.to_json()))) == schema
+
+
+def test_version_like_or_impossible_dates_are_not_dates(tmp_path):
+    path = write(tmp_path / "d.csv", ["when,label", "13/13/2024,a", "1/5/2024,b", "2/5/2024,a"])
+    assert kinds(learn(table(path), target="label")) != {"when": "date"}
+
+
 def test_a_date_that_cannot_be_read_at_prediction_is_one_line_naming_it(tmp_path):
     path = write(tmp_path / "w.csv", ["date,temp", "2024-01-01,1", "2024-01-02,2", "2024-01-05,3"])
     schema = learn(table(path), target="temp")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from .tables import Columns, to_float
 from .validation import shown
 
 __all__ = [
+    "DATE_ORDERS",
     "DATE_PARTS",
     "KINDS",
     "NAT",
@@ -67,18 +69,22 @@ MAX_STRAY_WORDS = 3
 #: below this many rows, "a distinct value in every row" is no evidence of an identifier
 MIN_ROWS = 20
 ID_SHARE = 0.95  # distinct in at least this share of the rows: an identifier
-NAMED_ID_SHARE = 0.5  # ... or this share, when the header names an identifier
+NAMED_ID_SHARE = 0.3  # ... or this share, when the header names an identifier
 # header words that name an identifier: as the last word ('PatientID', 'record_no'), the first
 # ('id_patient'), or the whole name ('#', 'Unnamed: 0' from a saved pandas index)
 _ID_LAST = frozenset({"id", "ids", "uuid", "guid", "key", "identifier", "no", "nr", "num",
                       "number", "code", "rowid", "rownum"})  # fmt: skip
 _ID_FIRST = frozenset({"id", "uuid", "guid", "rowid", "unnamed"})
 _ID_WHOLE = frozenset({"", "index", "idx", "row", "rownames"})
-# an ISO-like date, year first, with an optional time and UTC offset
-_DATE = re.compile(
-    r"(\d{4})[-/](\d{2})[-/](\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?"
+# a date, year first (ISO: 2024-01-31) or last (1/31/2024, 31.01.24), with an optional time
+# (13:05, 1:05 PM) and UTC offset
+_TIME = (
+    r"(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp][Mm])?)?\s*(Z|[+-]\d{2}:?\d{2})?"
 )
+_YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME)
+_YEAR_LAST = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})" + _TIME)
+#: how a date's numbers are ordered: year first (ISO), or last with the month or the day first
+DATE_ORDERS = {"ymd": "year/month/day", "mdy": "month/day/year", "dmy": "day/month/year"}
 NAT = np.iinfo(np.int64).min  # NaT as int64
 
 
@@ -100,6 +106,8 @@ class Column:
     other : bool
     parts : list of str
         A date's features, from `DATE_PARTS`.
+    order : str
+        How a date written as text orders its numbers: one of `DATE_ORDERS`.
     indicator : bool
         One more 0/1 input saying the value was missing.
     missing : int
@@ -114,6 +122,7 @@ class Column:
     categories: list[str] = field(default_factory=list)
     other: bool = False
     parts: list[str] = field(default_factory=list)
+    order: str = "ymd"
     indicator: bool = False
     missing: int = 0
     note: str = ""
@@ -145,7 +154,8 @@ class Column:
             what = f"category ({k} most frequent values + other)" if self.other else (
                 f"category ({k} value{'s' if k != 1 else ''})")  # fmt: skip
         elif self.kind == "date":
-            what = "date → " + ", ".join(self.features[: len(self.parts)])
+            order = f" ({DATE_ORDERS[self.order]})" if self.order != "ymd" else ""
+            what = f"date{order} → " + ", ".join(self.features[: len(self.parts)])
         else:
             what = self.kind
         if self.missing:
@@ -159,7 +169,7 @@ class Column:
         if self.kind == "category":
             out.update(categories=list(self.categories), other=self.other)
         elif self.kind == "date":
-            out["parts"] = list(self.parts)
+            out.update(parts=list(self.parts), order=self.order)
         if self.used:
             out.update(fill=self.fill, indicator=self.indicator)
         if self.note:
@@ -314,23 +324,59 @@ def date_part(d: Array, part: str) -> Array:
     return (d.astype("datetime64[h]") - days).astype(np.int64)  # hour
 
 
-def date_seconds(text: str) -> int | None:
-    """Seconds since 1970 (UTC) of an ISO-like date or time, ``2024-01-31``, ``2024/01/31``,
-    ``2024-01-31 13:05``, ``2024-01-31T13:05:00Z``, ``...+01:00``; None if it spells none."""
-    match = _DATE.fullmatch(text.strip())
-    if match is None:
-        return None
-    year, month, day, hour, minute, second, offset = match.groups()
-    iso = f"{year}-{month}-{day}T{hour or '00'}:{minute or '00'}:{second or '00'}"
+def date_seconds(text: str, order: str = "ymd") -> int | None:
+    """Seconds since 1970 (UTC) of a date or time, None if ``text`` spells none.
+
+    Year first always reads (``2024-01-31``, ``2024/1/31 13:05``, ``2024-01-31T13:05:00Z``,
+    ``...+01:00``); year last reads with ``order`` ``mdy`` (``1/31/2024 1:05 PM``) or ``dmy``
+    (``31.01.24``), a two-digit year being 1969 to 2068.
+    """
+    text = text.strip()
+    match = _YEAR_FIRST.fullmatch(text)
+    if match is not None:
+        year, month, day = match.group(1, 2, 3)
+    else:
+        match = _YEAR_LAST.fullmatch(text) if order != "ymd" else None
+        if match is None:
+            return None
+        first, second, year = match.group(1, 2, 3)
+        month, day = (first, second) if order == "mdy" else (second, first)
+        if len(year) == 2:
+            year = ("19" if int(year) >= 69 else "20") + year
+    hour, minute, second_, half, offset = match.groups()[3:]
+    h = int(hour or 0)
+    if half is not None:
+        if not 1 <= h <= 12:
+            return None
+        h = h % 12 + (12 if half.lower() == "pm" else 0)
+    iso = f"{year}-{int(month):02d}-{int(day):02d}T{h:02d}:{minute or '00'}:{second_ or '00'}"
     try:
         value = int(np.datetime64(iso, "s").astype(np.int64))
-    except ValueError:  # e.g. 2024-02-30
+    except ValueError:  # e.g. 2024-02-30, month 13
         return None
     if offset and offset != "Z":
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
         value -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
     return value
+
+
+def _date_order(texts: Iterable[str]) -> tuple[str, dict[str | None, int]] | None:
+    """How a column's texts spell dates, and each one's seconds; None if they are not dates.
+
+    Year first is ISO; year last is read month first (as in the US) unless a day over 12 comes
+    first somewhere, then day first.
+    """
+    for order in DATE_ORDERS:
+        seconds: dict[str | None, int] = {}
+        for text in texts:
+            value = date_seconds(text, order)
+            if value is None:
+                break
+            seconds[text] = value
+        else:
+            return order, seconds
+    return None
 
 
 def _learn_text(name: str, values: Array, at: Place) -> Column:
@@ -352,11 +398,14 @@ def _learn_text(name: str, values: Array, at: Place) -> Column:
         # numbers with a stray word or two (a missing-value marker?): say where, never guess.
         # Many different words among numbers (tickets 'A/5 21171' among '347082') are text.
         refuse_words(values, words, at, hint=True)
-    seconds = {value: date_seconds(value) for value in counts}
-    if None not in seconds.values():
-        lookup = {**seconds, None: NAT}
-        d = np.fromiter(map(lookup.__getitem__, values.tolist()), np.int64, values.size)
-        return _learn_dates(name, d.view("datetime64[s]"))
+    dates = _date_order(counts)
+    if dates is not None:
+        order, seconds = dates
+        seconds[None] = NAT  # missing
+        d = np.fromiter(map(seconds.__getitem__, values.tolist()), np.int64, values.size)
+        column = _learn_dates(name, d.view("datetime64[s]"))
+        column.order = order
+        return column
     return _learn_words(name, counts, n, n_missing)
 
 

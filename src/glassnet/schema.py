@@ -22,6 +22,7 @@ import numpy as np
 from ._typing import Array
 from .errors import DataError
 from .kinds import (
+    DATE_ORDERS,
     DATE_PARTS,
     KINDS,
     NAT,
@@ -354,7 +355,7 @@ def _as_text(values: Array) -> list[Any]:
 
 
 def _dates_into(column: Column, values: Array, out: Array, at: Place) -> tuple[Array, str]:
-    d = _as_dates(values, at)
+    d = _as_dates(values, at, column.order)
     missing = np.isnat(d)
     if missing.any():
         d = d.copy()
@@ -364,7 +365,7 @@ def _dates_into(column: Column, values: Array, out: Array, at: Place) -> tuple[A
     return missing, ""
 
 
-def _as_dates(values: Array, at: Place) -> Array:
+def _as_dates(values: Array, at: Place, order: str) -> Array:
     """A column as datetime64[s] (NaT missing): as read, parsed from text, or all missing."""
     if values.dtype.kind == "M":
         return values.astype("datetime64[s]")
@@ -372,13 +373,15 @@ def _as_dates(values: Array, at: Place) -> Array:
         present = ~np.isnan(values)
         if present.any():
             i = int(np.argmax(present))
-            raise DataError(f"{at(i)}: expected a date like 2024-01-31, got {values[i]:g}")
+            raise DataError(f"{at(i)}: expected a date, got {values[i]:g}")
         return np.full(values.shape, np.datetime64("NaT"), "datetime64[s]")
-    seconds: dict[Any, int | None] = {v: date_seconds(v) for v in set(values.tolist()) - {None}}
+    seen = set(values.tolist()) - {None}
+    seconds: dict[Any, int | None] = {v: date_seconds(v, order) for v in seen}
     for value, s in seconds.items():
         if s is None:
             i = first_of(values.tolist(), {value})
-            raise DataError(f"{at(i)}: expected a date like 2024-01-31, got {shown(value, 40)}")
+            like = {"ymd": "2024-01-31", "mdy": "1/31/2024", "dmy": "31/1/2024"}[order]
+            raise DataError(f"{at(i)}: expected a date like {like}, got {shown(value, 40)}")
     seconds[None] = NAT
     return np.fromiter(map(seconds.__getitem__, values.tolist()), np.int64, values.size).view(
         "datetime64[s]"
@@ -470,6 +473,9 @@ def _column_from_json(item: Any, k: int) -> Column:
         column.fill = fill
     else:  # date
         column.parts = _strings(item.get("parts"), f"{where}: parts")
+        column.order = item.get("order", "ymd")
+        if column.order not in DATE_ORDERS:
+            raise ValueError(f"{where}: order must be one of {', '.join(DATE_ORDERS)}")
         if not column.parts or column.parts != [p for p in DATE_PARTS if p in column.parts]:
             raise ValueError(f"{where}: parts must be some of {', '.join(DATE_PARTS)}, in order")
         if not isinstance(fill, str) or date_seconds(fill) is None:
