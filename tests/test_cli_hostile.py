@@ -323,8 +323,8 @@ def test_numeric_labels_are_classes_by_value(tmp_path, capsys):
     assert rc == 0 and json.loads(out)["support"] == {"1": 3, "2": 2}
 
 
-@pytest.mark.parametrize("label", ["NaN", "nan", "inf", "-Infinity"])
-def test_a_nan_or_infinite_target_is_not_a_class(label, tmp_path, capsys):
+@pytest.mark.parametrize("label", ["inf", "-Infinity"])  # NaN marks a missing value
+def test_an_infinite_target_is_not_a_class(label, tmp_path, capsys):
     csv = write(tmp_path / "d.csv", f"x,label\n1,cat\n2,{label}\n3,dog\n")
     rc, out, err = run(capsys, "train", csv, "--target", "label", "-o", tmp_path / "m.npz")
     assert_one_line_error(rc, out, err, f"{csv} line 3, column 'label'", repr(label))

@@ -3,6 +3,9 @@
 `explain` runs one full-batch training iteration through the engine's own step (layers, loss,
 optimizer), watching the arrays it computes, and lays them out as an `Explanation`: forward,
 loss, backward and update, one `ExplainedStep` per equation, printable as text, markdown or JSON.
+Given `Inputs` (what the numbers stand for: a table's columns as read, the class names), the
+first step shows each value as read beside the standardized numbers the network sees, and the
+loss shows each target by name beside the one-hot vector it is scored against.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from .validation import LEGACY_SEEDS, check_X, check_y, positive_int, seed_of
 if TYPE_CHECKING:
     from .network import Sequential
 
-__all__ = ["ExplainedStep", "Explanation", "explain"]
+__all__ = ["ExplainedStep", "Explanation", "Inputs", "explain"]
 
 
 @dataclass
@@ -161,9 +164,38 @@ class Explanation:
         return self.to_text()
 
 
+@dataclass
+class Inputs:
+    """What the numbers of a batch stand for, for `explain` to show beside them.
+
+    Attributes
+    ----------
+    columns : dict of str to (ndarray of shape (n_samples,), list of int)
+        Per column of the table: its values as read (text, numbers or dates), and the
+        network inputs made from it (columns of ``x``).
+    features : ndarray of shape (n_samples, n_features_in)
+        The inputs before standardization: numbers with missing values filled, one-hot
+        categories, date parts.
+    names : list of str, length n_features_in
+        The name of each input, e.g. ``island=Dream``.
+    target : ndarray of shape (n_samples,) or None
+        The target as read: class labels, or values in their own units.
+    classes : list of str or None
+        For classification, the label of each class index.
+    """
+
+    columns: dict[str, tuple[Array, list[int]]]
+    features: Array
+    names: list[str]
+    target: Array | None = None
+    classes: list[str] | None = None
+
+
 def _jsonable(value: Any) -> Any:
-    """Nested lists of floats; NaN and ±inf (which JSON cannot hold) as strings."""
+    """Nested lists of floats; NaN and ±inf (which JSON cannot hold) as strings; text as is."""
     a = np.asarray(value)
+    if a.dtype.kind in "USO":
+        return a.tolist()
     if a.dtype.kind in "biu":
         return a.tolist()
     if np.isfinite(a).all():
@@ -252,6 +284,7 @@ def explain(
     optimizer: str | _optimizers.Optimizer | None = None,
     iteration: int = 1,
     seed: int = 1,
+    inputs: Inputs | None = None,
 ) -> Explanation:
     """Walk one full-batch training iteration, printing-ready, with the engine's real numbers.
 
@@ -276,6 +309,8 @@ def explain(
         Which step to show, counted from 1.
     seed : int, default 1
         The tutorial neuron's seed (used only with no model).
+    inputs : Inputs, optional
+        What ``X`` and ``y`` stand for (e.g. a table's columns), shown beside them.
 
     Returns
     -------
@@ -311,10 +346,12 @@ def explain(
     X = check_X(X, dtype=model.dtype, n_features=model.n_features_in)
     y = check_y(y, n_samples=len(X), n_outputs=model.n_outputs, dtype=model.dtype,
                 labels=loss_fn.takes_labels)  # fmt: skip
+    if inputs is not None and len(inputs.features) != len(X):
+        raise GlassnetError(f"inputs describe {len(inputs.features)} rows, X has {len(X)}")
     if iteration > 1:
         model.fit(X, y, loss=loss_fn, optimizer=opt, epochs=iteration - 1, shuffle=False,
                   seed=seed)  # fmt: skip
-    return _walk(model, X, y, loss_fn, opt, iteration)
+    return _walk(model, X, y, loss_fn, opt, iteration, inputs)
 
 
 class _Seen:
@@ -348,6 +385,7 @@ class _Record:
     learning_rate: float
     plain_sgd: bool
     tutorial: bool
+    inputs: Inputs | None = None
 
     @property
     def names(self) -> list[str]:
@@ -356,7 +394,7 @@ class _Record:
 
 def _walk(
     model: Sequential, X: Array, y: Array, loss: _losses.Loss, opt: _optimizers.Optimizer,
-    iteration: int,
+    iteration: int, inputs: Inputs | None = None,
 ) -> Explanation:  # fmt: skip
     """Run the engine's own step once, as the fit loop does, and lay out every array it made."""
     plain_sgd = (
@@ -385,6 +423,7 @@ def _walk(
         plain_sgd=plain_sgd,
         # the tutorial's names (adjustments, new weights = weights + adjustments) fit only its step
         tutorial=_is_tutorial(model, loss) and plain_sgd and opt.learning_rate == 1.0,
+        inputs=inputs,
     )  # fmt: skip
     steps = _forward_steps(record) + _loss_steps(record)
     steps += _backward_steps(record) + _update_steps(record, type(opt).__name__)
@@ -404,9 +443,32 @@ def _where(i: int, layer: Layer) -> str:
     return f"layer {i + 1}, {type(layer).__name__}"
 
 
+def _inputs_step(r: _Record) -> ExplainedStep:
+    """The batch: each column as read beside the inputs made from it, standardized."""
+    if r.inputs is None:
+        return ExplainedStep("forward", "Inputs", "x: one row per example", {"x": r.X.copy()})
+    values: dict[str, Array] = {}
+    for column, (raw, js) in r.inputs.columns.items():
+        shown = "[" + ", ".join(r.inputs.names[j] for j in js) + "]"
+        values[column] = raw
+        made = r.inputs.features[:, js]
+        as_read = len(js) == 1 and raw.dtype.kind == "f" and np.array_equal(made[:, 0], raw)
+        if not as_read:  # a number read as it is needs no second line
+            values[f"inputs{shown}"] = made if len(js) > 1 else made[:, 0]
+        values[f"x{shown}"] = r.X[:, js] if len(js) > 1 else r.X[:, js[0]]
+    values["x"] = r.X.copy()
+    return ExplainedStep(
+        "forward",
+        "Inputs — each value as read, beside the numbers the network sees",
+        "x = (inputs − mean) / scale, as learned in training: one row per example",
+        values,
+        "missing values filled, categories one-hot, dates in parts, then standardized",
+    )
+
+
 def _forward_steps(r: _Record) -> list[ExplainedStep]:
     """Each layer's forward pass on the batch: its equation and its output."""
-    steps = [ExplainedStep("forward", "Inputs", "x: one row per example", {"x": r.X.copy()})]
+    steps = [_inputs_step(r)]
     names, previous, k = r.names, "x", 0
     for i, layer in enumerate(r.layers):
         name, out, where = names[i], r.seen.outputs[i], _where(i, layer)
@@ -442,6 +504,12 @@ def _loss_steps(r: _Record) -> list[ExplainedStep]:
     out, grad = r.seen.outputs[len(r.layers) - 1], r.seen.input_grads[len(r.layers)]
     loss_eq, grad_eq = _LOSS_MATH.get(r.loss.kind, (f"L = {r.loss.kind}(ŷ, y)", "∂L/∂ŷ"))
     values = {"y": r.y.copy(), "ŷ": out.copy(), "L": np.float64(r.value)}
+    if r.inputs is not None and r.inputs.target is not None:
+        named = {"y as read": r.inputs.target}
+        if r.inputs.classes is not None and r.y.ndim == 1:  # labels: scored as one-hot rows
+            classes = ", ".join(r.inputs.classes)
+            named[f"y one-hot [{classes}]"] = np.eye(len(r.inputs.classes), dtype=np.int64)[r.y]
+        values = {**named, **values}
     grad_values = {"∂L/∂ŷ": grad}
     note = ""
     if isinstance(r.loss, _losses.SumSquaredError):

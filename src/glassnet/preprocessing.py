@@ -3,7 +3,8 @@
 `Preprocessing` turns a raw table into what the network trains on — features standardized to
 mean 0 and standard deviation 1, class labels as indices 0..k−1, a regression target
 standardized too — and back. It saves itself in the model file: names and labels in
-``model.metadata["preprocessing"]`` (JSON), means and scales in ``model.extras`` (arrays), so a
+``model.metadata["preprocessing"]`` (JSON), means and scales in ``model.extras`` (arrays), and
+the table's `Schema` (how each column became features) in ``model.metadata["schema"]``, so a
 model file alone turns a raw CSV row into a prediction in the data's own units.
 `Predictor` pairs a model with its preprocessing.
 """
@@ -20,11 +21,13 @@ from . import losses as _losses
 from ._typing import Array, Task
 from .errors import DataError, ModelFileError
 from .network import Sequential
+from .schema import Schema
 from .tables import is_number
 
 __all__ = ["Predictor", "Preprocessing"]
 
 METADATA_KEY = "preprocessing"
+SCHEMA_KEY = "schema"
 _EXTRAS = ("feature_mean", "feature_scale", "target_mean", "target_scale")
 
 
@@ -46,6 +49,9 @@ class Preprocessing:
         Standardization: the network sees ``(X - mean) / scale``.
     target_mean, target_scale : float
         Regression only: the network predicts ``(y - target_mean) / target_scale``.
+    schema : Schema or None
+        How the columns of a table became ``features`` (`glassnet.schema`); None for a model
+        saved without one, whose features are the table's columns, numbers all.
     """
 
     features: list[str] | None
@@ -56,6 +62,7 @@ class Preprocessing:
     scale: Array
     target_mean: float = 0.0
     target_scale: float = 1.0
+    schema: Schema | None = None
 
     # ------------------------------------------------------------------ learning
 
@@ -173,6 +180,8 @@ class Preprocessing:
         model.extras["feature_scale"] = np.asarray(self.scale, dtype=np.float64)
         model.extras["target_mean"] = np.array([self.target_mean])
         model.extras["target_scale"] = np.array([self.target_scale])
+        if self.schema is not None:
+            model.metadata[SCHEMA_KEY] = self.schema.to_json()
 
     @classmethod
     def from_model(cls, model: Sequential, *, source: str) -> Preprocessing:
@@ -188,11 +197,21 @@ class Preprocessing:
         if meta is None:
             return cls._identity(model, source=source)
         try:
-            return cls._read(model, meta)
+            prep = cls._read(model, meta)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(
                 f"cannot load model file '{source}': its preprocessing is malformed ({exc})"
             ) from None
+        if SCHEMA_KEY in model.metadata:
+            try:
+                prep.schema = Schema.from_json(model.metadata[SCHEMA_KEY])
+                if prep.schema.features != prep.features or prep.schema.target != prep.target:
+                    raise ValueError("its inputs or target differ from the preprocessing's")
+            except (TypeError, ValueError) as exc:
+                raise ModelFileError(
+                    f"cannot load model file '{source}': its schema is malformed ({exc})"
+                ) from None
+        return prep
 
     @classmethod
     def _read(cls, model: Sequential, meta: Any) -> Preprocessing:

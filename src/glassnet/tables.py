@@ -28,6 +28,7 @@ __all__ = [
     "NA_MARKERS",
     "Columns",
     "Table",
+    "column_hint",
     "encode_target",
     "infer_task",
     "is_number",
@@ -482,6 +483,12 @@ def _spelling_hint(wanted: str, header: list[str]) -> str:
     folded = [column for column in header if column.casefold() == wanted.casefold()]
     close = folded or difflib.get_close_matches(wanted, header, n=1, cutoff=0.8)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def column_hint(wanted: str, header: Sequence[str]) -> str:
+    """Why a file may lack the column ``wanted``, as a note to append to a message: it looks
+    separated by another character, or names a column spelled alike ('' if neither)."""
+    return _separator_hint(list(header)) or _spelling_hint(wanted, list(header))
 
 
 def _number(cell: str, name: str, line: int, column: str) -> float:

@@ -7,7 +7,7 @@ import argparse
 import io
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import IO, Any, NoReturn
 
 from ..files import check_writable, is_device_or_pipe
@@ -152,6 +152,17 @@ def shown_label(text: str) -> str:
     would garble the line."""
     plain = text.isprintable() and "," not in text and text == text.strip() and text != ""
     return text if plain else repr(text)
+
+
+def listed(names: Sequence[str], limit: int = 10) -> str:
+    """Names quoted and comma-separated for a message; the first ``limit`` of many."""
+    shown = ", ".join(repr(name) for name in names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+def note(text: str) -> None:
+    """Tell the user something on standard error: stdout holds only what was asked for."""
+    print(f"note: {text}", file=sys.stderr)
 
 
 def command_prog(args: argparse.Namespace) -> str:

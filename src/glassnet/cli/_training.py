@@ -1,6 +1,6 @@
 """What the commands that train a network share (`train`, `plot evolution`): the options that
-shape the network, reading the training data from a CSV file or a named data set, and building
-the network."""
+shape the network, reading the training data from a CSV file (each column's use learned as a
+`Schema`) or a named data set, and building the network."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from .. import datasets, tables
 from .._typing import Task
 from ..activations import ACTIVATIONS
 from ..errors import DataError
-from ._common import CLIError, command_prog
+from ..schema import Schema, learn, target_rows
+from ._common import CLIError, command_prog, listed
 
 HIDDEN_ACTIVATIONS = [name for name in ACTIVATIONS if name != "softmax"]
 MAX_UNITS = 1_000_000  # per hidden layer; 1e6 x 1e6 weights would already need 8 TB
@@ -40,6 +41,40 @@ def hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
+def column_names(text: str) -> list[str]:
+    """argparse type: column names or missing-value markers, comma-separated (``a,b``)."""
+    names = [name.strip() for name in text.split(",")]
+    if not any(names):
+        raise argparse.ArgumentTypeError(f"expected names separated by commas, got {text!r}")
+    return [name for name in names if name]
+
+
+def add_column_options(p: Any) -> None:
+    """The options that say how to read a CSV file's columns: ``--ignore``, ``--na``,
+    ``--na-indicator``."""
+    p.add_argument(
+        "--ignore",
+        type=column_names,
+        action="extend",
+        default=[],
+        metavar="COL[,COL...]",
+        help="columns to leave out of training (e.g. an identifier glassnet did not recognise)",
+    )
+    p.add_argument(
+        "--na",
+        type=column_names,
+        action="extend",
+        default=[],
+        metavar="MARKER[,MARKER...]",
+        help="more cells that mean a missing value, besides empty, NA, N/A, NaN, null, '.', '?'",
+    )
+    p.add_argument(
+        "--na-indicator",
+        action="store_true",
+        help="add a 0/1 input per column that had missing values, saying a value was missing",
+    )
+
+
 def check_data_source(args: argparse.Namespace, prog: str) -> None:
     """Refuse anything but one source of training data: a CSV file DATA with --target COLUMN,
     or --dataset NAME of a data set `datasets.load` knows."""
@@ -52,6 +87,8 @@ def check_data_source(args: argparse.Namespace, prog: str) -> None:
     check_dataset_name(args.dataset, "--dataset", prog)
     if args.target is not None:
         raise CLIError("--target is for a CSV file; a data set knows its target", prog)
+    if getattr(args, "ignore", None) or getattr(args, "na", None):
+        raise CLIError("--ignore and --na are for a CSV file; a data set has numbers only", prog)
 
 
 def check_dataset_name(name: str, argument: str, prog: str) -> None:
@@ -75,6 +112,8 @@ class Data:
     task: Task
     classes: list[str] | None
     source: str
+    schema: Schema | None = None  # a CSV file's: how each column became features
+    left_out: int = 0  # rows without a target value
 
 
 def read_training_data(args: argparse.Namespace) -> Data:
@@ -90,7 +129,7 @@ def read_training_data(args: argparse.Namespace) -> Data:
                 f"{source} is a regression data set; --task classification", command_prog(args)
             )
         return Data(d.X, y, d.feature_names, d.target_name, task, classes, source)
-    table = tables.read_csv(args.data, target=args.target)
+    table, schema, left_out = read_training_table(args)
     assert table.y_raw is not None
     task = args.task or tables.infer_task(table.y_raw)
     y, classes = tables.encode_target(table, task)
@@ -99,4 +138,37 @@ def read_training_data(args: argparse.Namespace) -> Data:
             f"{table.source}: the target column {args.target!r} holds a single class "
             f"({classes[0]!r}); classification needs at least 2"
         )
-    return Data(table.X, y, table.columns, args.target, task, classes, table.source)
+    return Data(table.X, y, table.columns, args.target, task, classes, table.source, schema,
+                left_out)  # fmt: skip
+
+
+def read_training_table(args: argparse.Namespace) -> tuple[tables.Table, Schema, int]:
+    """A CSV file's features as its `Schema` makes them, the target as text, and the number of
+    rows left out for want of a target value."""
+    na = [*tables.NA_MARKERS, *(m for m in getattr(args, "na", []) if m not in tables.NA_MARKERS)]
+    columns = tables.read_columns(args.data, na=na, text=[args.target])
+    ignore, prog = getattr(args, "ignore", []), command_prog(args)
+    if args.target not in columns.names:
+        raise DataError(
+            f"{columns.source}: no target column {args.target!r}; the columns are "
+            + listed(columns.names)
+            + tables.column_hint(args.target, columns.names)
+        )
+    for name in ignore:
+        if name not in columns.names:
+            raise CLIError(f"argument --ignore: {columns.source} has no column {name!r}; the "
+                           f"columns are {listed(columns.names)}"
+                           + tables.column_hint(name, columns.names), prog)  # fmt: skip
+    if args.target in ignore:
+        raise CLIError(f"argument --ignore: {args.target!r} is the target column", prog)
+    y_raw, rows = target_rows(columns, args.target)
+    if not y_raw:
+        raise DataError(f"{columns.source}: the target column {args.target!r} has no values")
+    every = len(rows) == columns.n_rows
+    schema = learn(columns, target=args.target, ignore=ignore,
+                   na_indicator=getattr(args, "na_indicator", False), na=na,
+                   rows=None if every else rows)  # fmt: skip
+    X, _ = schema.transform(columns, rows=None if every else rows)
+    lines = (columns.lines if every else columns.lines[rows]).tolist()
+    table = tables.Table(schema.features, X, args.target, y_raw, columns.source, lines)
+    return table, schema, columns.n_rows - len(rows)

@@ -8,8 +8,12 @@ import json
 import sys
 from typing import Any
 
+import numpy as np
+
+from .._typing import Array
 from ..diagnostics import diagnose
-from ..explain import explain
+from ..explain import Inputs, explain
+from ..preprocessing import Preprocessing
 from ..tables import encode_target
 from ._common import (
     CLIError,
@@ -19,7 +23,7 @@ from ._common import (
     step_count,
     step_count_or_zero,
 )
-from ._model import add_target_option, check_one_stdin, load_predictor, read_data
+from ._model import Rows, add_target_option, check_one_stdin, load_predictor, read_data
 
 FORMATS = ("text", "markdown", "json")
 
@@ -87,18 +91,56 @@ def register(sub: Any) -> None:
 
 
 def _training_data(model_path: str, data_path: str, target: str | None, prog: str) -> Any:
-    """The model and (X, y) as the network trained on them: the stored preprocessing applied."""
+    """The model, (X, y) as the network trained on them (the stored preprocessing applied), and
+    what they stand for (`Inputs`; None for a model saved without a schema)."""
     check_one_stdin(model_path, data_path, prog)
     predictor = load_predictor(model_path)
     prep = predictor.preprocessing
     target = target or prep.target
-    table = read_data(data_path, predictor, target=target, need_target=True)
+    read = read_data(data_path, predictor, target=target, need_target=True)
+    table = read.table
     assert table.y_raw is not None
     if prep.task == "classification":
         y = prep.class_indices(table.y_raw, source=table.source, lines=table.lines)
+        as_read = np.array(table.y_raw)
     else:
-        y = prep.encode_target(encode_target(table, "regression")[0])
-    return predictor.model, prep.transform(table.X), y
+        as_read = encode_target(table, "regression")[0]
+        y = prep.encode_target(as_read)
+    return predictor.model, prep.transform(table.X), y, _inputs(read, prep, as_read)
+
+
+def _inputs(read: Rows, prep: Preprocessing, target: Array) -> Inputs | None:
+    """Each used column as read beside the inputs the schema made of it, for `explain`."""
+    if prep.schema is None or read.columns is None:
+        return None  # a model saved before schemas: its explanation stays as it was
+    columns: dict[str, tuple[Array, list[int]]] = {}
+    j = 0
+    for column in prep.schema.used:
+        values = read.columns.values[column.name]
+        values = values if read.rows is None else values[read.rows]
+        width = len(column.features)
+        columns[column.name] = (_as_read(values), list(range(j, j + width)))
+        j += width
+    names = prep.schema.features
+    return Inputs(columns, read.table.X, names, target, prep.classes)
+
+
+def _as_read(values: Array) -> Array:
+    """A column's values for showing: numbers as they are, text and dates as text."""
+    if values.dtype.kind == "f":
+        return values
+    if values.dtype.kind == "M":
+        return np.datetime_as_string(values)
+    return np.array(["(missing)" if v is None else str(v) for v in values.tolist()])
+
+
+def _head(inputs: Inputs | None, n: int) -> Inputs | None:
+    """The first ``n`` rows of ``inputs``."""
+    if inputs is None:
+        return None
+    columns = {name: (raw[:n], js) for name, (raw, js) in inputs.columns.items()}
+    target = None if inputs.target is None else inputs.target[:n]
+    return Inputs(columns, inputs.features[:n], inputs.names, target, inputs.classes)
 
 
 def run_explain(args: argparse.Namespace) -> int:
@@ -110,16 +152,16 @@ def run_explain(args: argparse.Namespace) -> int:
     else:
         if args.data is None:
             raise CLIError("MODEL needs DATA: a CSV file with the target column", prog)
-        model, X, y = _training_data(args.model, args.data, args.target, prog)
+        model, X, y, inputs = _training_data(args.model, args.data, args.target, prog)
         if args.rows is not None:
-            X, y = X[: args.rows], y[: args.rows]
-        explanation = explain(model, X, y, iteration=args.iteration)
+            X, y, inputs = X[: args.rows], y[: args.rows], _head(inputs, args.rows)
+        explanation = explain(model, X, y, iteration=args.iteration, inputs=inputs)
     sys.stdout.write(explanation.render(args.format))
     return 0
 
 
 def run_diagnose(args: argparse.Namespace) -> int:
-    model, X, y = _training_data(args.model, args.data, args.target, "glassnet diagnose")
+    model, X, y, _ = _training_data(args.model, args.data, args.target, "glassnet diagnose")
     training = model.metadata.get("training")  # metadata is whatever the file holds
     options = training.get("options") if isinstance(training, dict) else None
     batch_size = options.get("batch_size") if isinstance(options, dict) else None

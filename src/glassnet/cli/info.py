@@ -15,6 +15,7 @@ from .. import datasets
 from ..errors import ModelFileError
 from ..network import Sequential
 from ..preprocessing import Preprocessing
+from ..schema import Schema
 from ._common import Parser, add_command, check_output, non_negative_int, shown_label
 from ._model import load_model
 from ._training import check_dataset_name
@@ -93,6 +94,8 @@ def model_facts(model: Sequential, prep: Preprocessing | None, path: str) -> dic
         "features": prep.features if prep else None,
         "target": prep.target if prep else None,
         "classes": prep.classes if prep else None,
+        # how each column of the training table was used: kinds, categories, fills, set aside
+        "schema": prep.schema.to_json() if prep and prep.schema else None,
         "training": model.metadata.get("training"),
     }
 
@@ -123,6 +126,15 @@ def format_facts(facts: dict[str, Any], summary: str) -> str:
     else:
         lines.append(f"task: regression of {target!r}")
     lines.append(f"features: {shown}")
+    if facts.get("schema") is not None:
+        schema = Schema.from_json(facts["schema"])
+        lines.append("columns:")
+        lines += [f"  {line}" for line in schema.describe()]
+        categories = [c for c in schema.used if c.kind == "category"]
+        if categories:
+            lines.append("categories:")
+            lines += [f"  {c.name}: {', '.join(map(repr, c.categories))}" for c in categories]
+        lines.append("missing values: " + ", ".join(repr(m) for m in schema.na))
     training = facts["training"]
     if isinstance(training, dict):  # written by train, but any JSON a file holds: check types
         parts = []

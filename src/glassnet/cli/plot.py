@@ -110,7 +110,7 @@ def run_boundary(args: argparse.Namespace) -> int:
             f"{name} has {prep.n_features} features; a decision boundary is drawn for exactly 2"
         )
     target = args.target or prep.target
-    table = read_data(args.data, predictor, target=target, need_target=target is not None)
+    table = read_data(args.data, predictor, target=target, need_target=target is not None).table
     y = None
     if table.y_raw is not None:
         y = prep.class_indices(table.y_raw, source=table.source, lines=table.lines)

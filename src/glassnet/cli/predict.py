@@ -65,6 +65,11 @@ def register(sub: Any) -> None:
         action="store_true",
         help="write each class's probability, one column per class, instead of the label",
     )
+    p.add_argument(
+        "--id",
+        metavar="COLUMN",
+        help="write this column of DATA first, row for row, as it is spelled there (e.g. an ID)",
+    )
     add_target_option(p)
     p.set_defaults(handler=run_predict)
 
@@ -91,7 +96,8 @@ def run_predict(args: argparse.Namespace) -> int:
         raise CLIError(f"--proba needs a classification model; {args.model} does regression",
                        "glassnet predict")  # fmt: skip
     target = args.target or prep.target
-    table = read_data(args.data, predictor, target=target, need_target=False)
+    read = read_data(args.data, predictor, target=target, need_target=False, id_column=args.id)
+    table = read.table
     column = target or "prediction"
     rows: Any
     out = checked_outputs(predictor, table)
@@ -104,6 +110,9 @@ def run_predict(args: argparse.Namespace) -> int:
     else:
         header = [column]
         rows = predictor.decide(out).reshape(-1, 1)
+    if read.ids is not None:
+        header = [args.id, *header]
+        rows = ([key, *row] for key, row in zip(read.ids, rows, strict=True))
     write_csv_atomic(args.output, header, rows)
     return 0
 
@@ -158,7 +167,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     predictor = load_predictor(args.model)
     prep = predictor.preprocessing
     target = args.target or prep.target
-    table = read_data(args.data, predictor, target=target, need_target=True)
+    table = read_data(args.data, predictor, target=target, need_target=True).table
     assert table.y_raw is not None
     predicted = predictor.decide(checked_outputs(predictor, table))
     if predictor.task == "classification":

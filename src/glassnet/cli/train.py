@@ -37,6 +37,7 @@ from ._common import (
     check_output,
     fraction,
     non_negative_int,
+    note,
     positive_float,
     positive_int,
     same_file,
@@ -45,6 +46,8 @@ from ._common import (
 )
 from ._training import (
     HIDDEN_ACTIVATIONS,
+    Data,
+    add_column_options,
     check_data_source,
     hidden_sizes,
     read_training_data,
@@ -76,6 +79,7 @@ def register(sub: Any) -> None:
         choices=["classification", "regression"],
         help="default: classification for text or few distinct integer targets, else regression",
     )
+    add_column_options(data)
     net = p.add_argument_group("network and training")
     net.add_argument(
         "--hidden",
@@ -164,6 +168,8 @@ def _check_args(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     _check_args(args)
     data = read_training_data(args)
+    if not args.quiet:
+        report_columns(data)
     if args.validation_split > 0 and math.ceil(len(data.X) * args.validation_split) >= len(data.X):
         # fit holds out ceil(n * fraction) rows; say it in the command line's words
         raise CLIError(
@@ -175,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
         data.X, data.y, features=data.features, target=data.target, task=data.task,
         classes=data.classes, source=data.source,
     )  # fmt: skip
+    prep.schema = data.schema
     classification = data.task == "classification"
     n_out = len(data.classes or ()) if classification else 1
     model = mlp(
@@ -237,6 +244,11 @@ def run(args: argparse.Namespace) -> int:
         "classes": data.classes,
         "n_samples": len(data.X),
         "n_features": len(data.features),
+        **(
+            {"columns": columns_used(data), "rows_without_target": data.left_out}
+            if data.schema is not None
+            else {}
+        ),
         "n_parameters": model.n_parameters(),
         "seconds": round(seconds, 3),
         **history.summary(),
@@ -248,6 +260,31 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet and (args.verbose or sys.stderr.isatty()):
         print(describe_run(summary), file=sys.stderr)
     return 0
+
+
+def columns_used(data: Data) -> list[dict[str, Any]]:
+    """How each column of the CSV file was used, JSON-friendly: the schema's columns, each with
+    the inputs it became."""
+    assert data.schema is not None
+    return [{**c.to_json(), "inputs": c.features} for c in data.schema.columns]
+
+
+def report_columns(data: Data) -> None:
+    """Say on stderr how each column was used, and which rows were left out.
+
+    A table of complete columns of numbers gets no report: each column is an input as it is.
+    """
+    schema = data.schema
+    if schema is None:
+        return
+    if not all(c.kind == "number" and not c.missing for c in schema.columns):
+        print(f"columns of {data.source} (target {data.target!r}):", file=sys.stderr)
+        for line in schema.describe():
+            print(f"  {line}", file=sys.stderr)
+    if data.left_out:
+        rows = "row" if data.left_out == 1 else "rows"
+        note(f"{data.source}: left out {data.left_out} {rows} with no value in the target "
+             f"column {data.target!r}")  # fmt: skip
 
 
 def write_outputs(
