@@ -26,6 +26,8 @@ from .kinds import (
     from_cells,
     joined,
     kind_of,
+    number_chunk,
+    numbers,
     to_float,
 )
 
@@ -207,7 +209,10 @@ class CSVFile:
         lines = engine.Lines()
         for piece, table in self._tables(wanted, as_text):
             rows = table.num_rows
+            taken = block.take(table, lines.n_rows)
             for column in wanted:
+                if column in taken:
+                    continue
                 part = from_arrow(
                     table.column(column), markers=self.markers, decimal=self.decimal,
                     text=column in as_text,
@@ -225,6 +230,7 @@ class CSVFile:
             elif kinds[column] is not None:
                 values[column] = joined(parts.pop(column), kinds[column] or "text")
         values.update(self._texts([c for c in wanted if kinds[c] is None]))
+        engine.release_memory()
         return Columns(wanted, {c: values[c] for c in wanted}, self.name, lines, matrix)
 
     def malformed(self, before: int) -> DataError | None:
@@ -335,6 +341,31 @@ class _Block:
                 self.out = np.empty((size // max(width, 1) + 1, len(names)))
             except MemoryError:
                 self.out = None
+
+    def take(self, table: Any, start: int) -> set[str]:
+        """Write the columns pyarrow read as numbers straight into the matrix; their names.
+
+        Block by block of rows, every column in turn, so the rows written stay in cache.
+        """
+        if self.out is None:
+            return set()
+        names = [n for n in self.index if arrow_kind(str(table.column(n).type)) == "number"]
+        if start + table.num_rows > len(self.out):
+            raise DataError(f"cannot read {self.source}: it grew while it was read")
+        chunks = [table.column(name).chunks for name in names]
+        layout = [len(chunk) for chunk in chunks[0]] if chunks else []
+        if any([len(chunk) for chunk in column] != layout for column in chunks):
+            for name in names:  # not cut alike: column by column
+                rows = self.out[start : start + table.num_rows]
+                numbers(table.column(name), out=rows[:, self.index[name]])
+        else:
+            for k, n in enumerate(layout):
+                for name, column in zip(names, chunks):
+                    number_chunk(column[k], self.out[start : start + n, self.index[name]])
+                start += n
+        for name in names:
+            self.seen[name].append("number")
+        return set(names)
 
     def put(self, column: str, part: tuple[str, Any], start: int, rows: int) -> bool:
         """Write one piece of ``column`` into the matrix; True if nothing else need keep it."""

@@ -469,6 +469,14 @@ def parse(
     )
 
 
+def release_memory() -> None:
+    """Give the memory pyarrow's allocator keeps for reuse back to the system (after reading:
+    the arrays glassnet keeps are NumPy's, and training needs the room)."""
+    import pyarrow
+
+    pyarrow.default_memory_pool().release_unused()
+
+
 # --- line numbers -------------------------------------------------------------------------------
 
 

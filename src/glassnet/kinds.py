@@ -27,6 +27,8 @@ __all__ = [
     "is_number",
     "joined",
     "kind_of",
+    "number_chunk",
+    "numbers",
     "parse_number",
     "to_float",
 ]
@@ -125,7 +127,7 @@ def from_arrow(
     """
     kind = arrow_kind(str(column.type))
     if kind == "number":
-        return kind, _numbers(column)
+        return kind, numbers(column)
     if kind == "datetime":
         return kind, _datetimes(column)
     if kind == MISSING:
@@ -189,19 +191,25 @@ def _spelled_dates(cells: list[str | None], present: list[str], decimal: str) ->
     return out
 
 
-def _numbers(column: Any) -> Array:
-    """A numeric pyarrow column as float64, NaN for missing (no pandas, no extra copy)."""
-    out = np.empty(len(column), dtype=np.float64)
+def numbers(column: Any, out: Array | None = None) -> Array:
+    """A numeric pyarrow column as float64, NaN for missing, written into ``out`` if given (a
+    column of a matrix, say): one copy from pyarrow's buffers, and no pandas."""
+    if out is None:
+        out = np.empty(len(column), dtype=np.float64)
     start = 0
     for chunk in column.chunks:
-        n = len(chunk)
-        dtype = np.dtype(_NUMERIC[str(chunk.type)])
-        part = out[start : start + n]
-        part[:] = np.frombuffer(chunk.buffers()[1], dtype, n, chunk.offset * dtype.itemsize)
-        if chunk.null_count:
-            part[~_valid(chunk)] = np.nan
-        start += n
+        number_chunk(chunk, out[start : start + len(chunk)])
+        start += len(chunk)
     return out
+
+
+def number_chunk(chunk: Any, out: Array) -> None:
+    """Write one numeric pyarrow array into ``out`` as float64 (NaN for missing)."""
+    n = len(chunk)
+    dtype = np.dtype(_NUMERIC[str(chunk.type)])
+    out[:] = np.frombuffer(chunk.buffers()[1], dtype, n, chunk.offset * dtype.itemsize)
+    if chunk.null_count:
+        out[~_valid(chunk)] = np.nan
 
 
 def _datetimes(column: Any) -> Array:
