@@ -282,7 +282,9 @@ class CSVFile:
 
         width = len(self.header)
         for piece in self._pieces():
-            if engine.has_blank_line(piece):
+            # pyarrow takes a quote left open as running to the end of the data, rows and all
+            unbalanced = piece.quoted and piece.data.count(b'"') % 2
+            if unbalanced or engine.has_blank_line(piece):
                 found = engine.diagnose(piece, width, self.name, self.sep)
                 if found is not None:
                     raise found

@@ -331,7 +331,7 @@ class Piece:
 
 
 def pieces(
-    stream: IO[bytes], head: Head, name: str, *, size: int = PIECE_BYTES, whole_quoted: bool = True
+    stream: IO[bytes], head: Head, name: str, *, size: int | None = None, whole_quoted: bool = True
 ) -> Iterator[Piece]:
     """The records after the header, in pieces of about ``size`` bytes cut between records.
 
@@ -342,6 +342,7 @@ def pieces(
     are dropped (blank lines before more records start the next piece: `has_blank_line`); a
     NUL byte anywhere refuses the file as binary.
     """
+    size = size or PIECE_BYTES
     buf, offset, line, quoted, eof = head.rest, head.offset, 1 + head.lines, False, False
     want = size
     while True:
