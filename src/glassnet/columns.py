@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 import numpy as np
@@ -277,30 +278,47 @@ class CSVFile:
         yield from self._closing(file, head)
 
     def _tables(self, include: list[str], strings: set[str]) -> Iterator[tuple[engine.Piece, Any]]:
-        """Each piece parsed by pyarrow, with the file's problems said in our words."""
+        """Each piece parsed by pyarrow, with the file's problems said in our words.
+
+        pyarrow parses the next piece (on every core, the GIL released) while the caller turns
+        this one into NumPy arrays. ``include`` is read anew for each piece: a caller may drop
+        the columns it has learned enough about.
+        """
+        width = len(self.header)
+        with ThreadPoolExecutor(1) as ahead:
+            pending: tuple[engine.Piece, Future[Any]] | None = None
+            for piece in self._pieces():
+                # pyarrow takes a quote left open as running to the end of the data, rows and all
+                unbalanced = piece.quoted and piece.data.count(b'"') % 2
+                if unbalanced or engine.has_blank_line(piece):
+                    found = engine.diagnose(piece, width, self.name, self.sep)
+                    if found is not None:
+                        raise found
+                parsed = ahead.submit(self._parsed, piece, list(include), strings)
+                if pending is not None:
+                    yield pending[0], pending[1].result()
+                pending = (piece, parsed)
+            if pending is not None:
+                yield pending[0], pending[1].result()
+
+    def _parsed(self, piece: engine.Piece, include: list[str], strings: set[str]) -> Any:
+        """One piece as a pyarrow table; columns pyarrow reads unlike glassnet are read as text."""
         import pyarrow
 
         width = len(self.header)
-        for piece in self._pieces():
-            # pyarrow takes a quote left open as running to the end of the data, rows and all
-            unbalanced = piece.quoted and piece.data.count(b'"') % 2
-            if unbalanced or engine.has_blank_line(piece):
-                found = engine.diagnose(piece, width, self.name, self.sep)
-                if found is not None:
-                    raise found
-            try:
-                table = self._parse(piece, include, strings)
-                again = [c for c in include if self._respell(piece, table.column(c).type)]
-                if again:  # pyarrow's reading of these differs from ours: read them as text
-                    table2 = self._parse(piece, again, set(again))
-                    for column in again:
-                        j = table.schema.get_field_index(column)
-                        table = table.set_column(j, column, table2.column(column))
-            except pyarrow.ArrowException:
-                raise engine.unreadable(piece, width, self.name, self.sep) from None
-            if any(str(t) in ("binary", "large_binary") for t in table.schema.types):
-                raise engine.unreadable(piece, width, self.name, self.sep)  # not UTF-8
-            yield piece, table
+        try:
+            table = self._parse(piece, include, strings)
+            again = [c for c in include if self._respell(piece, table.column(c).type)]
+            if again:
+                table2 = self._parse(piece, again, set(again))
+                for column in again:
+                    j = table.schema.get_field_index(column)
+                    table = table.set_column(j, column, table2.column(column))
+        except pyarrow.ArrowException:
+            raise engine.unreadable(piece, width, self.name, self.sep) from None
+        if any(str(t) in ("binary", "large_binary") for t in table.schema.types):
+            raise engine.unreadable(piece, width, self.name, self.sep)  # not UTF-8
+        return table
 
     def _parse(self, piece: engine.Piece, include: list[str], strings: set[str]) -> Any:
         return engine.parse(
