@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import w7_table  # the sibling module (this directory is on the path when run as a script)
 
 # ---------------------------------------------------------------- the workloads' sizes
 
@@ -250,7 +251,7 @@ def prepare(data_dir: Path, quick: bool, workloads: list[str]) -> None:
     if "W6" in workloads:
         prepare_w6(data_dir, cfg["W6"])
     if "W7" in workloads:
-        prepare_w7(data_dir, cfg["W7"])
+        w7_table.prepare(data_dir, cfg["W7"])
 
 
 def prepare_w6(data_dir: Path, c: dict[str, Any]) -> None:
@@ -290,46 +291,6 @@ def w6(library: str, c: dict[str, Any], data_dir: Path, seed: int) -> dict[str, 
         clf.fit(X_train, y["y_train"])
     accuracy = float(clf.score(X_test, y["y_test"]))
     return {"seconds": clock.seconds, "accuracy": accuracy, "loss": float(clf.loss_)}
-
-
-def prepare_w7(data_dir: Path, c: dict[str, Any]) -> None:
-    """A numeric CSV file with a header: 20 features and a regression target `y`, 6 digits."""
-    rng = np.random.default_rng(7)
-    n, d = c["n_rows"], c["n_columns"] - 1
-    X = rng.standard_normal((n, d))
-    y = X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
-    header = ",".join([f"x{j}" for j in range(d)] + ["y"])
-    np.savetxt(data_dir / "W7.csv", np.column_stack([X, y]), delimiter=",", header=header,
-               comments="", fmt="%.6g")  # fmt: skip
-
-
-def w7(library: str, c: dict[str, Any], data_dir: Path, seed: int) -> dict[str, Any]:
-    """pandas.read_csv of the file (timed alone), or `glassnet train` on it, as a user runs it:
-    a process of its own, timed from start to exit, its peak memory that process's."""
-    path = data_dir / "W7.csv"
-    facts = {"file_mb": path.stat().st_size / 2**20, "rows": c["n_rows"]}
-    if library == "pandas":
-        import pandas as pd
-
-        with Clock() as clock:
-            frame = pd.read_csv(path)
-        assert frame.shape == (c["n_rows"], c["n_columns"])
-        return {"seconds": clock.seconds, **facts}
-    import subprocess
-
-    model = data_dir / f"W7-{seed}.npz"
-    command = [sys.executable, "-m", "glassnet", "train", str(path), "--target", "y", "--json",
-               "--epochs", str(c["epochs"]), "--seed", str(seed), "-o", str(model)]  # fmt: skip
-    with Clock() as clock:
-        proc = subprocess.run(command, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"glassnet train failed: {proc.stderr.strip()}")
-    summary = json.loads(proc.stdout)
-    # the largest resident set of any finished child: here, the one `glassnet train`
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    peak_mb = peak / 2**20 if sys.platform == "darwin" else peak / 2**10
-    return {"seconds": clock.seconds, "loss": summary["loss"], "r2": summary.get("r2"),
-            "peak_rss_mb": peak_mb, **facts}  # fmt: skip
 
 
 def _load(data_dir: Path, name: str) -> dict[str, np.ndarray]:
@@ -768,7 +729,7 @@ def run(workload: str, library: str, data_dir: Path, seed: int, quick: bool) -> 
     if workload == "W6":
         return w6(library, cfg, data_dir, seed)
     if workload == "W7":
-        return w7(library, cfg, data_dir, seed)
+        return w7_table.run(library, cfg, data_dir, seed)
     runners = {"glassnet": w4_glassnet, "numpy": w4_numpy, "torch": w4_torch}
     return {**runners, "sklearn": w4_sklearn}[library](cfg, data_dir, seed)
 

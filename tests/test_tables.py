@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import glassnet
 from glassnet import csv_engine
 from glassnet.errors import DataError, GlassnetError
-from glassnet.preprocessing import Preprocessing, _standardization
+from glassnet.preprocessing import Preprocessing
 from glassnet.tables import (
     Columns,
     iter_columns,
@@ -485,13 +485,14 @@ def test_standardization_is_numpys_mean_and_std_to_the_bit(
     shape: tuple[int, int], magnitude: float, seed: int
 ) -> None:
     X = np.random.default_rng(seed).standard_normal(shape) * magnitude
+    names = [f"x{j}" for j in range(shape[1])]
+    prep = Preprocessing.fit(X, np.zeros(shape[0]), features=names, target="y", task="regression")
     peak = np.abs(X).max(axis=0)
     peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
-    mean, scale = _standardization(X)
-    np.testing.assert_array_equal(mean, (X / peak).mean(axis=0) * peak)
-    std = (X / peak).std(axis=0) * peak
+    mean, std = (X / peak).mean(axis=0) * peak, (X / peak).std(axis=0) * peak
+    np.testing.assert_array_equal(prep.mean, mean)
     np.testing.assert_array_equal(
-        scale, np.where(std > 1e-12 * np.maximum(np.abs(mean), 1.0), std, 1.0)
+        prep.scale, np.where(std > 1e-12 * np.maximum(abs(mean), 1), std, 1)
     )
 
 
