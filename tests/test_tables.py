@@ -121,6 +121,12 @@ def test_a_utc_offset_is_read_as_the_same_instant_in_utc(tmp_path: Path) -> None
     ]
 
 
+def test_dates_padded_with_spaces_or_beside_markers_are_dates(tmp_path: Path) -> None:
+    cols = read_columns(write(tmp_path, "d, t\n2024-01-31 , 2024-01-31T10:00:00\n NA ,\n"))
+    assert cols.values["d"].dtype == np.dtype("datetime64[D]") and np.isnat(cols.values["d"][1])
+    assert cols.values["t"][0] == np.datetime64("2024-01-31T10:00:00")
+
+
 def test_a_time_of_day_alone_stays_text_as_written(tmp_path: Path) -> None:
     cols = read_columns(write(tmp_path, "t,x\n12:30,1\n07:05:09,2\n"))
     assert cols.values["t"].tolist() == ["12:30", "07:05:09"]
@@ -210,6 +216,14 @@ def test_line_numbers_are_exact_when_quoted_fields_span_lines(
     cols = read_columns(write(tmp_path, content))
     assert cols.values["note"].tolist() == ["one\nline more", "plain", "a\n\nb", "x"]
     assert cols.lines.tolist() == [2, 4, 5, 8] and cols.line(3) == 8
+
+
+def test_a_record_longer_than_pyarrows_block_is_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(csv_engine, "BLOCK_BYTES", 1000)
+    cols = read_columns(write(tmp_path, "a,b\n1," + "x" * 3000 + "\n2,y\n"))
+    assert cols.values["b"][0] == "x" * 3000 and cols.values["a"].tolist() == [1.0, 2.0]
 
 
 def test_lines_of_a_long_file_in_pieces(tmp_path: Path, pieces: int | None) -> None:

@@ -226,10 +226,12 @@ class CSVFile:
         matrix = block.matrix(lines.n_rows, kinds)
         values: dict[str, Array] = {}
         for column in wanted:
-            if kinds[column] == "number" and column in block.index:
+            kind, column_parts = kinds[column], parts.pop(column)
+            if kind == "number" and column in block.index:
                 values[column] = block.column(column, lines.n_rows, matrix)
-            elif kinds[column] is not None:
-                values[column] = joined(parts.pop(column), kinds[column] or "text")
+            elif kind is not None:
+                values[column] = joined(column_parts, kind)
+            del column_parts  # each column's pieces freed as soon as it is joined
         values.update(self._texts([c for c in wanted if kinds[c] is None]))
         engine.release_memory()
         return Columns(wanted, {c: values[c] for c in wanted}, self.name, lines, matrix)

@@ -465,6 +465,14 @@ def parse(
         decimal_point=decimal,
     )
     buffer = pyarrow.py_buffer(piece.data)
+    try:
+        return pa_csv.read_csv(
+            buffer, read_options=read, parse_options=options, convert_options=convert
+        )
+    except pyarrow.ArrowInvalid as e:
+        if "straddl" not in str(e):  # not a record longer than a block: the caller diagnoses
+            raise
+    read.block_size = len(piece.data) + 1  # a record longer than a block: the piece as one
     return pa_csv.read_csv(
         buffer, read_options=read, parse_options=options, convert_options=convert
     )

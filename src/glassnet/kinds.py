@@ -139,8 +139,11 @@ def from_cells(
     cells: list[str | None], *, markers: frozenset[str], decimal: str, text: bool
 ) -> tuple[str, Any]:
     """Raw text cells (None: missing) as (kind, array) — see `from_arrow`."""
-    stripped = [None if cell is None else cell.strip() for cell in cells]
-    stripped = [None if cell is None or cell in markers else cell for cell in stripped]
+    stripped: list[str | None]
+    if markers:  # one pass: strip, then compare with the markers
+        stripped = [None if c is None or (s := c.strip()) in markers else s for c in cells]
+    else:
+        stripped = [None if c is None else c.strip() for c in cells]
     if text:
         return "text", _objects(stripped)
     present = [cell for cell in stripped if cell is not None]
