@@ -185,6 +185,12 @@ def test_na_markers_are_compared_after_stripping_spaces(tmp_path: Path, pieces: 
     assert strict.values["x"].tolist() == [1.0, -999.0, -999.0, -999.0]
 
 
+def test_unicode_spaces_are_stripped_as_pythons_strip_does(tmp_path: Path) -> None:
+    content = "town,n\n\u00a0Paris\u2003,1\n\u3000NA\u00a0,2\nRome,3\n"
+    cols = read_columns(write(tmp_path, content))
+    assert cols.values["town"].tolist() == ["Paris", None, "Rome"]
+
+
 def test_text_columns_stay_text_and_columns_reads_only_those_in_order(tmp_path: Path) -> None:
     path = write(tmp_path, "a,b,c\n1,2,x\n3,4,y\n")
     cols = read_columns(path, columns=["c", "a"], text=["a"])

@@ -292,7 +292,7 @@ class CSVFile:
             for piece in self._pieces():
                 # pyarrow takes a quote left open as running to the end of the data, rows and all
                 unbalanced = piece.quoted and piece.data.count(b'"') % 2
-                if unbalanced or engine.has_blank_line(piece):
+                if unbalanced or piece.blank:
                     found = engine.diagnose(piece, width, self.name, self.sep)
                     if found is not None:
                         raise found

@@ -323,11 +323,12 @@ def other_separator(header: Sequence[str], head: Head, sep: str) -> str:
 class Piece:
     """Whole records of a file, in bytes, and where they start."""
 
-    data: bytes
+    data: bytes | bytearray
     offset: int  # the file offset of data[0]
     line: int  # the file line data[0] is on
     quoted: bool  # whether a double quote occurs (a field may then span lines)
-    ends: Array | None = None  # where each line ends (its last byte), from `line_ends`
+    lines: int = 0  # the line ends in data
+    blank: bool = False  # whether a line of data is empty (in a quoted field, it may belong)
 
 
 def pieces(
@@ -339,17 +340,16 @@ def pieces(
     when the quotes before it are balanced — true of every file that quotes as RFC 4180 does;
     a stray quote inside an unquoted field (``5'10"``) would misplace the cut, so
     ``whole_quoted`` reads the rest of such a file as one piece instead. Blank lines at the end
-    are dropped (blank lines before more records start the next piece: `has_blank_line`); a
-    NUL byte anywhere refuses the file as binary.
+    are dropped (blank lines before more records start the next piece, which says so); a NUL
+    byte anywhere refuses the file as binary. Each piece is read into a buffer of its own,
+    handed on to pyarrow without a copy.
     """
     size = size or PIECE_BYTES
-    buf, offset, line, quoted, eof = head.rest, head.offset, 1 + head.lines, False, False
+    buf, offset, line, quoted, eof = bytearray(head.rest), head.offset, 1 + head.lines, False, False
     want = size
     while True:
-        while len(buf) < want and not eof:
-            more = stream.read(max(size, want - len(buf)))
-            eof = not more
-            buf += more
+        if len(buf) < want and not eof:
+            buf, eof = _filled(stream, buf, want)
         quoted = quoted or b'"' in buf
         if quoted and whole_quoted and not eof:
             buf += stream.read()
@@ -358,18 +358,41 @@ def pieces(
         if cut == 0 and not eof:
             want = len(buf) + size  # no record ends in here yet (or only blank lines): read on
             continue
-        data, buf = buf[:cut], buf[cut:]
+        data, buf = buf, buf[cut:]
+        del data[cut:]
         if b"\x00" in data:
             raise DataError(f"cannot read {name}: binary data (a NUL byte), expected CSV text")
-        ends = line_ends(data)
+        lines, blank = scan_lines(data)
         if data:
-            yield Piece(data, offset, line, quoted, ends)
+            yield Piece(data, offset, line, quoted, lines, blank)
         if eof:
             return
-        offset, line, want = offset + cut, line + len(ends), size
+        offset, line, want = offset + cut, line + lines, size
 
 
-def _last_record_end(buf: bytes, quoted: bool) -> int:
+def _filled(stream: IO[bytes], buf: bytearray, want: int) -> tuple[bytearray, bool]:
+    """``buf`` followed by what the stream holds next, up to ``want`` bytes in all (read in
+    place); and whether the stream ended."""
+    out = bytearray(want)
+    have = len(buf)
+    out[:have] = buf
+    readinto = getattr(stream, "readinto", None)
+    with memoryview(out) as view:
+        while have < want:
+            if readinto is not None:
+                n = readinto(view[have:])
+            else:  # a file object of the caller's, without readinto
+                more = stream.read(want - have)
+                n = len(more)
+                view[have : have + n] = more
+            if not n:
+                break
+            have += n
+    del out[have:]
+    return out, have < want
+
+
+def _last_record_end(buf: bytes | bytearray, quoted: bool) -> int:
     """The length of ``buf`` up to and including its last line end between records (0: none)."""
     end = buf.rfind(b"\n")
     if not quoted:
@@ -382,7 +405,7 @@ def _last_record_end(buf: bytes, quoted: bool) -> int:
     return end + 1
 
 
-def _blank_tail(buf: bytes, end: int) -> int:
+def _blank_tail(buf: bytes | bytearray, end: int) -> int:
     """Where the blank (or all-space) lines that end ``buf[:end]`` begin (``end``: none)."""
     stop = end
     while stop > 0:
@@ -401,31 +424,31 @@ def _blank_tail(buf: bytes, end: int) -> int:
     return first + 2 if buf[first : first + 2] == b"\r\n" else first + 1
 
 
-def count_lines(data: bytes) -> int:
+def count_lines(data: bytes | bytearray) -> int:
     """The line ends in ``data``: \\n, \\r\\n or a lone \\r, as Python's csv module counts them."""
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
-def line_ends(data: bytes) -> Array:
+def line_ends(data: bytes | bytearray) -> Array:
     """The position of each line end in ``data`` (of the \\n of a \\r\\n), as the csv module
     counts lines: \\n, \\r\\n or a lone \\r."""
     a = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(a == 10)
-    if b"\r" in data:  # one fast scan; most files have no \r, or \r\n only
+    if b"\r" in data:
         returns = np.flatnonzero(a == 13)
         ends = np.union1d(ends, returns[a[np.minimum(returns + 1, len(a) - 1)] != 10])
     return ends
 
 
-def has_blank_line(piece: Piece) -> bool:
-    """Whether a line of the piece is empty (a quoted field may hold one: diagnose to be sure)."""
-    ends = piece.ends if piece.ends is not None else line_ends(piece.data)
+def scan_lines(data: bytes | bytearray) -> tuple[int, bool]:
+    """The number of line ends in ``data``, and whether one of its lines is empty."""
+    ends = line_ends(data)
     if not len(ends):
-        return False
-    a = np.frombuffer(piece.data, dtype=np.uint8)
+        return 0, False
+    a = np.frombuffer(data, dtype=np.uint8)
     starts = np.concatenate(([0], ends[:-1] + 1))
     crlf = (ends > 0) & (a[ends] == 10) & (a[np.maximum(ends - 1, 0)] == 13)
-    return bool(((ends - crlf) == starts).any())
+    return len(ends), bool(((ends - crlf) == starts).any())
 
 
 # --- parsing a piece ----------------------------------------------------------------------------
@@ -549,9 +572,9 @@ class Lines:
 def piece_lines(piece: Piece, rows: int, sep: str) -> Array | None:
     """The line each record of a piece starts on, or None if each takes one line."""
     data = piece.data
-    ends = piece.ends if piece.ends is not None else line_ends(data)
-    if not piece.quoted or len(ends) + (data[-1:] not in (b"\n", b"\r")) == rows:
+    if not piece.quoted or piece.lines + (data[-1:] not in (b"\n", b"\r")) == rows:
         return None
+    ends = line_ends(data)
     a = np.frombuffer(data, dtype=np.uint8)
     quotes = np.flatnonzero(a == 34)
     record_ends = ends[np.searchsorted(quotes, ends) % 2 == 0]  # line ends between records
@@ -607,7 +630,7 @@ def unreadable(piece: Piece, width: int, name: str, sep: str) -> DataError:
     return DataError(f"{name}: cannot read the records from line {piece.line} on as CSV")
 
 
-def utf8_error(data: bytes, start: int, line: int, offset: int, name: str) -> DataError:
+def utf8_error(data: bytes | bytearray, start: int, line: int, offset: int, name: str) -> DataError:
     """'not UTF-8 text' at byte ``start`` of ``data``, with a hint if the text is latin-1."""
     line += count_lines(data[:start])
     window = data[max(0, start - BINARY_SNIFF_BYTES) : start + BINARY_SNIFF_BYTES]

@@ -132,17 +132,43 @@ def from_arrow(
         return kind, _datetimes(column)
     if kind == MISSING:
         return (kind, len(column)) if not text else ("text", _objects([None] * len(column)))
-    return from_cells(column.to_pylist(), markers=markers, decimal=decimal, text=text)
+    # without a space anywhere in the column, no cell needs stripping, and pyarrow has already
+    # found the missing-value markers (it was given them): the cells are ready as they come
+    padded = any(_has_space(chunk) for chunk in column.chunks)
+    return from_cells(
+        column.to_pylist(), markers=markers if padded else frozenset(), decimal=decimal,
+        text=text, strip=padded,
+    )  # fmt: skip
+
+
+# Bytes that begin a character str.strip removes: ASCII spaces and controls, and the lead byte
+# of every other Unicode space (U+0085, U+00A0; U+1680; U+2000–U+205F; U+3000) in UTF-8.
+_SPACE_BYTES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\xc2\xe1\xe2\xe3"
+
+
+def _has_space(chunk: Any) -> bool:
+    """Whether a pyarrow string array's text holds a byte that may start a space."""
+    data = chunk.buffers()[2]
+    if data is None:
+        return False
+    text = data.to_pybytes()
+    return any(bytes([byte]) in text for byte in _SPACE_BYTES)
 
 
 def from_cells(
-    cells: list[str | None], *, markers: frozenset[str], decimal: str, text: bool
+    cells: list[str | None],
+    *,
+    markers: frozenset[str],
+    decimal: str,
+    text: bool,
+    strip: bool = True,
 ) -> tuple[str, Any]:
-    """Raw text cells (None: missing) as (kind, array) — see `from_arrow`."""
-    stripped: list[str | None]
+    """Raw text cells (None: missing) as (kind, array) — see `from_arrow`; ``strip=False``
+    when no cell has spaces around it."""
+    stripped: list[str | None] = cells
     if markers:  # one pass: strip, then compare with the markers
         stripped = [None if c is None or (s := c.strip()) in markers else s for c in cells]
-    else:
+    elif strip:
         stripped = [None if c is None else c.strip() for c in cells]
     if text:
         return "text", _objects(stripped)
