@@ -21,15 +21,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import glassnet
+import glassnet.cli
 from glassnet import csv_engine
 from glassnet.errors import DataError, GlassnetError
 from glassnet.preprocessing import Preprocessing
 from glassnet.tables import (
+    NA_MARKERS,
     Columns,
     iter_columns,
     read_columns,
     read_csv,
     survey,
+    to_float,
     write_csv_atomic,
 )
 
@@ -146,6 +149,24 @@ def test_numbers_follow_pythons_grammar(
 ) -> None:
     cols = read_columns(write(tmp_path, "x,y\n" + "".join(f"{c},1\n" for c in cells)))
     assert cols.values["x"].tolist() == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="0123456789.eE+-_xXinfatyINFATY \t", max_size=8), min_size=1, max_size=4
+    )
+)
+def test_a_cell_is_a_number_exactly_when_pythons_float_says_so(cells: list[str]) -> None:
+    # pyarrow's own grammar differs (0x10, " -999 "): glassnet's is Python's, whoever parses
+    content = "x,i\n" + "".join(f"{cell},{i}\n" for i, cell in enumerate(cells))
+    values = read_columns(io.BytesIO(content.encode()), source_name="t.csv").values["x"]
+    present = [c.strip() for c in cells if c.strip() not in NA_MARKERS]
+    if all(to_float(c) is not None for c in present):
+        expected = [math.nan if c.strip() in NA_MARKERS else to_float(c) for c in cells]
+        np.testing.assert_array_equal(values, np.array(expected, dtype=np.float64))
+    else:
+        assert values.tolist() == [None if c.strip() in NA_MARKERS else c.strip() for c in cells]
 
 
 def test_hexadecimal_spellings_are_text_not_numbers(tmp_path: Path) -> None:
@@ -364,6 +385,19 @@ def test_without_pyarrow_reading_says_what_to_install(
     with pytest.raises(GlassnetError) as info:
         read_columns(write(tmp_path, "a\n1\n"))
     assert str(info.value) == "reading CSV files needs pyarrow: pip install 'glassnet[csv]'"
+
+
+def test_without_pyarrow_train_is_one_line_saying_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "x,y\n1,2\n3,4\n")
+    monkeypatch.setitem(sys.modules, "pyarrow.csv", None)
+    rc = glassnet.cli.main(["train", str(path), "--target", "y", "-o", "m.npz", "--epochs", "1"])
+    captured = capsys.readouterr()
+    assert rc == 2 and captured.out == "" and not Path("m.npz").exists()
+    assert captured.err == (
+        "glassnet: error: reading CSV files needs pyarrow: pip install 'glassnet[csv]'\n"
+    )
 
 
 def test_import_glassnet_does_not_import_pyarrow() -> None:
