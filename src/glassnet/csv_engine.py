@@ -5,7 +5,8 @@ it might really use), pieces (the bytes after the header, cut at record boundari
 piece (pyarrow.csv, imported only here and only when a file is read), line numbers, and the
 diagnosis: when pyarrow refuses a piece, or reads something glassnet does not accept, Python's
 ``csv`` module reads that piece again to say exactly where and why — pyarrow's own texts never
-reach the user. What the cells *mean* (numbers, dates, text) is `tables`' business.
+reach the user. What the cells *mean* (numbers, dates, text) is `kinds`' business, and the
+columns they make `columns`'.
 """
 
 from __future__ import annotations
