@@ -1,4 +1,4 @@
-"""The benchmark workloads W1–W5, each written once per library, run one per child process.
+"""The benchmark workloads W1–W7, each written once per library, run one per child process.
 
 `run.py` (the parent) prepares the data once with `prepare`, then starts this file as
 ``python bench/workloads.py WORKLOAD LIBRARY --data DIR --seed S [--quick] [--profile]`` for
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import w7_table  # the sibling module (this directory is on the path when run as a script)
 
 # ---------------------------------------------------------------- the workloads' sizes
 
@@ -63,6 +64,8 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
             "batch": 256,
             "epochs": 2 if quick else 5,
         },
+        # the command line on a numeric CSV file: 300,000 × 21 is ~58 MB of text
+        "W7": {"n_rows": 30_000 if quick else 300_000, "n_columns": 21, "epochs": 1},
     }
 
 
@@ -73,6 +76,7 @@ LIBRARIES = {
     "W4": ("glassnet", "numpy", "torch", "sklearn"),
     "W5": ("glassnet", "sklearn"),
     "W6": ("glassnet", "sklearn"),
+    "W7": ("glassnet", "pandas"),
 }
 
 
@@ -246,6 +250,8 @@ def prepare(data_dir: Path, quick: bool, workloads: list[str]) -> None:
         )
     if "W6" in workloads:
         prepare_w6(data_dir, cfg["W6"])
+    if "W7" in workloads:
+        w7_table.prepare(data_dir, cfg["W7"])
 
 
 def prepare_w6(data_dir: Path, c: dict[str, Any]) -> None:
@@ -722,6 +728,8 @@ def run(workload: str, library: str, data_dir: Path, seed: int, quick: bool) -> 
         return w5(library, cfg, data_dir, seed)
     if workload == "W6":
         return w6(library, cfg, data_dir, seed)
+    if workload == "W7":
+        return w7_table.run(library, cfg, data_dir, seed)
     runners = {"glassnet": w4_glassnet, "numpy": w4_numpy, "torch": w4_torch}
     return {**runners, "sklearn": w4_sklearn}[library](cfg, data_dir, seed)
 
@@ -773,7 +781,7 @@ def main(argv: list[str]) -> int:
     if step_times is not None:
         step_times.dump(args.steps)
     result = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in result.items()}
-    result["peak_rss_mb"] = _peak_rss_mb()
+    result.setdefault("peak_rss_mb", _peak_rss_mb())  # W7's glassnet row: the command's own
     print(json.dumps(result))
     return 0
 

@@ -126,8 +126,16 @@ class Preprocessing:
 
     # ------------------------------------------------------------------ transforming
 
-    def transform(self, X: Array) -> Array:
-        """Standardize raw features: ``(X - mean) / scale``, shape (n_samples, n_features)."""
+    def transform(self, X: Array, *, copy: bool = True) -> Array:
+        """Standardize raw features: ``(X - mean) / scale``, shape (n_samples, n_features).
+
+        With ``copy=False`` a float64 ``X`` is standardized in place (the same numbers, without
+        a second array of its size) and returned.
+        """
+        if not copy and isinstance(X, np.ndarray) and X.dtype == np.float64 and X.flags.writeable:
+            X -= self.mean
+            X /= self.scale
+            return X
         return (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
 
     def encode_target(self, y: Array) -> Array:
@@ -345,14 +353,23 @@ class Predictor:
 
 
 def _standardization(X: Array) -> tuple[Array, Array]:
-    """Column means and standard deviations; a constant column gets scale 1 (left centred)."""
+    """Column means and standard deviations; a constant column gets scale 1 (left centred).
+
+    The arithmetic is exactly ``(X / peak).mean(axis=0)`` and ``.std(axis=0)`` (NumPy's own
+    steps: sum, divide, subtract the mean, square in place, sum, divide, square root), with one
+    temporary array of X's size instead of three.
+    """
     # divide each column by its largest magnitude first: summing or squaring values near the
     # float64 limit (~1.8e308) overflows, though their mean and deviation are representable
-    peak = np.abs(X).max(axis=0)
+    peak = np.maximum(X.max(axis=0), -X.min(axis=0))  # = |X|.max(axis=0), with no |X| array
     peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
+    n = X.shape[0]
     unit = X / peak
-    mean = unit.mean(axis=0) * peak
-    scale = unit.std(axis=0) * peak
+    unit_mean = np.add.reduce(unit, axis=0) / n
+    mean = unit_mean * peak
+    unit -= unit_mean
+    np.multiply(unit, unit, out=unit)
+    scale = np.sqrt(np.add.reduce(unit, axis=0) / n) * peak
     # a constant column carries no information; dividing by 1 instead of 0 keeps it finite
     scale = np.where(scale > 1e-12 * np.maximum(np.abs(mean), 1.0), scale, 1.0)
     return mean, scale
@@ -363,7 +380,8 @@ def _check_standardizable(
 ) -> None:
     """Raise a DataError naming the first column whose standardized values would overflow."""
     with np.errstate(over="ignore"):  # overflow is what we look for; say it in one line
-        largest = np.abs(X - mean).max(axis=0) / scale  # the largest standardized value
+        # the largest |x − mean| is max(x) − mean or mean − min(x): rounding keeps the order
+        largest = np.maximum(X.max(axis=0) - mean, mean - X.min(axis=0)) / scale
     for j in map(int, np.flatnonzero(~np.isfinite(largest))):
         peak = float(np.abs(X[:, j]).max())
         raise DataError(

@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with np.errstate(all="ignore"):
             history = model.fit(
-                prep.transform(data.X),
+                prep.transform(data.X, copy=False),  # data.X is ours: standardize in place
                 prep.encode_target(data.y),
                 loss=CrossEntropy() if classification else MeanSquaredError(),
                 optimizer=get_optimizer(args.optimizer, args.learning_rate),
