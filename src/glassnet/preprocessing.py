@@ -19,12 +19,12 @@ import numpy as np
 
 from . import losses as _losses
 from ._typing import Array, Task
-from .errors import DataError, ModelFileError
+from .errors import DataError, GlassnetError, ModelFileError
 from .network import Sequential
 from .schema import Schema
 from .tables import is_number
 
-__all__ = ["Predictor", "Preprocessing"]
+__all__ = ["Moments", "Predictor", "Preprocessing"]
 
 METADATA_KEY = "preprocessing"
 SCHEMA_KEY = "schema"
@@ -99,13 +99,36 @@ class Preprocessing:
             A column's values are so large that standardizing them would overflow float64.
         """
         X = np.asarray(X, dtype=np.float64)
-        mean, scale = _standardization(X)
-        _check_standardizable(X, mean, scale, list(features), source)
+        y_moments = None
+        if task == "regression":
+            y_moments = Moments.of(np.asarray(y, dtype=np.float64).reshape(-1, 1))
+        return cls.from_moments(Moments.of(X), y_moments, features=features, target=target,
+                                task=task, classes=classes, source=source)  # fmt: skip
+
+    @classmethod
+    def from_moments(
+        cls,
+        X_moments: Moments,
+        y_moments: Moments | None,
+        *,
+        features: Sequence[str],
+        target: str,
+        task: Task,
+        classes: Sequence[str] | None = None,
+        source: str = "the data",
+    ) -> Preprocessing:
+        """Learn the standardization from `Moments` gathered block by block (a file larger than
+        memory: ``glassnet train --stream``); `fit` is this on whole arrays.
+
+        ``y_moments`` are the regression target's (None for classification); the other
+        parameters and the errors are `fit`'s.
+        """
+        mean, scale = X_moments.standardization(list(features), source=source)
         target_mean, target_scale = 0.0, 1.0
         if task == "regression":
-            y2 = np.asarray(y, dtype=np.float64).reshape(-1, 1)
-            m, s = _standardization(y2)
-            _check_standardizable(y2, m, s, [target], source)
+            if y_moments is None:
+                raise GlassnetError("regression needs the moments of the target")
+            m, s = y_moments.standardization([target], source=source)
             target_mean, target_scale = float(m[0]), float(s[0])
         elif classes is None:
             raise DataError("classification needs the class labels")
@@ -352,39 +375,91 @@ class Predictor:
         return [classes[int(k)] for k in indices]
 
 
-def _standardization(X: Array) -> tuple[Array, Array]:
-    """Column means and standard deviations; a constant column gets scale 1 (left centred).
+class Moments:
+    """Column means and standard deviations of rows given a block at a time, exact for all of
+    them: `Preprocessing`'s standardization of arrays in memory (one block) or of a file read in
+    chunks.
 
-    The arithmetic is exactly ``(X / peak).mean(axis=0)`` and ``.std(axis=0)`` (NumPy's own
-    steps: sum, divide, subtract the mean, square in place, sum, divide, square root), with one
-    temporary array of X's size instead of three.
+    Blocks are merged by Chan, Golub and LeVeque's pairwise update of the mean and of the sum of
+    squared deviations ``M2``: for a block of ``k`` rows, mean ``m_b`` and ``M2_b``, after ``n``
+    rows of mean ``m``: ``δ = m_b − m``, ``m += δ·k/(n + k)``, ``M2 += M2_b + δ²·n·k/(n + k)``.
+    Each column is kept in units of its largest magnitude so far (rescaled when a block brings a
+    larger one): summing or squaring values near the float64 limit (~1.8e308) would overflow,
+    though their mean and deviation are representable. One block gives exactly
+    ``(X / peak).mean(axis=0) * peak`` and ``(X / peak).std(axis=0) * peak`` (NumPy's own
+    steps), with one temporary array of the block's size.
+
+    Examples
+    --------
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> m = Moments(2)
+    >>> m.update(X[:4]); m.update(X[4:])
+    >>> mean, scale = m.standardization(["a", "b"], source="X")
+    >>> np.allclose(mean, X.mean(axis=0)), np.allclose(scale, X.std(axis=0))
+    (True, True)
     """
-    # divide each column by its largest magnitude first: summing or squaring values near the
-    # float64 limit (~1.8e308) overflows, though their mean and deviation are representable
-    peak = np.maximum(X.max(axis=0), -X.min(axis=0))  # = |X|.max(axis=0), with no |X| array
-    peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
-    n = X.shape[0]
-    unit = X / peak
-    unit_mean = np.add.reduce(unit, axis=0) / n
-    mean = unit_mean * peak
-    unit -= unit_mean
-    np.multiply(unit, unit, out=unit)
-    scale = np.sqrt(np.add.reduce(unit, axis=0) / n) * peak
-    # a constant column carries no information; dividing by 1 instead of 0 keeps it finite
-    scale = np.where(scale > 1e-12 * np.maximum(np.abs(mean), 1.0), scale, 1.0)
-    return mean, scale
 
+    def __init__(self, n_columns: int) -> None:
+        self.n = 0
+        self.lo = np.full(n_columns, np.inf)  # each column's least and greatest value
+        self.hi = np.full(n_columns, -np.inf)
+        self.peak = np.ones(n_columns)  # the unit of `mean` and of `m2`'s square root
+        self.mean = np.zeros(n_columns)
+        self.m2 = np.zeros(n_columns)
 
-def _check_standardizable(
-    X: Array, mean: Array, scale: Array, names: Sequence[str], source: str
-) -> None:
-    """Raise a DataError naming the first column whose standardized values would overflow."""
-    with np.errstate(over="ignore"):  # overflow is what we look for; say it in one line
-        # the largest |x − mean| is max(x) − mean or mean − min(x): rounding keeps the order
-        largest = np.maximum(X.max(axis=0) - mean, mean - X.min(axis=0)) / scale
-    for j in map(int, np.flatnonzero(~np.isfinite(largest))):
-        peak = float(np.abs(X[:, j]).max())
-        raise DataError(
-            f"{source}, column {names[j]!r}: values up to {peak:g} are too large to standardize "
-            "in float64; rescale the column"
-        )
+    @classmethod
+    def of(cls, X: Array) -> Moments:
+        """The moments of one array of shape (n_rows, n_columns)."""
+        moments = cls(X.shape[1])
+        moments.update(X)
+        return moments
+
+    def update(self, X: Array) -> None:
+        """Add the rows of ``X`` (float64, finite), shape (k, n_columns)."""
+        k = X.shape[0]
+        if k == 0:
+            return
+        self.lo = np.minimum(self.lo, X.min(axis=0))
+        self.hi = np.maximum(self.hi, X.max(axis=0))
+        peak = np.maximum(self.hi, -self.lo)  # = |X|.max(axis=0) so far, with no |X| array
+        peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
+        unit = X / peak
+        unit_mean = np.add.reduce(unit, axis=0) / k
+        unit -= unit_mean
+        np.multiply(unit, unit, out=unit)
+        m2 = np.add.reduce(unit, axis=0)
+        if self.n:
+            ratio = self.peak / peak  # the rows so far, in the new unit
+            mean, n = self.mean * ratio, self.n + k
+            delta = unit_mean - mean
+            self.mean = mean + delta * (k / n)
+            self.m2 = self.m2 * ratio * ratio + m2 + delta * delta * (self.n * k / n)
+        else:
+            self.mean, self.m2 = unit_mean, m2
+        self.n += k
+        self.peak = peak
+
+    def standardization(self, names: Sequence[str], *, source: str) -> tuple[Array, Array]:
+        """The mean and scale of each column; a constant column gets scale 1 (left centred).
+
+        Raises
+        ------
+        DataError
+            Naming the first column whose standardized values would overflow float64.
+        """
+        if self.n == 0:
+            raise DataError(f"{source}: no rows to learn the standardization from")
+        mean = self.mean * self.peak
+        scale = np.sqrt(self.m2 / self.n) * self.peak
+        # a constant column carries no information; dividing by 1 instead of 0 keeps it finite
+        scale = np.where(scale > 1e-12 * np.maximum(np.abs(mean), 1.0), scale, 1.0)
+        with np.errstate(over="ignore"):  # overflow is what we look for; say it in one line
+            # the largest |x − mean| is max(x) − mean or mean − min(x): rounding keeps the order
+            largest = np.maximum(self.hi - mean, mean - self.lo) / scale
+        for j in map(int, np.flatnonzero(~np.isfinite(largest))):
+            peak = max(abs(float(self.lo[j])), abs(float(self.hi[j])))
+            raise DataError(
+                f"{source}, column {names[j]!r}: values up to {peak:g} are too large to "
+                "standardize in float64; rescale the column"
+            )
+        return mean, scale
