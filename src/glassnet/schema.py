@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
@@ -199,6 +199,7 @@ def learn(
     na_indicator: bool = False,
     na: Sequence[str] = NA_MARKERS,
     rows: Array | None = None,
+    missing: Mapping[str, int] | None = None,
 ) -> Schema:
     """Find how each column of a training table is used (see `Column` and `KINDS`).
 
@@ -216,6 +217,10 @@ def learn(
         The missing-value markers the table was read with, kept for reading new data.
     rows : ndarray of int, optional
         The training rows (default: all), e.g. those with a target.
+    missing : mapping of str to int, optional
+        Each column's missing values in all the training rows, when ``columns`` holds a sample
+        of them (a file larger than memory): the counts reported, stored and flagged
+        (``na_indicator``) are these.
 
     Raises
     ------
@@ -233,6 +238,8 @@ def learn(
         column = find_kind(
             name, values if rows is None else values[rows], at, last_resort=last_resort
         )
+        if missing is not None:
+            column.missing = missing[name]
         column.indicator = na_indicator and column.used and column.missing > 0
         return column
 

@@ -133,11 +133,7 @@ def read_training_data(args: argparse.Namespace) -> Data:
     assert table.y_raw is not None
     task = args.task or tables.infer_task(table.y_raw)
     y, classes = tables.encode_target(table, task)
-    if classes is not None and len(classes) < 2:
-        raise DataError(
-            f"{table.source}: the target column {args.target!r} holds a single class "
-            f"({classes[0]!r}); classification needs at least 2"
-        )
+    check_classes(classes, table.source, args.target)
     return Data(table.X, y, table.columns, args.target, task, classes, table.source, schema,
                 left_out)  # fmt: skip
 
@@ -145,22 +141,9 @@ def read_training_data(args: argparse.Namespace) -> Data:
 def read_training_table(args: argparse.Namespace) -> tuple[tables.Table, Schema, int]:
     """A CSV file's features as its `Schema` makes them, the target as text, and the number of
     rows left out for want of a target value."""
-    na = [*tables.NA_MARKERS, *(m for m in getattr(args, "na", []) if m not in tables.NA_MARKERS)]
+    na = na_markers(args)
     columns = tables.read_columns(args.data, na=na, text=[args.target])
-    ignore, prog = getattr(args, "ignore", []), command_prog(args)
-    if args.target not in columns.names:
-        raise DataError(
-            f"{columns.source}: no target column {args.target!r}; the columns are "
-            + listed(columns.names)
-            + tables.column_hint(args.target, columns.names)
-        )
-    for name in ignore:
-        if name not in columns.names:
-            raise CLIError(f"argument --ignore: {columns.source} has no column {name!r}; the "
-                           f"columns are {listed(columns.names)}"
-                           + tables.column_hint(name, columns.names), prog)  # fmt: skip
-    if args.target in ignore:
-        raise CLIError(f"argument --ignore: {args.target!r} is the target column", prog)
+    ignore = check_columns(columns.names, columns.source, args)
     y_raw, rows = target_rows(columns, args.target)
     if not y_raw:
         raise DataError(f"{columns.source}: the target column {args.target!r} has no values")
@@ -172,3 +155,38 @@ def read_training_table(args: argparse.Namespace) -> tuple[tables.Table, Schema,
     lines = (columns.lines if every else columns.lines[rows]).tolist()
     table = tables.Table(schema.features, X, args.target, y_raw, columns.source, lines)
     return table, schema, columns.n_rows - len(rows)
+
+
+def na_markers(args: argparse.Namespace) -> list[str]:
+    """The cells that mean a missing value: the usual markers and those given with ``--na``."""
+    return [*tables.NA_MARKERS,
+            *(m for m in getattr(args, "na", []) if m not in tables.NA_MARKERS)]  # fmt: skip
+
+
+def check_columns(names: list[str], source: str, args: argparse.Namespace) -> list[str]:
+    """Refuse a target or an ``--ignore`` column the file lacks, or the target ignored; the
+    columns to ignore."""
+    ignore, prog = getattr(args, "ignore", []), command_prog(args)
+    if args.target not in names:
+        raise DataError(
+            f"{source}: no target column {args.target!r}; the columns are "
+            + listed(names)
+            + tables.column_hint(args.target, names)
+        )
+    for name in ignore:
+        if name not in names:
+            raise CLIError(f"argument --ignore: {source} has no column {name!r}; the "
+                           f"columns are {listed(names)}"
+                           + tables.column_hint(name, names), prog)  # fmt: skip
+    if args.target in ignore:
+        raise CLIError(f"argument --ignore: {args.target!r} is the target column", prog)
+    return list(ignore)
+
+
+def check_classes(classes: list[str] | None, source: str, target: str) -> None:
+    """Refuse a classification target holding a single class."""
+    if classes is not None and len(classes) < 2:
+        raise DataError(
+            f"{source}: the target column {target!r} holds a single class "
+            f"({classes[0]!r}); classification needs at least 2"
+        )

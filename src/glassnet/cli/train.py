@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..callbacks import History
 from ..diagnostics import loss_record
 from ..errors import GlassnetError
 from ..files import is_device_or_pipe, not_replaceable, temporary_sibling
@@ -44,6 +45,7 @@ from ._common import (
     silence,
     step_count,
 )
+from ._stream import CHUNK_ROWS, Stream, check_stream_args, read_stream, stream_summary
 from ._training import (
     HIDDEN_ACTIVATIONS,
     Data,
@@ -80,6 +82,18 @@ def register(sub: Any) -> None:
         help="default: classification for text or few distinct integer targets, else regression",
     )
     add_column_options(data)
+    data.add_argument(
+        "--stream",
+        action="store_true",
+        help="read DATA in chunks, never whole: for a file larger than memory (it is read "
+        "once for its columns, once for their standardization, then once per epoch)",
+    )
+    data.add_argument(
+        "--chunk-rows",
+        type=positive_int,
+        metavar="N",
+        help=f"rows per chunk with --stream (default: {CHUNK_ROWS})",
+    )
     net = p.add_argument_group("network and training")
     net.add_argument(
         "--hidden",
@@ -149,6 +163,7 @@ def register(sub: Any) -> None:
 
 def _check_args(args: argparse.Namespace) -> None:
     check_data_source(args, PROG)
+    check_stream_args(args)
     if args.output == "-" and args.json:
         raise CLIError("-o - writes the model to stdout, so --json cannot print there", PROG)
     check_output(args.output, "-o/--output")
@@ -167,21 +182,26 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check_args(args)
-    data = read_training_data(args)
+    stream = read_stream(args) if args.stream else None
+    data = stream.data() if stream is not None else read_training_data(args)
     if not args.quiet:
         report_columns(data)
-    if args.validation_split > 0 and math.ceil(len(data.X) * args.validation_split) >= len(data.X):
+    n_samples = stream.rows if stream is not None else len(data.X)
+    if args.validation_split > 0 and math.ceil(n_samples * args.validation_split) >= n_samples:
         # fit holds out ceil(n * fraction) rows; say it in the command line's words
         raise CLIError(
-            f"argument --validation-split: {args.validation_split:g} of the {len(data.X)} rows "
+            f"argument --validation-split: {args.validation_split:g} of the {n_samples} rows "
             f"of {data.source} leaves none to train on",
             PROG,
         )
-    prep = Preprocessing.fit(
-        data.X, data.y, features=data.features, target=data.target, task=data.task,
-        classes=data.classes, source=data.source,
-    )  # fmt: skip
-    prep.schema = data.schema
+    if stream is not None:
+        prep = stream.preprocessing()
+    else:
+        prep = Preprocessing.fit(
+            data.X, data.y, features=data.features, target=data.target, task=data.task,
+            classes=data.classes, source=data.source,
+        )  # fmt: skip
+        prep.schema = data.schema
     classification = data.task == "classification"
     n_out = len(data.classes or ()) if classification else 1
     model = mlp(
@@ -194,19 +214,8 @@ def run(args: argparse.Namespace) -> int:
     # NumPy's warnings about it would only bury that message in noise
     try:
         with np.errstate(all="ignore"):
-            history = model.fit(
-                prep.transform(data.X, copy=False),  # data.X is ours: standardize in place
-                prep.encode_target(data.y),
-                loss=CrossEntropy() if classification else MeanSquaredError(),
-                optimizer=get_optimizer(args.optimizer, args.learning_rate),
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-                validation_split=args.validation_split,
-                early_stopping=args.early_stopping,
-                callbacks=[progress] if progress is not None else [],
-                metrics=["accuracy"] if classification else ["r2"],
-                seed=args.seed,
-            )
+            callbacks = [progress] if progress is not None else []
+            history = _fit(model, data, prep, stream, args, callbacks)
     finally:
         if progress is not None:
             progress.close()
@@ -216,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
     model.metadata["training"].update(
         {
             "data": data.source,
-            "n_samples": len(data.X),
+            "n_samples": n_samples,
             "stopped_early": history.stopped_early,
             "seconds": round(seconds, 3),
             "history": loss_record(history.loss),  # for 'glassnet diagnose' to judge later
@@ -231,6 +240,7 @@ def run(args: argparse.Namespace) -> int:
                 "early_stopping": args.early_stopping,
                 "seed": args.seed,
                 "dtype": args.dtype,
+                **({"stream": True, "chunk_rows": stream.chunk_rows} if stream else {}),
             },
         }
     )
@@ -242,7 +252,7 @@ def run(args: argparse.Namespace) -> int:
         "task": data.task,
         "target": data.target,
         "classes": data.classes,
-        "n_samples": len(data.X),
+        "n_samples": n_samples,
         "n_features": len(data.features),
         **(
             {"columns": columns_used(data), "rows_without_target": data.left_out}
@@ -254,12 +264,45 @@ def run(args: argparse.Namespace) -> int:
         **history.summary(),
         "stopped_early": history.stopped_early,
         "plot": args.plot,
+        **({"stream": stream_summary(stream)} if stream is not None else {}),
     }
     if args.json:
         print(json.dumps(summary, indent=2))
     if not args.quiet and (args.verbose or sys.stderr.isatty()):
         print(describe_run(summary), file=sys.stderr)
     return 0
+
+
+def _fit(
+    model: Sequential,
+    data: Data,
+    prep: Preprocessing,
+    stream: Stream | None,
+    args: argparse.Namespace,
+    callbacks: list[Any],
+) -> History:
+    """Train on the data in memory, or chunk by chunk over the file with --stream."""
+    classification = data.task == "classification"
+    loss = CrossEntropy() if classification else MeanSquaredError()
+    optimizer = get_optimizer(args.optimizer, args.learning_rate)
+    metric = "accuracy" if classification else "r2"
+    if stream is not None:
+        return stream.fit(model, prep, loss=loss, optimizer=optimizer, epochs=args.epochs,
+                          batch_size=args.batch_size, metric=metric, seed=args.seed,
+                          callbacks=callbacks)  # fmt: skip
+    return model.fit(
+        prep.transform(data.X, copy=False),  # data.X is ours: standardize in place
+        prep.encode_target(data.y),
+        loss=loss,
+        optimizer=optimizer,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation_split=args.validation_split,
+        early_stopping=args.early_stopping,
+        callbacks=callbacks,
+        metrics=[metric],
+        seed=args.seed,
+    )
 
 
 def columns_used(data: Data) -> list[dict[str, Any]]:
