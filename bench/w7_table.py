@@ -45,7 +45,7 @@ def run(library: str, c: dict[str, Any], data_dir: Path, seed: int) -> dict[str,
         subprocess.run([sys.executable, "-c", script, str(path)], check=True)
         process = time.perf_counter() - start
         return {"seconds": seconds, "process_seconds": process,
-                "process_peak_rss_mb": _children_peak_mb(), **facts}  # fmt: skip
+                "process_peak_rss_mb": children_peak_mb(), **facts}  # fmt: skip
     model = data_dir / f"W7-{seed}.npz"
     command = [sys.executable, "-m", "glassnet", "train", str(path), "--target", "y", "--json",
                "--epochs", str(c["epochs"]), "--seed", str(seed), "-o", str(model)]  # fmt: skip
@@ -56,10 +56,10 @@ def run(library: str, c: dict[str, Any], data_dir: Path, seed: int) -> dict[str,
         raise RuntimeError(f"glassnet train failed: {proc.stderr.strip()}")
     summary = json.loads(proc.stdout)
     return {"seconds": seconds, "loss": summary["loss"], "r2": summary.get("r2"),
-            "peak_rss_mb": _children_peak_mb(), **facts}  # fmt: skip
+            "peak_rss_mb": children_peak_mb(), **facts}  # fmt: skip
 
 
-def _children_peak_mb() -> float:
+def children_peak_mb() -> float:
     """The largest resident set of any finished child: here, the one process run."""
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10

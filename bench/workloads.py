@@ -1,4 +1,4 @@
-"""The benchmark workloads W1–W7, each written once per library, run one per child process.
+"""The benchmark workloads W1–W8, each written once per library, run one per child process.
 
 `run.py` (the parent) prepares the data once with `prepare`, then starts this file as
 ``python bench/workloads.py WORKLOAD LIBRARY --data DIR --seed S [--quick] [--profile]`` for
@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import w7_table  # the sibling module (this directory is on the path when run as a script)
+import w7_table  # the sibling modules (this directory is on the path when run as a script)
+import w8_stream
 
 # ---------------------------------------------------------------- the workloads' sizes
 
@@ -66,6 +67,8 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
         },
         # the command line on a numeric CSV file: 300,000 × 21 is ~58 MB of text
         "W7": {"n_rows": 30_000 if quick else 300_000, "n_columns": 21, "epochs": 1},
+        # a file larger than memory, read in chunks: 2 GiB of text is ~11.6 million rows
+        "W8": {"file_mb": 20 if quick else 2048, "n_numbers": 20, "epochs": 1},
     }
 
 
@@ -77,6 +80,7 @@ LIBRARIES = {
     "W5": ("glassnet", "sklearn"),
     "W6": ("glassnet", "sklearn"),
     "W7": ("glassnet", "pandas"),
+    "W8": ("glassnet",),
 }
 
 
@@ -252,6 +256,8 @@ def prepare(data_dir: Path, quick: bool, workloads: list[str]) -> None:
         prepare_w6(data_dir, cfg["W6"])
     if "W7" in workloads:
         w7_table.prepare(data_dir, cfg["W7"])
+    if "W8" in workloads:
+        w8_stream.prepare(data_dir, cfg["W8"])
 
 
 def prepare_w6(data_dir: Path, c: dict[str, Any]) -> None:
@@ -730,6 +736,8 @@ def run(workload: str, library: str, data_dir: Path, seed: int, quick: bool) -> 
         return w6(library, cfg, data_dir, seed)
     if workload == "W7":
         return w7_table.run(library, cfg, data_dir, seed)
+    if workload == "W8":
+        return w8_stream.run(library, cfg, data_dir, seed)
     runners = {"glassnet": w4_glassnet, "numpy": w4_numpy, "torch": w4_torch}
     return {**runners, "sklearn": w4_sklearn}[library](cfg, data_dir, seed)
 
@@ -781,7 +789,7 @@ def main(argv: list[str]) -> int:
     if step_times is not None:
         step_times.dump(args.steps)
     result = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in result.items()}
-    result.setdefault("peak_rss_mb", _peak_rss_mb())  # W7's glassnet row: the command's own
+    result.setdefault("peak_rss_mb", _peak_rss_mb())  # W7, W8: the glassnet command's own
     print(json.dumps(result))
     return 0
 
