@@ -91,14 +91,15 @@ class RowSample:
 
     def add(self, chunk: Columns, rows: Array, keys: Array) -> None:
         """Offer ``rows`` of ``chunk`` with their ``keys`` (uniform in [0, 1), or -1)."""
-        chosen = keys < self.bound
+        chosen = (keys < self.bound) | (keys < 0)
         rows, keys = rows[chosen], keys[chosen]
         if not len(rows):
             return
         merged = np.concatenate([self.keys, keys])
+        size = max(self.size, int(np.count_nonzero(merged < 0)))  # rows always kept: all
         kept = None
-        if len(merged) > self.size:
-            kept = np.argpartition(merged, self.size - 1)[: self.size]
+        if len(merged) > size:
+            kept = np.argpartition(merged, size - 1)[:size]
             self.bound = float(merged[kept].max())
 
         def joined(old: Array | None, new: Array) -> Array:
