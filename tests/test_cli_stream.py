@@ -302,3 +302,29 @@ def test_the_sample_is_uniform_over_the_file() -> None:
             sample.add(chunk, rows, rng.random(len(rows)))
         counts += np.bincount((sample.columns("f.csv").values["v"] // 1000).astype(int), None, 10)
     assert np.all(np.abs(counts / counts.sum() - 0.1) < 0.015), counts
+
+
+def test_divergence_names_the_epoch_and_chunk_of_the_file_and_writes_no_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "line.csv"
+    data.write_text("x,y\n" + "".join(f"{i / 7:.4f},{i % 5}.5\n" for i in range(60)))
+    model = tmp_path / "s.npz"
+    rc, out, err = run(capsys, "train", data, "--target", "y", "-o", model, "--stream",
+                       "--chunk-rows", "7", "--optimizer", "sgd", "--learning-rate", "1e6",
+                       "-q")  # fmt: skip
+    assert_one_line_error(rc, out, err, "training diverged in epoch 1, chunk ", " of ",
+                          "line.csv: ", "restored to where that chunk started")  # fmt: skip
+    assert not model.exists()
+
+
+def test_a_target_with_no_values_or_one_class_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty, single = tmp_path / "empty.csv", tmp_path / "single.csv"
+    empty.write_text("x,y\n" + "".join(f"{i},NA\n" for i in range(20)))
+    single.write_text("x,y\n" + "".join(f"{i},cat\n" for i in range(20)))
+    for data, needle in ((empty, "'y' has no values"), (single, "holds a single class ('cat')")):
+        rc, out, err = run(capsys, "train", data, "--target", "y", "-o", tmp_path / "s.npz",
+                           "--stream", "--chunk-rows", "7")  # fmt: skip
+        assert_one_line_error(rc, out, err, needle)

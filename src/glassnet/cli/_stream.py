@@ -141,9 +141,10 @@ class TargetValues:
         except ValueError:
             numbers = False
         if not numbers:
+            why = "" if self.task == "classification" else ", not all numbers to regress"
             raise DataError(
                 f"{self.source}: the target column {self.target!r} holds more than {MAX_LABELS} "
-                "different values, not numbers to regress: too many classes to learn"
+                f"different values{why}: too many classes to learn"
             )
 
     def classes(self) -> tuple[Task, list[str] | None, dict[str, int] | None]:
@@ -288,11 +289,11 @@ class Stream:
                     chunk = model.fit(prep.transform(X, copy=False), prep.encode_target(y),
                                       loss=loss, optimizer=optimizer, batch_size=batch_size,
                                       metrics=[metric], seed=rng)  # fmt: skip
-                except TrainingDivergedError as exc:
-                    raise TrainingDivergedError(
-                        f"{exc} (streaming {self.source}: epoch {epoch + 1}, chunk {chunks + 1}; "
-                        "the weights are those before that chunk)"
-                    ) from None
+                except TrainingDivergedError as exc:  # in the file's words, not the chunk's
+                    where = f"in epoch {epoch + 1}, chunk {chunks + 1} of {self.source}:"
+                    message = str(exc).replace("at epoch 1:", where, 1)
+                    message = message.replace("where fit started", "where that chunk started")
+                    raise TrainingDivergedError(message) from None
                 optimizer.epoch = epoch  # an epoch is a pass over the file, not over a chunk
                 for key in sums:
                     sums[key] += chunk.history[key][0] * len(y)
