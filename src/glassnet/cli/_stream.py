@@ -178,8 +178,13 @@ def _new_words(cells: Array, words: set[str], wanted: int) -> list[int]:
     ``words`` (which takes them in)."""
     values = cells.tolist()
     new = {v for v in set(values) - words if v is not None and tables.to_float(v) is None}
-    first = sorted(values.index(v) for v in new)[:wanted]
-    words.update(values[i] for i in first)
+    first: list[int] = []
+    for i, value in enumerate(values if new else ()):  # a scan only when there is a word to find
+        if value in new and value not in words:
+            words.add(value)
+            first.append(i)
+            if len(first) == wanted:
+                break
     return first
 
 
@@ -339,7 +344,8 @@ def read_stream(args: argparse.Namespace) -> Stream:
             if name in words and len(words[name]) <= MAX_STRAY_WORDS:
                 # the sample must hold what makes a column text: a stray word among numbers is
                 # refused naming its line, as in memory, however rare it is
-                keys[_new_words(cells, words[name], MAX_STRAY_WORDS + 1)] = -1.0
+                wanted = MAX_STRAY_WORDS + 1 - len(words[name])
+                keys[_new_words(cells, words[name], wanted)] = -1.0
         sample.add(chunk, kept, keys)
     task, classes, index = values.classes()
     schema = learn(sample.columns(path), target=target, ignore=ignore,
