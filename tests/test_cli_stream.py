@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
@@ -328,3 +329,23 @@ def test_a_target_with_no_values_or_one_class_is_one_line(
         rc, out, err = run(capsys, "train", data, "--target", "y", "-o", tmp_path / "s.npz",
                            "--stream", "--chunk-rows", "7")  # fmt: skip
         assert_one_line_error(rc, out, err, needle)
+
+
+def test_memory_follows_the_chunk_not_the_file(
+    tmp_path: Path, peak_bytes: Callable[[Callable[[], object]], int]
+) -> None:
+    # four times the rows, four times the chunks: the same peak (the file is never whole)
+    def peak(n: int) -> int:
+        data = tmp_path / f"rows{n}.csv"
+        rng = np.random.default_rng(n)
+        X = rng.standard_normal((n, 8)).round(4)
+        body = "".join(",".join(map(str, row)) + f",{WARDS[i % 3]},{i % 2}\n"
+                       for i, row in enumerate(X.tolist()))  # fmt: skip
+        data.write_text(",".join(f"x{j}" for j in range(8)) + ",ward,y\n" + body)
+        command = ["train", str(data), "--target", "y", "-o", str(tmp_path / "s.npz"), "--stream",
+                   "--chunk-rows", "500", "--epochs", "1", "--hidden", "8", "-q"]  # fmt: skip
+        return peak_bytes(lambda: main(command))
+
+    peak(1_000)  # imports and first-time caches, out of the way
+    small, large = peak(2_000), peak(8_000)
+    assert large < 1.3 * small, (small, large)
