@@ -358,3 +358,22 @@ def test_memory_follows_the_chunk_not_the_file(
     peak(1_000)  # imports and first-time caches, out of the way
     small, large = peak(5_000), peak(20_000)
     assert large < 1.3 * small, (small, large)
+
+
+def test_a_rare_number_past_0_and_1_keeps_a_column_of_numbers_and_inf_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the sample holds each column's least and greatest number besides its uniform rows: a rare
+    # 2 among 0s and 1s is a number, as in memory, not a yes/no column that the 2 would break
+    monkeypatch.setattr(_stream, "SAMPLE_ROWS", 5)
+    rows = [f"{i % 2},{i / 10},{i % 3}" for i in range(60)]
+    data = tmp_path / "flags.csv"
+    data.write_text("flag,x,y\n" + "\n".join([*rows[:-1], "2,5.9,2"]) + "\n")
+    rc, out, err = run(capsys, "train", data, "--target", "y", "-o", tmp_path / "s.npz",
+                       "--stream", "--chunk-rows", "7", *FAST, "--json")  # fmt: skip
+    assert rc == 0, err
+    assert [c["kind"] for c in json.loads(out)["columns"]] == ["number", "number"]
+    data.write_text("flag,x,y\n" + "\n".join([*rows[:-1], "1,-inf,2"]) + "\n")
+    rc, out, err = run(capsys, "train", data, "--target", "y", "-o", tmp_path / "s.npz",
+                       "--stream", "--chunk-rows", "7", *FAST)  # fmt: skip
+    assert_one_line_error(rc, out, err, "flags.csv line 61, column 'x': expected a finite number")

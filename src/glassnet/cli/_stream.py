@@ -4,17 +4,20 @@ The file is read several times, a chunk at a time:
 
 1. `columns.survey` finds each column's kind as read (number, date, text) over the whole file;
 2. the first pass keeps a uniform random sample of the rows that have a target (`RowSample`),
-   counts every column's missing values and every value of the target (`TargetValues`); the
-   schema is learned from the sample (`schema.learn`), the classes from every value;
+   and with it the rows that decide a column's kind however rare they are (a column of text's
+   first words, a column of numbers' least and greatest); it counts every column's missing
+   values and every value of the target (`TargetValues`). The schema is learned from the sample
+   (`schema.learn`), the classes from every value;
 3. the second pass gathers the standardization of the features the schema makes, exact for the
    whole file (`preprocessing.Moments`);
 4. each epoch then reads the file once more, chunk by chunk, and trains on each chunk in turn
    (`Sequential.fit`, one epoch of the chunk's rows shuffled), the optimizer's state carried on.
 
 What may differ from training in memory: a number's fill is the median of the sample, not of
-every row; a category, a date part or an identifier is judged on the sample (every value of a
-small file, so there nothing differs); and the order rows are visited in (shuffled within each
-chunk, chunks in file order).
+every row; a category, a date part or an identifier is judged on the sample (a category rarer
+than the sample can see is unknown; integers numbering the rows are an identifier only when
+named like one); on a file no larger than the sample nothing of this differs. And the order the
+rows are visited in: shuffled within each chunk, the chunks in file order.
 """
 
 from __future__ import annotations
@@ -188,6 +191,25 @@ def _new_words(cells: Array, words: set[str], wanted: int) -> list[int]:
     return first
 
 
+@dataclass
+class Extremes:
+    """The least and greatest number of a column so far (an infinity too: the sample holds it,
+    and learning refuses it naming its line)."""
+
+    lo: float = math.inf
+    hi: float = -math.inf
+
+    def new(self, v: Array) -> list[int]:
+        """The rows of ``v`` holding a new least or greatest number (taken in)."""
+        if np.isnan(v).all():
+            return []
+        i, j = int(np.nanargmin(v)), int(np.nanargmax(v))
+        rows = [i] if v[i] < self.lo else []
+        rows += [j] if v[j] > self.hi else []
+        self.lo, self.hi = min(self.lo, float(v[i])), max(self.hi, float(v[j]))
+        return rows
+
+
 # --- the stream --------------------------------------------------------------------------------
 
 
@@ -327,6 +349,7 @@ def read_stream(args: argparse.Namespace) -> Stream:
     features = [name for name in names if name != target]
     texts = [name for name in features if types[name] == "text" and name not in ignore]
     words: dict[str, set[str]] = {name: set() for name in texts}
+    extremes = {name: Extremes() for name in features if types[name] == "number"}
     missing = dict.fromkeys(features, 0)
     sample = RowSample(features, SAMPLE_ROWS)
     values = TargetValues(path, target, args.task)
@@ -341,11 +364,14 @@ def read_stream(args: argparse.Namespace) -> Stream:
         for name in features:
             cells = chunk.values[name] if every else chunk.values[name][kept]
             missing[name] += _missing(cells)
+            # the sample must hold what decides a column's kind beyond its frequencies: a stray
+            # word among numbers (refused naming its line, as in memory, however rare it is),
+            # the least and greatest number (a rare 2 among 0 and 1 is no yes/no column)
             if name in words and len(words[name]) <= MAX_STRAY_WORDS:
-                # the sample must hold what makes a column text: a stray word among numbers is
-                # refused naming its line, as in memory, however rare it is
                 wanted = MAX_STRAY_WORDS + 1 - len(words[name])
                 keys[_new_words(cells, words[name], wanted)] = -1.0
+            elif name in extremes:
+                keys[extremes[name].new(cells)] = -1.0
         sample.add(chunk, kept, keys)
     task, classes, index = values.classes()
     schema = learn(sample.columns(path), target=target, ignore=ignore,
