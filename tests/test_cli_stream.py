@@ -74,17 +74,18 @@ def prep_of(model: Path) -> Preprocessing:
 def test_stream_in_small_chunks_reports_the_columns_as_training_in_memory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = write_table(tmp_path / "ward.csv")
-    rc, _, whole = run(capsys, "train", data, "--target", "outcome", "-o", tmp_path / "m.npz",
-                       *FAST)  # fmt: skip
+    data = write_table(tmp_path / "ward.csv", age="unknown")
+    options = ["--target", "outcome", "--ignore", "smoker", "--na", "unknown", *FAST]
+    rc, _, whole = run(capsys, "train", data, "-o", tmp_path / "m.npz", *options)
     assert rc == 0
-    rc, _, streamed = run(capsys, "train", data, "--target", "outcome", "-o", tmp_path / "s.npz",
-                          "--stream", "--chunk-rows", "7", *FAST)  # fmt: skip
+    rc, _, streamed = run(capsys, "train", data, "-o", tmp_path / "s.npz", "--stream",
+                          "--chunk-rows", "7", *options)  # fmt: skip
     assert rc == 0, streamed
     assert report(streamed) == report(whole)
     text = "\n".join(report(streamed))
-    for shown in ("patient_id", "identifier", "ward", "category (3 values)", "admitted",
-                  "date", "smoker", "boolean", "notes", "free text", "left out 1 row"):  # fmt: skip
+    for shown in ("patient_id", "identifier", "ward", "category (3 values)", "admitted", "date",
+                  "smoker", "ignored (--ignore)", "age", "8 missing", "notes", "free text",
+                  "left out 1 row"):  # fmt: skip
         assert shown in text, shown
     streamed_prep, whole_prep = prep_of(tmp_path / "s.npz"), prep_of(tmp_path / "m.npz")
     assert streamed_prep.schema == whole_prep.schema
