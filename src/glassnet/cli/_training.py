@@ -146,8 +146,12 @@ def read_training_table(args: argparse.Namespace) -> tuple[tables.Table, Schema,
     """A CSV file's features as its `Schema` makes them, the target as text, and the number of
     rows left out for want of a target value."""
     na = [*tables.NA_MARKERS, *(m for m in getattr(args, "na", []) if m not in tables.NA_MARKERS)]
-    columns = tables.read_columns(args.data, na=na, text=[args.target])
     ignore, prog = getattr(args, "ignore", []), command_prog(args)
+    # the columns that hold numbers are read straight into one matrix: when they are all the
+    # features, the network trains on that matrix itself (`Schema.transform`: no copy)
+    with tables.CSVFile(args.data, na=na) as file:
+        together = [c for c in file.header if c != args.target and c not in ignore]
+        columns = file.read(text=[args.target], together=together)
     if args.target not in columns.names:
         raise DataError(
             f"{columns.source}: no target column {args.target!r}; the columns are "
@@ -169,6 +173,6 @@ def read_training_table(args: argparse.Namespace) -> tuple[tables.Table, Schema,
                    na_indicator=getattr(args, "na_indicator", False), na=na,
                    rows=None if every else rows)  # fmt: skip
     X, _ = schema.transform(columns, rows=None if every else rows)
-    lines = (columns.lines if every else columns.lines[rows]).tolist()
+    lines = tables.RowLines(columns, None if every else rows)
     table = tables.Table(schema.features, X, args.target, y_raw, columns.source, lines)
     return table, schema, columns.n_rows - len(rows)
