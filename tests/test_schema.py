@@ -450,3 +450,22 @@ def test_a_schema_that_disagrees_with_the_network_is_a_model_file_error(tmp_path
         message = str(info.value)
         assert message.startswith("cannot load model file 'm.npz': its schema is malformed (")
         assert "\n" not in message
+
+
+def test_an_all_number_table_read_together_trains_on_the_read_matrix_itself(tmp_path):
+    # the features of a table of numbers are the matrix the reader filled: no copy of the data
+    path = write(tmp_path / "n.csv", ["a,b,y", "1,2,0", "NA,4,1", "5,,0", "7,8,1"])
+    columns = gn.tables.CSVFile(path).read(text=["y"], together=["a", "b"])
+    schema = learn(columns, target="y", ignore=[], na_indicator=False, na=NA_MARKERS)
+    X, notes = schema.transform(columns)
+    assert np.shares_memory(X, columns.matrix) and not notes
+    np.testing.assert_array_equal(X, [[1, 2], [5, 4], [5, 4], [7, 8]])  # medians filled
+    # the same table read column by column gives the same features, copied
+    apart = read_columns(path, text=["y"])
+    X2, _ = schema.transform(apart)
+    assert apart.matrix is None and not any(np.shares_memory(X2, v) for v in apart.values.values())
+    np.testing.assert_array_equal(X2, X)
+    # some rows only (a missing target): a copy of those rows
+    X3, _ = schema.transform(columns, rows=np.array([0, 3]))
+    assert not np.shares_memory(X3, columns.matrix)
+    np.testing.assert_array_equal(X3, X[[0, 3]])

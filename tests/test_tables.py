@@ -564,3 +564,14 @@ def test_columns_is_the_contract_a_schema_builds_on(tmp_path: Path) -> None:
     cols = read_columns(write(tmp_path, "a,b\n1,x\n"))
     assert isinstance(cols, Columns) and cols.source == "data.csv"
     assert "1 rows" in repr(cols)
+
+
+@given(st.binary(max_size=40).map(lambda b: bytes(b"ab\r\n,"[x % 5] for x in b)))
+def test_scan_lines_counts_line_ends_and_finds_empty_lines_as_the_csv_module_does(data):
+    import re
+
+    # \r\n, \r or \n end a line (the csv module's rule); a line is empty if nothing precedes
+    # its end
+    parts = re.split(rb"\r\n|\r|\n", data)
+    ends = len(parts) - 1
+    assert csv_engine.scan_lines(data) == (ends, any(p == b"" for p in parts[:ends]))

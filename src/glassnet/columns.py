@@ -59,6 +59,8 @@ class Columns:
     matrix : ndarray of shape (n_rows, k) or None
         The number columns asked to be read ``together`` (`CSVFile.read`), in that order, as
         one C-contiguous float64 matrix; their ``values`` are its columns (views, not copies).
+    together : list of str
+        The names of the matrix's columns, in order (empty without a matrix).
     """
 
     def __init__(
@@ -68,8 +70,10 @@ class Columns:
         source: str,
         lines: Array | engine.Lines,
         matrix: Array | None = None,
+        together: Sequence[str] = (),
     ) -> None:
         self.names, self.values, self.source, self.matrix = names, values, source, matrix
+        self.together = list(together) if matrix is not None else []
         self._lines = lines
 
     @property
@@ -234,7 +238,8 @@ class CSVFile:
             del column_parts  # each column's pieces freed as soon as it is joined
         values.update(self._texts([c for c in wanted if kinds[c] is None]))
         engine.release_memory()
-        return Columns(wanted, {c: values[c] for c in wanted}, self.name, lines, matrix)
+        return Columns(wanted, {c: values[c] for c in wanted}, self.name, lines, matrix,
+                       together=list(block.index))  # fmt: skip
 
     def malformed(self, before: int) -> DataError | None:
         """A quoting problem Python's strict csv module finds before line ``before``, if any.

@@ -442,14 +442,17 @@ def line_ends(data: bytes | bytearray) -> Array:
 
 
 def scan_lines(data: bytes | bytearray) -> tuple[int, bool]:
-    """The number of line ends in ``data``, and whether one of its lines is empty."""
-    ends = line_ends(data)
-    if not len(ends):
-        return 0, False
-    a = np.frombuffer(data, dtype=np.uint8)
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    crlf = (ends > 0) & (a[ends] == 10) & (a[np.maximum(ends - 1, 0)] == 13)
-    return len(ends), bool(((ends - crlf) == starts).any())
+    """The number of line ends in ``data``, and whether one of its lines is empty.
+
+    A line is empty when a line end comes first in ``data`` or right after another: ``\n\n``,
+    ``\n\r`` (the next line ends at once, by ``\r`` or ``\r\n``) or ``\r\r``; a ``\r``
+    followed by ``\n`` is one line end. Byte searches, no array of positions.
+    """
+    blank = data[:1] in (b"\n", b"\r") or any(pair in data for pair in _EMPTY_LINE)
+    return count_lines(data), blank
+
+
+_EMPTY_LINE = (b"\n\n", b"\n\r", b"\r\r")
 
 
 # --- parsing a piece ----------------------------------------------------------------------------

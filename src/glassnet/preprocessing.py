@@ -183,7 +183,7 @@ class Preprocessing:
         for k, c in enumerate(self.classes):
             index[float(c) if numeric else c] = k
         out = np.empty(len(y_raw), dtype=np.int64)
-        for i, (value, line) in enumerate(zip(y_raw, lines)):
+        for i, value in enumerate(y_raw):
             key: Any = value
             if numeric and is_number(value):
                 key = float(value)
@@ -191,8 +191,8 @@ class Preprocessing:
             if found is None:
                 known = ", ".join(repr(c) for c in self.classes)
                 raise DataError(
-                    f"{source} line {line}, column {self.target!r}: class {value!r} was not seen "
-                    f"in training; the model knows {known}"
+                    f"{source} line {lines[i]}, column {self.target!r}: class {value!r} was not "
+                    f"seen in training; the model knows {known}"
                 )
             out[i] = found
         return out

@@ -115,7 +115,9 @@ class Schema:
         Returns
         -------
         X : ndarray of shape (n_rows, n_features), float64
-            Missing values filled as learned; a category unseen in training gives all zeros
+            When every input is a column of numbers read together as ``columns.matrix`` (in
+            this order), X is that matrix itself, filled in place: no copy. Missing values
+            filled as learned; a category unseen in training gives all zeros
             (or the "other" input, if the column has one).
         notes : list of str
             One line per column with unseen categories, counting them.
@@ -126,6 +128,13 @@ class Schema:
             A value the column's kind cannot read (``abc`` for a number), an infinity, or a
             missing value in a column with nothing to fill it with.
         """
+        if rows is None and self._numbers_only(columns):
+            # every input a column of numbers, read together as this matrix: X is the matrix
+            X = columns.matrix
+            assert X is not None
+            for j, column in enumerate(self.used):
+                _fill(column, X[:, j], Place(columns, column.name, rows))
+            return X, []
         n = columns.n_rows if rows is None else len(rows)
         X = np.empty((n, len(self.features)))
         notes: list[str] = []
@@ -155,6 +164,16 @@ class Schema:
         for column, (j, _, _) in zip([c for c in self.used if c.kind == "number"], numbers):
             _fill(column, X[:, j], Place(columns, column.name, rows))
         return X, notes
+
+    def _numbers_only(self, columns: Columns) -> bool:
+        """Whether the features are exactly ``columns.matrix``: the used columns, in order, are
+        its columns, each a number giving one input (then `transform` fills it in place)."""
+        return (
+            columns.matrix is not None
+            and columns.together == [column.name for column in self.used]
+            and all(c.kind == "number" and c.features == [c.name] for c in self.used)
+            and all(columns.kind(c.name) == "number" for c in self.used)
+        )
 
     # ------------------------------------------------------------------ the model file
 
@@ -418,7 +437,11 @@ def target_rows(columns: Columns, target: str) -> tuple[list[str], Array]:
     cells = _as_text(values)
     rows = np.flatnonzero(np.fromiter(map(operator.is_not, cells, repeat(None)), bool, len(cells)))
     labels = cells if len(rows) == len(cells) else [cells[i] for i in rows.tolist()]
-    for value in set(labels):
+    try:  # a column of numbers: NumPy parses them all at once, as Python's float would
+        finite = bool(np.isfinite(np.array(labels, dtype=np.float64)).all())
+    except ValueError:  # labels: each distinct one looked at once
+        finite = False
+    for value in () if finite else set(labels):
         number = to_float(value)
         if number is not None and not math.isfinite(number):
             i = int(rows[labels.index(value)])

@@ -15,9 +15,9 @@ import io
 import math
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, overload
 
 import numpy as np
 
@@ -41,6 +41,7 @@ __all__ = [
     "NA_MARKERS",
     "CSVFile",
     "Columns",
+    "RowLines",
     "Table",
     "column_hint",
     "encode_target",
@@ -79,8 +80,9 @@ class Table:
         The target column's values, stripped but not converted; see `infer_task`.
     source : str
         The file's name as used in messages.
-    lines : list of int, length n_rows
-        The line of the file each row came from (the header is line 1).
+    lines : sequence of int, length n_rows
+        The line of the file each row came from (the header is line 1); a `RowLines` finds
+        them only when a message needs one.
     """
 
     columns: list[str]
@@ -88,12 +90,55 @@ class Table:
     target: str | None
     y_raw: list[str] | None
     source: str
-    lines: list[int]
+    lines: Sequence[int]
 
     @property
     def n_rows(self) -> int:
         """Number of data rows."""
         return int(self.X.shape[0])
+
+
+class RowLines(Sequence[int]):
+    """The file line each kept row of ``columns`` starts on (all rows, or ``rows``), looked up
+    only when first asked: counting the lines of a large file costs a pass over its bytes, and
+    most runs never need a line number."""
+
+    def __init__(self, columns: Columns, rows: Array | None = None) -> None:
+        self._columns: Columns | None = columns
+        self._rows = rows
+        self._n = columns.n_rows if rows is None else len(rows)
+        self._lines: Array | None = None
+
+    def _array(self) -> Array:
+        if self._lines is None:
+            assert self._columns is not None
+            lines = self._columns.lines
+            self._lines = lines if self._rows is None else lines[self._rows]
+            self._columns = self._rows = None
+        return self._lines
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[int]: ...
+    def __getitem__(self, i: int | slice) -> int | list[int]:
+        if isinstance(i, slice):
+            return [int(line) for line in self._array()[i]]
+        return int(self._array()[i])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._array().tolist())
+
+    def __eq__(self, other: object) -> bool:  # equal to the list of the same lines
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable in spirit, like a list
+
+    def __repr__(self) -> str:
+        return f"RowLines({list(self)!r})"
 
 
 def read_csv(
@@ -140,7 +185,7 @@ def read_csv(
         if X is None or not all_finite(X):
             raise _first_bad_number(file, read, columns)
     y_raw = None if target is None else _target_cells(read, target)
-    return Table(columns, X, target, y_raw, read.source, read.lines.tolist())
+    return Table(columns, X, target, y_raw, read.source, RowLines(read))
 
 
 def _first_bad_number(file: CSVFile, read: Columns, columns: list[str]) -> DataError:
@@ -319,9 +364,9 @@ def encode_target(table: Table, task: Task) -> tuple[Array, list[str] | None]:
     y = _numbers_or_none(table.y_raw)
     if y is not None and all_finite(y):
         return y, None
-    for value, line in zip(table.y_raw, table.lines, strict=True):
+    for i, value in enumerate(table.y_raw):
         if not is_number(value):
-            raise _number_error(value, table.source, line, table.target)
+            raise _number_error(value, table.source, table.lines[i], table.target)
     raise GlassnetError(f"{table.source}: expected finite numbers in column {table.target!r}")
 
 

@@ -21,6 +21,7 @@ from ..schema import Schema, target_rows
 from ..tables import (
     BINARY_SNIFF_BYTES,
     Columns,
+    RowLines,
     Table,
     column_hint,
     read_columns,
@@ -132,7 +133,9 @@ def read_data(
     wanted = [c.name for c in schema.used]
     wanted += [c for c in (target, id_column) if c is not None and c not in wanted]
     text = [c for c in (*schema.text_columns(), target, id_column) if c is not None]
-    columns = read_columns(source, na=schema.na, text=text, columns=wanted, source_name=name)
+    numbers = [c.name for c in schema.used if c.kind == "number"]  # read into one matrix
+    columns = read_columns(source, na=schema.na, text=text, columns=wanted, source_name=name,
+                           together=[c for c in numbers if c not in text])  # fmt: skip
     extra = [c for c in header if c not in (*wanted, given, prep.target)]
     if extra:
         note(f"{name}: ignoring {len(extra)} column{'s' if len(extra) > 1 else ''} the model "
@@ -149,8 +152,7 @@ def read_data(
     X, notes = schema.transform(columns, rows=rows)
     for text_ in notes:
         note(text_)
-    lines = columns.lines if rows is None else columns.lines[rows]
-    table = Table(schema.features, X, target, y_raw, name, lines.tolist())
+    table = Table(schema.features, X, target, y_raw, name, RowLines(columns, rows))
     ids = None
     if id_column is not None:
         cells = columns.values[id_column]

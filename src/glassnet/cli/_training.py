@@ -142,8 +142,13 @@ def read_training_table(args: argparse.Namespace) -> tuple[tables.Table, Schema,
     """A CSV file's features as its `Schema` makes them, the target as text, and the number of
     rows left out for want of a target value."""
     na = na_markers(args)
-    columns = tables.read_columns(args.data, na=na, text=[args.target])
-    ignore = check_columns(columns.names, columns.source, args)
+    ignore = getattr(args, "ignore", [])
+    # the columns that hold numbers are read straight into one matrix: when they are all the
+    # features, the network trains on that matrix itself (`Schema.transform`: no copy)
+    with tables.CSVFile(args.data, na=na) as file:
+        together = [c for c in file.header if c != args.target and c not in ignore]
+        columns = file.read(text=[args.target], together=together)
+    check_columns(columns.names, columns.source, args)
     y_raw, rows = target_rows(columns, args.target)
     if not y_raw:
         raise DataError(f"{columns.source}: the target column {args.target!r} has no values")
@@ -152,7 +157,7 @@ def read_training_table(args: argparse.Namespace) -> tuple[tables.Table, Schema,
                    na_indicator=getattr(args, "na_indicator", False), na=na,
                    rows=None if every else rows)  # fmt: skip
     X, _ = schema.transform(columns, rows=None if every else rows)
-    lines = (columns.lines if every else columns.lines[rows]).tolist()
+    lines = tables.RowLines(columns, None if every else rows)
     table = tables.Table(schema.features, X, args.target, y_raw, columns.source, lines)
     return table, schema, columns.n_rows - len(rows)
 
