@@ -256,7 +256,7 @@ class Stream:
 
     def _encode(self, labels: list[str], chunk: Columns, rows: Array | None, X: Array) -> Array:
         if self.index is None:  # regression: finite numbers, or a one-line error naming the line
-            lines = (chunk.lines if rows is None else chunk.lines[rows]).tolist()
+            lines = tables.RowLines(chunk, rows)  # looked up only for a message
             table = tables.Table([], X, self.target, labels, self.source, lines)
             return tables.encode_target(table, "regression")[0]
         y = np.fromiter(map(self.index.get, labels, repeat(-1)), np.int64, len(labels))
