@@ -190,10 +190,13 @@ function renderMessage() {
     return;
   }
   const findings = (snap && snap.findings) || [];
-  if (findings.length) {
+  if (findings.length) { // the Watchdog's findings: why training paused first, then the latest
     box.className = "message finding";
-    if (snap.paused_by) box.append(el("p", { text: `Training paused at epoch ${thousands(snap.epoch)}.` }));
-    for (const finding of findings) box.append(el("p", { "data-kind": finding.kind, text: finding.text }));
+    const why = snap.paused_by ? findings.filter((f) => f.kind === snap.paused_by).at(-1) : null;
+    if (why) box.append(el("p", { "data-kind": why.kind }, el("b", { text: "Training paused. " }), why.text));
+    for (const finding of findings.filter((f) => f !== why).slice(-3)) {
+      box.append(el("p", { "data-kind": finding.kind, text: finding.text }));
+    }
     return;
   }
   if (ui.notice) {
@@ -220,7 +223,8 @@ function fillDatasets() {
 
 function describe(d) {
   if (d.task === "regression") return `${d.features} inputs, a value to predict`;
-  return `${d.features} inputs, ${d.classes} classes`;
+  const classes = d.max_classes && ui.config ? ui.config.classes : d.classes;
+  return `${d.features} inputs, ${classes} classes`;
 }
 
 function fillTargets() {
@@ -280,7 +284,8 @@ function reflectConfig() {
   $("classes-field").hidden = !(known && known.max_classes);
   if (known && known.max_classes) $("classes").max = known.max_classes;
   $("classes").value = c.classes; $("classes-out").textContent = c.classes;
-  $("hidden-layers").value = c.hidden.join(",");
+  $("hidden-layers").value = c.data === "tutorial" ? "" : c.hidden.join(",");
+  $("hidden-layers").placeholder = c.data === "tutorial" ? "none" : "";
   $("activation").value = c.activation; $("loss").value = c.loss; $("optimizer").value = c.optimizer;
   $("learning-rate").value = c.learning_rate; $("batch-size").value = c.batch_size;
   $("l2").value = c.l2; $("dropout").value = c.dropout; $("seed").value = c.seed;

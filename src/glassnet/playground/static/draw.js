@@ -48,7 +48,7 @@ function buildNetwork(sizes) {
             "data-layer": 0, "data-unit": unit, title: name }, twoD ? el("canvas", { width: 16, height: 16 }) : null)));
       } else {
         const label = last ? outputName(unit, classes) : `neuron ${layer}·${unit + 1}`;
-        const node = el("button", { class: "node" + (last ? " output" : ""), "data-testid": `neuron-${layer - 1}-${unit}`,
+        const node = el("button", { class: "node" + (last ? " output" : "") + (tutorial ? " neuron-circle" : ""), "data-testid": `neuron-${layer - 1}-${unit}`,
           "data-layer": layer, "data-unit": unit, title: `${label}: click to look inside`,
           onclick: () => selectNeuron(layer, unit) }, el("canvas", { width: 16, height: 16 }));
         const named = last && ((classes && size > 1) || tutorial);
@@ -144,8 +144,15 @@ function showLinkTip() {
   const w = weights && weights[k] && weights[k][o] ? weights[k][o][i] : NaN;
   const tip = $("tooltip");
   tip.replaceChildren(`weight ${unitName(k, i)} → ${unitName(k + 1, o)} = `, el("b", { text: fmt(w, 5) }));
+  placeTip(x, y);
+}
+
+/** Beside the cursor, on the side where it fits in the window. */
+function placeTip(x, y) {
+  const tip = $("tooltip");
   tip.hidden = false;
-  tip.style.left = `${x + 14}px`;
+  const width = tip.offsetWidth;
+  tip.style.left = `${x + 14 + width > window.innerWidth ? x - 14 - width : x + 14}px`;
   tip.style.top = `${y + 12}px`;
 }
 
@@ -369,7 +376,7 @@ function drawCurves(history) {
   const canvas = $("curves");
   const [ctx, width, height] = setupCanvas(canvas);
   ctx.clearRect(0, 0, width, height);
-  const box = { left: 46, top: 8, right: width - 10, bottom: height - 34 };
+  const box = { left: 46, top: 8, right: width - 22, bottom: height - 34 };
   const log = $("log-scale").checked;
   const epochs = (history && history.epochs) || [];
   const series = [[history && history.train_loss, "#343a40", []], [history && history.test_loss, "#7048e8", [5, 4]]];
@@ -415,6 +422,7 @@ function renderConfusion(matrix) {
   const classes = (ui.data && ui.data.classes) || [];
   if (!matrix || !matrix.length) { box.hidden = true; return; }
   box.hidden = false;
+  $("confusion-rows").textContent = ui.data && ui.data.n_test ? "(test data)" : "(training data: there is no test data)";
   const biggest = Math.max(1, ...matrix.flat());
   const head = el("tr", {}, el("th", { text: "true ↓  predicted →" }), classes.map((c) => el("th", { text: String(c) })));
   const rows = matrix.map((row, t) => el("tr", {}, el("th", { text: String(classes[t] ?? t) }),
@@ -447,7 +455,5 @@ function boundaryTip(event) {
   }
   const [xName, yName] = axisNames();
   tip.replaceChildren(`${xName} = ${fmt(lerp(heat.x_range, fx), 3)}, ${yName} = ${fmt(lerp(heat.y_range, 1 - fy), 3)} → `, el("b", { text: said }));
-  tip.hidden = false;
-  tip.style.left = `${event.clientX + 14}px`;
-  tip.style.top = `${event.clientY + 12}px`;
+  placeTip(event.clientX, event.clientY);
 }

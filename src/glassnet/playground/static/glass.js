@@ -70,7 +70,7 @@ function renderGlass(d) {
   const parts = [
     el("h3", {}, title, el("span", { class: "dim", text: `  (${activation})` })),
     sampleRow,
-    el("table", {}, head, ...rows, biasRow),
+    el("table", {}, head, ...rows, ui.config.data === "tutorial" ? null : biasRow),
     layer === 1 && d.sample && !sameNumbers(d.sample.x, inputs)
       ? el("p", { class: "hint", text: "x: the sample as the network sees it, each input standardized with the training data's mean and spread." }) : null,
     el("div", { class: "eq", "data-testid": "detail-equation", text: d.equation || "" }),
@@ -84,7 +84,7 @@ function renderGlass(d) {
   } else {
     parts.push(el("p", { class: "hint", text: "Press Step to train one epoch: the glass then shows this neuron's gradient and its update." }));
   }
-  glass.replaceChildren(...parts);
+  glass.replaceChildren(...parts.filter(Boolean));
 }
 
 function chooseSample(index) {
