@@ -346,3 +346,25 @@ def test_a_request_without_the_token_is_refused(visit):
     assert api.status == 403
     assert visit.page.request.get(base + "api/info?token=wrong").status == 403
     assert visit.page.request.get(visit.url.replace("/?", "/api/info?")).status == 200
+
+
+def test_the_weight_under_the_cursor_is_drawn_by_its_sign_and_updates_live(visit):
+    page = visit.open("data=xor&hidden=3&activation=tanh&optimizer=sgd&learning_rate=0.3")
+    x, y = page.evaluate(
+        """() => {
+          const wire = document.getElementById('w-0-0-0');  // x₁ -> the first hidden neuron
+          const at = wire.getPointAtLength(wire.getTotalLength() / 2);
+          const net = document.getElementById('net').getBoundingClientRect();
+          return [at.x + net.left, at.y + net.top];
+        }"""
+    )
+    page.mouse.move(x, y)
+    tip = page.locator("#tooltip")
+    before = tip.text_content()
+    assert before.startswith("weight x1 → neuron 1·1 = ")
+    visit.testid("step").press("Enter")  # the keyboard: the cursor stays on the link
+    visit.wait_epoch(1)
+    page.wait_for_function(f"() => document.getElementById('tooltip').textContent !== {before!r}")
+    weight = float(tip.text_content().rsplit("= ", 1)[1])
+    stroke = page.get_attribute("#w-0-0-0", "stroke")
+    assert stroke.startswith("rgba(245,147,34" if weight < 0 else "rgba(8,119,189")
