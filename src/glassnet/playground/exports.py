@@ -108,7 +108,7 @@ def script(session: Session, directory: str) -> bytes:
         classification = d.task == "classification"
         lines += [
             "",
-            f"model = gn.mlp({d.n_inputs}, {c.hidden!r}, "
+            f"model = mlp({d.n_inputs}, {c.hidden!r}, "
             f"{len(d.classes or ()) if classification else 1}, activation={c.activation!r}, "
             f"dropout={c.dropout!r}, rng=SEED)",
             f"optimizer = gn.{type(session.optimizer).__name__}({c.learning_rate!r}, "
@@ -139,6 +139,7 @@ def _data_lines(session: Session) -> list[str]:
     """The lines of the script that make X and y as the session read them."""
     c, d = session.config, session.data
     lines = [
+        "from glassnet.network import mlp",
         "from glassnet.preprocessing import Preprocessing",
         "",
         f"FEATURES = {d.features!r}",

@@ -212,8 +212,8 @@ class Session:
             self._pause("divergence")
             what = str(exc).split(": ", 1)[-1].split(";", 1)[0]
             self.findings.append({"kind": "divergence", "text": (
-                f"Training diverged at epoch {lost + 1}: {what}. Paused at epoch {self.epoch}, "
-                f"the last finite one; try a learning rate 10× smaller than {rate:g}."
+                f"Training diverged at epoch {lost + 1}: {what}. Paused, back at epoch "
+                f"{self.epoch} (the last shown); try a learning rate 10× smaller than {rate:g}."
             )})  # fmt: skip
             self.published = self._publish()
             self._cond.notify_all()
