@@ -4,7 +4,6 @@
 
 // ---------------------------------------------------------------- the network drawing
 const featureNames = () => (ui.data && ui.data.features) || [];
-const outputCount = (snap) => { const w = snap.weights; return w && w.length ? w[w.length - 1].length : 0; };
 
 function layerSizes(snap) {
   const weights = snap.weights || [];
@@ -162,7 +161,7 @@ function paintNeurons(snap) {
   if (sizes[0] === 2 && heat) { // each input's own map: the feature itself over the plane
     const scale = (range) => Math.max(Math.abs(range[0]), Math.abs(range[1])) || 1;
     paintSmall(nodeOf(0, 0), 16, (r, c) => lerp(heat.x_range, c / 15) / scale(heat.x_range));
-    paintSmall(nodeOf(0, 1), 16, (r, c) => lerp(heat.y_range, 1 - r / 15) / scale(heat.y_range));
+    paintSmall(nodeOf(0, 1), 16, (r) => lerp(heat.y_range, 1 - r / 15) / scale(heat.y_range));
   }
   (snap.neurons || []).forEach((layer, l) => layer.forEach((neuron, u) => {
     const values = neuron.values || [];
