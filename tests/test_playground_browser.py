@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
-import select
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,8 +44,15 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def _this_glassnet() -> dict[str, str]:
+    """The environment of a child process that imports the glassnet these tests import (a
+    relative PYTHONPATH would not survive a test that changed the working directory)."""
+    source = str(Path(glassnet.__file__).resolve().parent.parent)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
+
+
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`glassnet playground --port 0 --no-browser` in a process of its own: its URL."""
     for module in ("starlette", "uvicorn"):
         try:
@@ -52,21 +60,26 @@ def server() -> Iterator[str]:
         except ImportError:
             _unavailable(f"{module} is not installed (pip install 'glassnet[playground]')")
     command = [sys.executable, "-m", "glassnet", "playground", "--port", "0", "--no-browser"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert process.stdout is not None and process.stderr is not None
+    errors = tmp_path_factory.mktemp("server") / "stderr.txt"
+    with open(errors, "w") as stderr:  # a file: the server never blocks on a full pipe
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                   env=_this_glassnet())  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()])
+    reader.start()
     try:
-        url, said = None, []
-        deadline = time.monotonic() + 60
-        while url is None and time.monotonic() < deadline and process.poll() is None:
-            ready, _, _ = select.select([process.stdout], [], [], 0.5)
-            if ready:
-                line = process.stdout.readline()
-                said.append(line)
-                found = URL.search(line)
-                url = found.group(0) if found else None
+        url, said, deadline = None, [], time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            try:
+                said.append(lines.get(timeout=0.5))
+            except queue.Empty:
+                if process.poll() is not None:
+                    break
+                continue
+            found = URL.search(said[-1])
+            url = found.group(0) if found else None
         if url is None:
-            process.kill()
-            raise AssertionError(f"no URL from {command}: {''.join(said)}{process.stderr.read()}")
+            raise AssertionError(f"no URL from {command}: {''.join(said)}{errors.read_text()}")
         yield url
     finally:
         if process.poll() is None:
@@ -76,8 +89,9 @@ def server() -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        process.stdout.close()
-        process.stderr.close()
+        reader.join()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 @pytest.fixture(scope="module")
@@ -329,7 +343,8 @@ def test_the_exported_script_reproduces_the_weights(visit, tmp_path):
         "np.savez(sys.argv[2], *ran['model'].get_weights())\n"
     )
     ran = subprocess.run([sys.executable, "-c", run, str(script), str(weights)],
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+                         capture_output=True, text=True, timeout=120,
+                         env=_this_glassnet())  # fmt: skip
     assert ran.returncode == 0, ran.stderr
     with np.load(weights) as again:
         reproduced = [again[f"arr_{i}"] for i in range(len(again.files))]
