@@ -421,6 +421,10 @@ function wire() {
   $("export-code").addEventListener("click", () => download("script.py", "glassnet_playground.py"));
   $("export-command").addEventListener("click", () => download("command.txt", "command.txt"));
   $("copy-link").addEventListener("click", () => queued(async () => {
+    if (!navigator.clipboard) { // not a secure context (another host than this machine): say it
+      ui.notice = `This link reproduces the set-up: ${location.href}`;
+      return;
+    }
     await navigator.clipboard.writeText(location.href);
     ui.notice = "Link copied: it reproduces this set-up (with another run of glassnet playground, keep the part from # on).";
   }));

@@ -55,7 +55,7 @@ function renderGlass(d) {
   const sampleRow = el("div", { class: "sample-row", "data-testid": "detail-sample", "data-sample": JSON.stringify(d.sample) }, "Training sample",
     el("button", { title: "previous sample", onclick: () => chooseSample(ui.sample - 1), text: "◀" }), sample,
     el("button", { title: "next sample", onclick: () => chooseSample(ui.sample + 1), text: "▶" }),
-    el("span", { class: "dim", text: `of ${thousands(nTrain)} · x = [${(d.sample ? d.sample.x : []).map((v) => fmt(v, 3)).join(", ")}]` + (y !== null && y !== undefined ? ` · y = ${Array.isArray(y) ? y.join(", ") : fmt(y, 4)}` : "") }),
+    el("span", { class: "dim", text: `of ${thousands(nTrain)} · x = [${(d.sample ? d.sample.x : []).map((v) => fmt(v, 3)).join(", ")}] · y = ${targetText(y)}` }),
     el("span", { class: "dim", text: "(or click a training point on the map)" }));
   const g = d.gradient; const u = d.update;
   const head = el("tr", {}, el("th", { text: "input" }), el("th", { text: "x" }), el("th", { text: "weight w" }), el("th", { text: "w·x" }),
@@ -117,3 +117,11 @@ function pickPoint(event) {
 }
 
 const sameNumbers = (a, b) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-12);
+
+/** The sample's target as read: a class by its name, a value as a number. */
+function targetText(y) {
+  const values = Array.isArray(y) ? y : [y];
+  const classes = ui.data && ui.data.classes;
+  if (classes && values.length === 1 && classes[values[0]] !== undefined && ui.config.data !== "tutorial") return String(classes[values[0]]);
+  return values.map((v) => fmt(v, 4)).join(", ");
+}
