@@ -27,7 +27,7 @@ PY = BIN / ("python.exe" if os.name == "nt" else "python")
 #: what a task installs, by name: each level holds the ones before it (dev holds glassnet[all])
 LEVELS = {
     "core": "",
-    "cli": "csv,plot,sklearn,progress",  # every extra the glassnet command uses
+    "cli": "csv,plot,sklearn,progress,playground",  # every extra the glassnet command uses
     "dev": "dev",
 }
 ACTIVATE = r".venv\Scripts\activate" if os.name == "nt" else ". .venv/bin/activate"

@@ -46,7 +46,7 @@ def test_dev_glassnet_sets_up_the_command_line_extras_and_runs_the_command(dev, 
     assert dev.main(["glassnet", "train", "data.csv", "--target", "class"]) == 3  # its exit code
     installs = [cmd for cmd in dev.ran if "-e" in cmd]
     assert installs == [[str(dev.PY), "-m", "pip", "install", "--quiet", "-e",
-                         ".[csv,plot,sklearn,progress]"]]  # fmt: skip
+                         ".[csv,plot,sklearn,progress,playground]"]]  # fmt: skip
     # the command runs where the user is (no cwd=): the file names are theirs
     assert calls == [([str(dev.BIN / "glassnet"), "train", "data.csv", "--target", "class"], {})]
 

@@ -72,6 +72,7 @@ class Settings:
     max_upload: int = 100 * MB
     host: str | None = None  # a --host beyond loopback, also accepted in Host and Origin
     extra_hosts: tuple[str, ...] = ()  # e.g. "testserver" for Starlette's TestClient
+    grace: float = GRACE_SECONDS  # a page's training stops this long after its stream closed
 
 
 class Guard:
@@ -341,7 +342,7 @@ async def events(playground: Playground, request: Request) -> Response:
 
 
 def _stream_closed(playground: Playground, session: Session) -> None:
-    """One stream fewer; with none left after `GRACE_SECONDS`, the page has gone: stop."""
+    """One stream fewer; with none left after the grace period, the page has gone: stop."""
     playground.streams[session.id] -= 1
 
     def check() -> None:
@@ -351,7 +352,7 @@ def _stream_closed(playground: Playground, session: Session) -> None:
 
     # no loop any more: the server is stopping, and closes every session
     with contextlib.suppress(RuntimeError):
-        asyncio.get_running_loop().call_later(GRACE_SECONDS, check)
+        asyncio.get_running_loop().call_later(playground.settings.grace, check)
 
 
 async def neuron_route(playground: Playground, request: Request) -> Response:
