@@ -139,6 +139,7 @@ class Playground:
         self.uploads: dict[str, Upload] = {}  # page id -> its uploaded file
         self.streams: dict[str, int] = {}  # session id -> open event streams
         self.directory = tempfile.mkdtemp(prefix="glassnet-playground-")
+        self.csv_info: Upload | None = None  # the command line's file, once read
         self.closing = False
 
     def close(self) -> None:
@@ -235,10 +236,9 @@ async def info(playground: Playground, request: Request) -> Response:
             for name, (task, _, many) in GENERATED.items()]  # fmt: skip
     sets.append({"name": "tutorial", "task": "classification", "classes": 2,
                  "max_classes": None, "features": 3})  # fmt: skip
-    csv = None
-    if playground.settings.csv is not None:
-        csv = await asyncio.to_thread(read_upload, playground.settings.csv,
-                                      os.path.basename(playground.settings.csv))  # fmt: skip
+    csv, path = playground.csv_info, playground.settings.csv
+    if csv is None and path is not None:  # read once: the command line's file does not change
+        csv = playground.csv_info = await asyncio.to_thread(read_upload, path, path)
     return JSONResponse({
         "datasets": sets,
         "presets": ["tutorial"],
