@@ -186,6 +186,28 @@ def test_the_event_stream_sends_snapshots(client: TestClient) -> None:
     assert len(frame["heatmap"]["values"]) == 50 * 50 and frame["weights"]
 
 
+@pytest.mark.settings(grace=0.05)
+def test_closing_the_event_stream_stops_the_pages_training(server: tuple[TestClient, Any]) -> None:
+    client, playground = server
+    sid = session(client, data="circles", hidden=[3])["session"]
+    client.post(f"/api/session/{sid}/control", headers=HEADERS, json={"action": "play"})
+    running = playground.sessions[sid]
+    with client.stream("GET", f"/api/session/{sid}/events?token={TOKEN}") as stream:
+        next(stream.iter_lines())
+    running._thread.join(5)  # stopped after the grace period: its thread ends
+    assert running.state == "stopped" and sid not in playground.sessions
+
+
+def test_uploads_are_temporary_files_removed_at_exit(server: tuple[TestClient, Any]) -> None:
+    client, playground = server
+    headers = {**HEADERS, "X-Filename": "t.csv"}
+    client.post("/api/upload", headers=headers, content=b"a,b\n1,2\n3,4\n")
+    client.post("/api/upload", headers=headers, content=b"a,b\n1,2\n3,5\n")  # replaces it
+    assert len(os.listdir(playground.directory)) == 1
+    playground.close()
+    assert not os.path.exists(playground.directory)
+
+
 def test_playground_without_its_extra_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -72,6 +72,7 @@ class Settings:
     max_upload: int = 100 * MB
     host: str | None = None  # a --host beyond loopback, also accepted in Host and Origin
     extra_hosts: tuple[str, ...] = ()  # e.g. "testserver" for Starlette's TestClient
+    grace: float = GRACE_SECONDS  # a page's training stops this long after its stream closed
 
 
 class Guard:
@@ -138,6 +139,7 @@ class Playground:
         self.uploads: dict[str, Upload] = {}  # page id -> its uploaded file
         self.streams: dict[str, int] = {}  # session id -> open event streams
         self.directory = tempfile.mkdtemp(prefix="glassnet-playground-")
+        self.csv_info: Upload | None = None  # the command line's file, once read
         self.closing = False
 
     def close(self) -> None:
@@ -234,10 +236,9 @@ async def info(playground: Playground, request: Request) -> Response:
             for name, (task, _, many) in GENERATED.items()]  # fmt: skip
     sets.append({"name": "tutorial", "task": "classification", "classes": 2,
                  "max_classes": None, "features": 3})  # fmt: skip
-    csv = None
-    if playground.settings.csv is not None:
-        csv = await asyncio.to_thread(read_upload, playground.settings.csv,
-                                      os.path.basename(playground.settings.csv))  # fmt: skip
+    csv, path = playground.csv_info, playground.settings.csv
+    if csv is None and path is not None:  # read once: the command line's file does not change
+        csv = playground.csv_info = await asyncio.to_thread(read_upload, path, path)
     return JSONResponse({
         "datasets": sets,
         "presets": ["tutorial"],
@@ -341,7 +342,7 @@ async def events(playground: Playground, request: Request) -> Response:
 
 
 def _stream_closed(playground: Playground, session: Session) -> None:
-    """One stream fewer; with none left after `GRACE_SECONDS`, the page has gone: stop."""
+    """One stream fewer; with none left after the grace period, the page has gone: stop."""
     playground.streams[session.id] -= 1
 
     def check() -> None:
@@ -351,7 +352,7 @@ def _stream_closed(playground: Playground, session: Session) -> None:
 
     # no loop any more: the server is stopping, and closes every session
     with contextlib.suppress(RuntimeError):
-        asyncio.get_running_loop().call_later(GRACE_SECONDS, check)
+        asyncio.get_running_loop().call_later(playground.settings.grace, check)
 
 
 async def neuron_route(playground: Playground, request: Request) -> Response:

@@ -124,7 +124,7 @@ def predict(session: Session, x: Any) -> dict[str, Any]:
     if len(x) > 10_000:
         raise GlassnetError(f"at most 10000 rows at once, got {len(x)}")
     model = session.published.model
-    loss = session.loss
+    loss = model.loss or session.loss
     with np.errstate(all="ignore"):
         out = model.outputs(data.inputs(np.asarray(x, dtype=np.float64)))
     if not np.isfinite(out).all():
