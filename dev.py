@@ -3,7 +3,8 @@
 
     python3 dev.py demo      # create .venv, install glassnet, run `glassnet demo --input 1,0,0`
     python3 dev.py glassnet ARGS...  # install glassnet with the extras its command uses, run it
-    python3 dev.py test      # create .venv, install glassnet[dev], run pytest, ruff and mypy
+    python3 dev.py test      # create .venv, install glassnet[dev] (and chromium, as root on
+                             # Debian, for the browser tests), run pytest, ruff and mypy
     python3 dev.py bench     # run the side-by-side benchmarks, writing bench/RESULTS.md
     python3 dev.py lint      # ruff check, ruff format --check, mypy
 
@@ -27,7 +28,7 @@ PY = BIN / ("python.exe" if os.name == "nt" else "python")
 #: what a task installs, by name: each level holds the ones before it (dev holds glassnet[all])
 LEVELS = {
     "core": "",
-    "cli": "csv,plot,sklearn,progress",  # every extra the glassnet command uses
+    "cli": "csv,plot,sklearn,progress,playground",  # every extra the glassnet command uses
     "dev": "dev",
 }
 ACTIVATE = r".venv\Scripts\activate" if os.name == "nt" else ". .venv/bin/activate"
@@ -74,6 +75,19 @@ def ensure_env(level: str) -> None:
     stamps[0].touch()
 
 
+def ensure_chromium() -> None:
+    """The playground's browser tests drive Debian's chromium (Playwright cannot download a
+    browser here): install it when it is missing and we may (root with apt-get). Elsewhere the
+    tests say what is missing, and fail under CI."""
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    apt = shutil.which("apt-get")
+    if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ.setdefault("DEBIAN_FRONTEND", "noninteractive")
+        _run(apt, "update", "-qq", check=False)
+        _run(apt, "install", "-y", "-qq", "chromium", check=False)
+
+
 def lint() -> None:
     paths = [p for p in ("src", "tests", "bench", "examples", "dev.py") if (ROOT / p).exists()]
     _run(PY, "-m", "ruff", "check", *paths)
@@ -98,6 +112,7 @@ def main(argv: list[str]) -> int:
             return 130
     if task == "test":
         ensure_env("dev")
+        ensure_chromium()
         workers = [] if "-n" in rest else ["-n", "2"]
         # Two test processes on two cores: one BLAS thread each, or their spinning threads
         # fight over the cores (tens of times slower). OPENBLAS_CORETYPE/L2_SIZE stay untouched.

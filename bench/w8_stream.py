@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from w7_table import children_peak_mb  # the sibling module (on the path when run as a script)
+
+# the sibling module (on the path when run as a script)
+from w7_table import children_peak_mb, compile_glassnet
 
 COLOURS = np.array(["red", "green", "blue", "amber", "violet", "grey"])
 BLOCK_ROWS = 50_000
@@ -52,6 +54,7 @@ def run(library: str, c: dict[str, Any], data_dir: Path, seed: int) -> dict[str,
     from start to exit, its peak memory that process's."""
     assert library == "glassnet"
     path, model = data_dir / "W8.csv", data_dir / f"W8-{seed}.npz"
+    compile_glassnet()
     command = [sys.executable, "-m", "glassnet", "train", str(path), "--target", "y", "--stream",
                "--json", "--epochs", str(c["epochs"]), "--seed", str(seed), "-o", str(model),
                "-q"]  # fmt: skip

@@ -577,3 +577,30 @@ def test_to_csv_reads_back_as_the_same_problem(name: str, tmp_path: Path) -> Non
     y, classes = encode_target(table, data.task)
     assert classes == data.target_names
     np.testing.assert_array_equal(y, data.y)
+
+
+# --- the playground's generated sets -----------------------------------------------------------
+
+
+def test_make_xor_labels_points_by_the_exclusive_or_of_their_signs() -> None:
+    X, y = datasets.make_xor(200, seed=3)
+    assert X.shape == (200, 2) and y.dtype == np.int64
+    np.testing.assert_array_equal(y, (X[:, 0] * X[:, 1] < 0).astype(np.int64))
+    assert np.abs(X).min() >= 0.05  # a margin along the axes
+    np.testing.assert_array_equal(datasets.make_xor(200, seed=3)[0], X)
+
+
+def test_make_gaussians_deals_balanced_classes_around_their_centres() -> None:
+    X, y = datasets.make_gaussians(300, n_classes=3, seed=1)
+    assert np.bincount(y).tolist() == [100, 100, 100]
+    centres = [X[y == k].mean(axis=0) for k in range(3)]
+    assert all(abs(np.hypot(*c) - 0.5) < 0.1 for c in centres)
+
+
+def test_make_plane_is_a_regression_on_the_plane_plus_noise() -> None:
+    X, y = datasets.make_plane(500, noise=0.1, seed=2)
+    assert y.dtype == np.float64 and y.shape == (500,)
+    residual = y - X.sum(axis=1) / 2
+    assert 0.08 < residual.std() < 0.12
+    with pytest.raises(GlassnetError, match="noise"):
+        datasets.make_plane(10, noise=-1.0)

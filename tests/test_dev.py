@@ -46,7 +46,7 @@ def test_dev_glassnet_sets_up_the_command_line_extras_and_runs_the_command(dev, 
     assert dev.main(["glassnet", "train", "data.csv", "--target", "class"]) == 3  # its exit code
     installs = [cmd for cmd in dev.ran if "-e" in cmd]
     assert installs == [[str(dev.PY), "-m", "pip", "install", "--quiet", "-e",
-                         ".[csv,plot,sklearn,progress]"]]  # fmt: skip
+                         ".[csv,plot,sklearn,progress,playground]"]]  # fmt: skip
     # the command runs where the user is (no cwd=): the file names are theirs
     assert calls == [([str(dev.BIN / "glassnet"), "train", "data.csv", "--target", "class"], {})]
 
@@ -87,3 +87,29 @@ def test_dev_demo_then_says_how_to_reach_the_glassnet_command(dev, capsys):
 def test_dev_lists_the_glassnet_task_in_its_help(dev, capsys):
     assert dev.main(["help"]) == 0
     assert "python3 dev.py glassnet ARGS..." in capsys.readouterr().out
+
+
+def _machine(dev, monkeypatch, *, have: set[str], root: bool) -> None:
+    """A machine with the programs in `have` on its PATH, as root or not."""
+    monkeypatch.setattr(dev.subprocess, "call", lambda cmd, **kwargs: 0)
+    monkeypatch.setattr(
+        dev.shutil, "which", lambda name: f"/usr/bin/{name}" if name in have else None
+    )
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 0 if root else 1000, raising=False)
+
+
+def test_dev_test_installs_chromium_with_apt_get_when_missing_and_root(dev, monkeypatch):
+    _machine(dev, monkeypatch, have={"apt-get"}, root=True)
+    dev.main(["test"])
+    apt = [cmd for cmd in dev.ran if cmd[0] == "/usr/bin/apt-get"]
+    assert apt == [["/usr/bin/apt-get", "update", "-qq"],
+                   ["/usr/bin/apt-get", "install", "-y", "-qq", "chromium"]]  # fmt: skip
+    pytest_at = next(i for i, cmd in enumerate(dev.ran) if "pytest" in cmd)
+    assert dev.ran.index(apt[-1]) < pytest_at  # before the tests that need it
+
+
+@pytest.mark.parametrize(("have", "root"), [({"apt-get", "chromium"}, True), ({"apt-get"}, False)])
+def test_dev_test_leaves_chromium_alone_when_present_or_not_root(dev, monkeypatch, have, root):
+    _machine(dev, monkeypatch, have=have, root=root)
+    dev.main(["test"])
+    assert not [cmd for cmd in dev.ran if cmd[0] == "/usr/bin/apt-get"]

@@ -427,6 +427,8 @@ def _blank_tail(buf: bytes | bytearray, end: int) -> int:
 
 def count_lines(data: bytes | bytearray) -> int:
     """The line ends in ``data``: \\n, \\r\\n or a lone \\r, as Python's csv module counts them."""
+    if b"\r" not in data:  # the usual file: one pass
+        return data.count(b"\n")
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 

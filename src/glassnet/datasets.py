@@ -24,8 +24,11 @@ __all__ = [
     "describe",
     "load",
     "make_circles",
+    "make_gaussians",
     "make_moons",
+    "make_plane",
     "make_spirals",
+    "make_xor",
     "names",
     "tutorial",
     "xor",
@@ -202,6 +205,110 @@ def make_spirals(
     X = radius[:, None] * np.column_stack([np.sin(angle), np.cos(angle)])
     order = rng.permutation(n_samples)
     return X[order], y[order]
+
+
+def make_xor(
+    n_samples: int = 200, *, noise: float = 0.0, seed: int | None = None
+) -> tuple[Array, Array]:
+    """Points in the square [−1, 1]², labelled by the exclusive or of their signs.
+
+    Parameters
+    ----------
+    n_samples : int, default=200
+    noise : float, default=0.0
+        Standard deviation of the Gaussian noise added to every coordinate after labelling.
+    seed : int or None, default=None
+        Seed for ``np.random.default_rng``; the same seed gives the same data.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2), float64
+    y : ndarray of shape (n_samples,), int64
+        1 where x₁ and x₂ have opposite signs (as `xor` answers 1 for (0, 1)), else 0.
+
+    Examples
+    --------
+    >>> X, y = make_xor(100, seed=0)
+    >>> bool(((X[:, 0] * X[:, 1] < 0) == (y == 1)).all())
+    True
+    """
+    count(n_samples, "n_samples", minimum=2)
+    non_negative(noise, "noise")
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.0, 1.0, (n_samples, 2))
+    X += np.where(X >= 0, 0.05, -0.05)  # a margin along the axes, so no point sits on a border
+    y = (X[:, 0] * X[:, 1] < 0).astype(np.int64)
+    return X + noise * rng.standard_normal(X.shape), y
+
+
+def make_gaussians(
+    n_samples: int = 200, *, n_classes: int = 2, noise: float = 0.0, seed: int | None = None
+) -> tuple[Array, Array]:
+    """One round Gaussian cloud per class, the centres evenly spaced on a circle of radius ½.
+
+    Parameters
+    ----------
+    n_samples : int, default=200
+        Number of points; class sizes differ by at most one.
+    n_classes : int, default=2
+    noise : float, default=0.0
+        Added to the clouds' standard deviation of 0.15: the larger, the more they overlap.
+    seed : int or None, default=None
+        Seed for ``np.random.default_rng``; the same seed gives the same data.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2), float64
+    y : ndarray of shape (n_samples,), int64
+
+    Examples
+    --------
+    >>> X, y = make_gaussians(90, n_classes=3, seed=0)
+    >>> X.shape, np.bincount(y).tolist()
+    ((90, 2), [30, 30, 30])
+    """
+    count(n_classes, "n_classes", minimum=2)
+    count(n_samples, "n_samples", minimum=n_classes)
+    non_negative(noise, "noise")
+    y, _ = _balanced(n_samples, n_classes)
+    angle = 2 * np.pi * np.arange(n_classes) / n_classes + np.pi / 4  # 2 classes: a diagonal
+    centres = 0.5 * np.column_stack([np.cos(angle), np.sin(angle)])
+    rng = np.random.default_rng(seed)
+    X = centres[y] + (0.15 + noise) * rng.standard_normal((n_samples, 2))
+    order = rng.permutation(n_samples)
+    return X[order], y[order]
+
+
+def make_plane(
+    n_samples: int = 200, *, noise: float = 0.0, seed: int | None = None
+) -> tuple[Array, Array]:
+    """A regression: points in [−1, 1]², the target the plane y = (x₁ + x₂)/2 plus noise.
+
+    Parameters
+    ----------
+    n_samples : int, default=200
+    noise : float, default=0.0
+        Standard deviation of the Gaussian noise added to the target.
+    seed : int or None, default=None
+        Seed for ``np.random.default_rng``; the same seed gives the same data.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2), float64
+    y : ndarray of shape (n_samples,), float64
+
+    Examples
+    --------
+    >>> X, y = make_plane(5, seed=0)
+    >>> np.allclose(y, X.sum(axis=1) / 2)
+    True
+    """
+    count(n_samples, "n_samples", minimum=2)
+    non_negative(noise, "noise")
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.0, 1.0, (n_samples, 2))
+    y = X.sum(axis=1) / 2 + noise * rng.standard_normal(n_samples)
+    return X, y
 
 
 def _balanced(n_samples: int, n_classes: int, *, endpoint: bool = True) -> tuple[Array, Array]:

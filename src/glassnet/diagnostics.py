@@ -648,6 +648,14 @@ class Watchdog(Callback):
         self._seen = set()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Network) -> bool | None:
+        for finding in self.check(logs, model):
+            warnings.warn(f"epoch {epoch + 1}: {finding}", TrainingWarning, stacklevel=2)
+        return None
+
+    def check(self, logs: dict[str, float], model: Network) -> list[Finding]:
+        """The findings of an epoch that ended with `logs`, each kind once per fit: what
+        `on_epoch_end` warns about (for a caller that says it another way)."""
+        new: list[Finding] = []
         self.losses.append(float(logs["loss"]))
         # only the newest window and the two ends: constant work per epoch, however long the fit
         n = len(self.losses)
@@ -668,5 +676,5 @@ class Watchdog(Callback):
                 continue
             self._seen.add(key)
             self.warned.append(finding)
-            warnings.warn(f"epoch {epoch + 1}: {finding}", TrainingWarning, stacklevel=2)
-        return None
+            new.append(finding)
+        return new

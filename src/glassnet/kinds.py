@@ -225,6 +225,9 @@ def find_kind(name: str, values: Array, at: Place, *, last_resort: bool = False)
 
 
 def _learn_numbers(name: str, v: Array, at: Place, *, last_resort: bool) -> Column:
+    # a column of a matrix read together strides across every row of it: the passes below
+    # (NaN, infinities, least, greatest, median) run on one contiguous copy instead
+    v = np.ascontiguousarray(v)
     missing = np.isnan(v)
     n_missing = int(np.count_nonzero(missing))
     present = v[~missing] if n_missing else v

@@ -17,7 +17,7 @@ from typing import TextIO, cast
 
 from .. import __version__
 from ..errors import GlassnetError
-from . import demo, glass, info, plot, predict, train
+from . import demo, glass, info, playground, plot, predict, train
 from ._common import (
     EXIT_INTERNAL,
     EXIT_USAGE,
@@ -30,7 +30,7 @@ from ._common import (
 )
 
 #: subcommand modules, each with `register(subparsers)`; the order is the order in --help
-COMMANDS = [demo, train, predict, info, plot, glass]
+COMMANDS = [demo, train, predict, info, plot, glass, playground]
 
 
 def build_parser() -> argparse.ArgumentParser:

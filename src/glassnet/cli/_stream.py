@@ -44,8 +44,9 @@ from ..network import Sequential
 from ..optimizers import Optimizer
 from ..preprocessing import Moments, Preprocessing
 from ..schema import Schema, learn, target_rows
+from ..training_table import check_classes
 from ._common import CLIError, command_prog
-from ._training import Data, check_classes, check_columns, na_markers
+from ._training import Data, check_columns, na_markers
 
 #: rows the schema is learned from: a uniform sample of the file's rows with a target
 SAMPLE_ROWS = 100_000

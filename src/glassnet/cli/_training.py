@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import datasets, tables
+from .. import datasets, tables, training_table
 from .._typing import Task
 from ..activations import ACTIVATIONS
-from ..errors import DataError
-from ..schema import Schema, learn, target_rows
+from ..schema import Schema
+from ..training_table import read_training_table
 from ._common import CLIError, command_prog, listed
 
 HIDDEN_ACTIVATIONS = [name for name in ACTIVATIONS if name != "softmax"]
@@ -129,55 +129,25 @@ def read_training_data(args: argparse.Namespace) -> Data:
                 f"{source} is a regression data set; --task classification", command_prog(args)
             )
         return Data(d.X, y, d.feature_names, d.target_name, task, classes, source)
-    table, schema, left_out = read_training_table(args)
-    assert table.y_raw is not None
-    task = args.task or tables.infer_task(table.y_raw)
-    y, classes = tables.encode_target(table, task)
-    check_classes(classes, table.source, args.target)
-    return Data(table.X, y, table.columns, args.target, task, classes, table.source, schema,
-                left_out)  # fmt: skip
-
-
-def read_training_table(args: argparse.Namespace) -> tuple[tables.Table, Schema, int]:
-    """A CSV file's features as its `Schema` makes them, the target as text, and the number of
-    rows left out for want of a target value."""
-    na = na_markers(args)
-    ignore = getattr(args, "ignore", [])
-    # the columns that hold numbers are read straight into one matrix: when they are all the
-    # features, the network trains on that matrix itself (`Schema.transform`: no copy)
-    with tables.CSVFile(args.data, na=na) as file:
-        together = [c for c in file.header if c != args.target and c not in ignore]
-        columns = file.read(text=[args.target], together=together)
-    check_columns(columns.names, columns.source, args)
-    y_raw, rows = target_rows(columns, args.target)
-    if not y_raw:
-        raise DataError(f"{columns.source}: the target column {args.target!r} has no values")
-    every = len(rows) == columns.n_rows
-    schema = learn(columns, target=args.target, ignore=ignore,
-                   na_indicator=getattr(args, "na_indicator", False), na=na,
-                   rows=None if every else rows)  # fmt: skip
-    X, _ = schema.transform(columns, rows=None if every else rows)
-    lines = tables.RowLines(columns, None if every else rows)
-    table = tables.Table(schema.features, X, args.target, y_raw, columns.source, lines)
-    return table, schema, columns.n_rows - len(rows)
+    t = read_training_table(
+        args.data, args.target, task=args.task, ignore=getattr(args, "ignore", []),
+        na=getattr(args, "na", []), na_indicator=getattr(args, "na_indicator", False),
+        check=lambda names, source: check_columns(names, source, args),
+    )  # fmt: skip
+    return Data(t.X, t.y, t.features, t.target, t.task, t.classes, t.source, t.schema,
+                t.left_out)  # fmt: skip
 
 
 def na_markers(args: argparse.Namespace) -> list[str]:
     """The cells that mean a missing value: the usual markers and those given with ``--na``."""
-    return [*tables.NA_MARKERS,
-            *(m for m in getattr(args, "na", []) if m not in tables.NA_MARKERS)]  # fmt: skip
+    return training_table.na_markers(getattr(args, "na", []))
 
 
 def check_columns(names: list[str], source: str, args: argparse.Namespace) -> list[str]:
     """Refuse a target or an ``--ignore`` column the file lacks, or the target ignored; the
     columns to ignore."""
     ignore, prog = getattr(args, "ignore", []), command_prog(args)
-    if args.target not in names:
-        raise DataError(
-            f"{source}: no target column {args.target!r}; the columns are "
-            + listed(names)
-            + tables.column_hint(args.target, names)
-        )
+    training_table.check_columns(names, source, args.target, ())  # the target, in its words
     for name in ignore:
         if name not in names:
             raise CLIError(f"argument --ignore: {source} has no column {name!r}; the "
@@ -186,12 +156,3 @@ def check_columns(names: list[str], source: str, args: argparse.Namespace) -> li
     if args.target in ignore:
         raise CLIError(f"argument --ignore: {args.target!r} is the target column", prog)
     return list(ignore)
-
-
-def check_classes(classes: list[str] | None, source: str, target: str) -> None:
-    """Refuse a classification target holding a single class."""
-    if classes is not None and len(classes) < 2:
-        raise DataError(
-            f"{source}: the target column {target!r} holds a single class "
-            f"({classes[0]!r}); classification needs at least 2"
-        )
