@@ -12,6 +12,8 @@ const DEFAULTS = {
 const NUMBERS = ["noise", "ratio", "n", "classes", "learning_rate", "batch_size", "l2", "dropout", "seed",
   "x_feature", "y_feature", "epochs"];
 const TUTORIAL_ITERATIONS = 10000; // the tutorial trains 10,000 times, then thinks
+// what the tutorial trains with: one sigmoid neuron, SGD at rate 1 on its 4 examples at once
+const TUTORIAL_SETTINGS = { activation: "sigmoid", optimizer: "sgd", learning_rate: 1, batch_size: 4, l2: 0, dropout: 0 };
 
 function parseHidden(text) {
   const trimmed = text.trim();
@@ -286,9 +288,11 @@ function reflectConfig() {
   $("classes").value = c.classes; $("classes-out").textContent = c.classes;
   $("hidden-layers").value = c.data === "tutorial" ? "" : c.hidden.join(",");
   $("hidden-layers").placeholder = c.data === "tutorial" ? "none" : "";
-  $("activation").value = c.activation; $("loss").value = c.loss; $("optimizer").value = c.optimizer;
-  $("learning-rate").value = c.learning_rate; $("batch-size").value = c.batch_size;
-  $("l2").value = c.l2; $("dropout").value = c.dropout; $("seed").value = c.seed;
+  // the tutorial's network is fixed: its (disabled) controls show what it trains with
+  const shown = c.data === "tutorial" ? { ...c, ...TUTORIAL_SETTINGS } : c;
+  $("activation").value = shown.activation; $("loss").value = shown.loss; $("optimizer").value = shown.optimizer;
+  $("learning-rate").value = shown.learning_rate; $("batch-size").value = shown.batch_size;
+  $("l2").value = shown.l2; $("dropout").value = shown.dropout; $("seed").value = c.seed;
   $("epochs").value = c.epochs || "";
   $("remove-layer").disabled = !c.hidden.length || c.data === "tutorial";
   reflectData();
