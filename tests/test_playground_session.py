@@ -221,3 +221,10 @@ def test_the_heatmap_holds_other_inputs_at_their_means(sessions: list[Session]) 
     assert frame["heatmap"]["features"] == ["input 1", "input 3"]
     assert all(math.isfinite(v) for v in frame["heatmap"]["values"])
     assert frame["neurons"] == [] and frame["points"]["test"] == []
+
+
+def test_the_written_sum_brackets_negative_numbers():
+    from glassnet.playground.glass import _term
+
+    assert [_term(v) for v in (-1.3321, 0.5286, -0.0001234)] == ["(-1.332)", "0.5286",
+                                                               "(-0.0001234)"]  # fmt: skip

@@ -78,8 +78,8 @@ def _read(e: Explanation, layers: list[Any], i: int, unit: int, state: str) -> d
     else:
         kind, a = "identity", z
         dz_values = loss_gradient if after is None else backward[i + 1]
-    terms = " + ".join(f"{wi:.4g}·{xi:.4g}" for wi, xi in zip(w, x))
-    bias = f" + {b:.4g}" if dense.bias else ""
+    terms = " + ".join(f"{_term(wi)}·{_term(xi)}" for wi, xi in zip(w, x))
+    bias = f" + {_term(b)}" if dense.bias else ""
     answer: dict[str, Any] = {
         "inputs": _row(x),
         "weights": _row(w),
@@ -135,3 +135,9 @@ def predict(session: Session, x: Any) -> dict[str, Any]:
     classes = data.classes or []
     labels = [classes[c] for c in snapshot.decided(loss, out)]
     return {"outputs": loss.probabilities(out).tolist(), "labels": labels}
+
+
+def _term(value: float) -> str:
+    """A number in a written sum: 4 significant digits, in brackets when negative (w·(−x))."""
+    text = f"{value:.4g}"
+    return f"({text})" if text.startswith("-") else text
