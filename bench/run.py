@@ -1,4 +1,4 @@
-"""Run glassnet, scikit-learn and PyTorch side by side on the same work; write bench/RESULTS.md.
+"""Run glassnet, scikit-learn, PyTorch and JAX side by side on the same work: bench/RESULTS.md.
 
     python3 dev.py bench                  # the full run (~10 min on 2 cores): bench/RESULTS.md
     .venv/bin/python bench/run.py --quick # a smoke run: fewer runs, smaller data, printed
@@ -16,6 +16,7 @@ Only a full run (no --quick, no --only) writes bench/RESULTS.md unless --out say
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import itertools
 import json
@@ -39,6 +40,13 @@ sys.path.insert(0, str(HERE))
 
 import workloads  # noqa: E402 - the sibling module, found through the path set just above
 
+#: JAX's two columns: a fresh process's first training (compile included), then the same again
+JAX_COLD, JAX_WARM = "jax (cold)", "jax (warm)"
+JAX_MISSING = (
+    "jax rows skipped: jax and optax are not installed (python3 dev.py bench installs them, or "
+    "pip install -e '.[bench]')"
+)
+
 WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8")
 TITLES = {
     "W1": "W1 — the tutorial neuron, 10,000 full-batch iterations",
@@ -58,8 +66,10 @@ TITLES = {
 }
 TARGETS = {
     "W1": "no slower than the tutorial's 9 lines",
-    "W2": "≥ 2× faster than scikit-learn and than PyTorch",
-    "W3": "≥ 1.5× faster than the faster peer, and ≥ 70% of the matmul bound",
+    "W2": "≥ 2× faster than scikit-learn and than PyTorch; no slower than JAX warm, ≥ 3× faster "
+    "than JAX cold",
+    "W3": "≥ 1.5× faster than the faster peer, and ≥ 70% of the matmul bound; no slower than JAX "
+    "warm, ≥ 3× faster than JAX cold",
     "W4": "≥ 2× faster than PyTorch, no slower than hand-written NumPy",
     "W5": "≥ 1.5× faster than scikit-learn's lbfgs at the same accuracy",
     "W6": "no slower than scikit-learn at the same accuracy",
@@ -138,7 +148,8 @@ def machine_facts() -> dict[str, Any]:
     except (OSError, StopIteration):
         pass
     versions = {}
-    for dist in ("glassnet", "numpy", "scikit-learn", "torch", "threadpoolctl"):
+    for dist in ("glassnet", "numpy", "scikit-learn", "torch", "jax", "jaxlib", "optax",
+                 "threadpoolctl"):  # fmt: skip
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -206,11 +217,13 @@ def _target_met(wl: str, s: dict[str, Any], gemm: dict[str, float], w3_gflops: f
     elif wl == "W2":
         ok = min(r.get("sklearn", 0), r.get("torch", 0)) >= 2.0
         text = f"sklearn {r.get('sklearn', nan):.2f}×, torch {r.get('torch', nan):.2f}×"
+        return f"{'met' if ok else '**not met**'} ({text}); {_jax_target(r)}"
     elif wl == "W3":
         fastest = min(r.get("sklearn", float("inf")), r.get("torch", float("inf")))
         share = w3_gflops * 1e9 / gemm.get("square_float32", float("nan"))
         ok = fastest >= 1.5 and share >= 0.70
         text = f"faster peer {fastest:.2f}×; {share:.0%} of square-GEMM peak"
+        return f"{'met' if ok else '**not met**'} ({text}); {_jax_target(r)}"
     elif wl == "W5":
         ok = r.get("sklearn", 0) >= 1.5
         text = f"sklearn's lbfgs {r.get('sklearn', nan):.2f}×"
@@ -235,6 +248,15 @@ def _target_met(wl: str, s: dict[str, Any], gemm: dict[str, float], w3_gflops: f
             f"torch {r.get('torch', float('nan')):.2f}×, numpy {r.get('numpy', float('nan')):.2f}×"
         )
     return f"{'met' if ok else '**not met**'} ({text})"
+
+
+def _jax_target(r: dict[str, float]) -> str:
+    """The JAX half of the W2/W3 targets: no slower than its warm time, 3× faster than cold."""
+    if JAX_COLD not in r or JAX_WARM not in r:
+        return "JAX: not measured (not installed)"
+    warm, cold = r[JAX_WARM], r[JAX_COLD]
+    ok = warm >= 1.0 and cold >= 3.0
+    return f"JAX {'met' if ok else '**not met**'} (warm {warm:.2f}×, cold {cold:.2f}×)"
 
 
 def _accuracy_note(s: dict[str, Any]) -> str:
@@ -294,6 +316,9 @@ def report(
         add("")
         if wl == "W1":
             add(_w1_notes(results[wl]))
+        if wl in ("W2", "W3"):
+            add(_jax_notes(results[wl]))
+            add("")
         if wl == "W3":
             add(_w3_notes(results[wl], gemm))
         if wl == "W4":
@@ -379,6 +404,24 @@ def _w1_notes(by_lib: dict[str, list[dict[str, Any]]]) -> str:
         "The glassnet side is `glassnet.NeuralNetwork().train(X, y, 10000)` — the tutorial face, "
         "which trains through `Sequential.fit` (Dense → Sigmoid → SumSquaredError → SGD(1.0)). "
         "Both sides include building the network and asking it about [1, 0, 0]."
+    )
+
+
+def _jax_notes(by_lib: dict[str, list[dict[str, Any]]]) -> str:
+    """How JAX was measured, and whether it did glassnet's very work (the same final loss)."""
+    if JAX_COLD not in by_lib:
+        return JAX_MISSING + "."
+    g, j = by_lib.get("glassnet", []), by_lib[JAX_COLD]
+    gap = max((abs(a["loss"] - b["loss"]) for a, b in zip(g, j)), default=float("nan"))
+    return (
+        "JAX (jax + optax): one `jax.jit` of the whole training step (forward, gradient, "
+        "`optax.adam` with glassnet's hyper-parameters), from the same starting weights, on "
+        "glassnet's own batch order (`workloads.glassnet_orders`); PyTorch and scikit-learn "
+        "shuffle with their own generators. Each JAX process trains twice: *cold* is the first "
+        "training, tracing and XLA compilation included (a fresh process); *warm* is the same "
+        "training again from the same start, the compiled steady state. Largest difference of "
+        f"the final loss between glassnet and JAX, run by run: {gap:.1e} (the same work, up to "
+        "rounding)."
     )
 
 
@@ -627,9 +670,14 @@ def main(argv: list[str]) -> int:
         # in a child too: this process stays small, so it cannot inflate the children's memory
         prep = [str(HERE / "workloads.py"), "prepare", ",".join(chosen), "--data", str(data)]
         _child(prep + (["--quick"] if args.quick else []))
+        have_jax = all(importlib.util.find_spec(m) is not None for m in ("jax", "optax"))
+        if not have_jax and any("jax" in workloads.LIBRARIES[wl] for wl in chosen):
+            _log(JAX_MISSING)
         for wl in chosen:
-            libs = workloads.LIBRARIES[wl]
-            results[wl] = {lib: [] for lib in libs}
+            libs = [lib for lib in workloads.LIBRARIES[wl] if lib != "jax" or have_jax]
+            results[wl] = {lib: [] for lib in libs if lib != "jax"}
+            if "jax" in libs:
+                results[wl].update({JAX_COLD: [], JAX_WARM: []})
             # W8 streams a 2 GB file for ~2.5 minutes: its figure is memory, once is enough
             for run in range(1 if wl == "W8" else args.runs):
                 for lib in libs:  # A B C A B C ...: drift hits every library alike
@@ -638,6 +686,13 @@ def main(argv: list[str]) -> int:
                     row = _child(cmd)
                     if wl == "W1":
                         row["iterations"] = workloads.sizes(args.quick)["W1"]["iterations"]
+                    if lib == "jax":  # one process, two trainings: cold, then warm
+                        warm = {"peak_rss_mb": row["peak_rss_mb"], **row.pop("warm")}
+                        results[wl][JAX_COLD].append(row)
+                        results[wl][JAX_WARM].append(warm)
+                        _log(f"{wl} run {run + 1} jax cold {row['seconds']:.3f} s, "
+                             f"warm {warm['seconds']:.3f} s")  # fmt: skip
+                        continue
                     results[wl][lib].append(row)
                     _log(f"{wl} run {run + 1} {lib:<9} {row['seconds']:.3f} s")
             measure_gemm()
