@@ -113,3 +113,19 @@ def test_dev_test_leaves_chromium_alone_when_present_or_not_root(dev, monkeypatc
     _machine(dev, monkeypatch, have=have, root=root)
     dev.main(["test"])
     assert not [cmd for cmd in dev.ran if cmd[0] == "/usr/bin/apt-get"]
+
+
+def test_dev_bench_installs_the_bench_extra_and_test_does_not(dev, monkeypatch):
+    """JAX is a bench peer only: `dev.py test` (CI) must not spend minutes installing it."""
+    monkeypatch.setattr(dev.subprocess, "call", lambda cmd, **kwargs: 0)
+    monkeypatch.setattr(dev, "ensure_chromium", lambda: None)
+    monkeypatch.setattr(dev, "lint", lambda: None)
+    dev.main(["test"])
+    assert [cmd[-1] for cmd in dev.ran if "-e" in cmd] == [".[dev]"]
+    dev.ran.clear()
+    dev.main(["bench", "--quick"])
+    assert [cmd[-1] for cmd in dev.ran if "-e" in cmd] == [".[dev,bench]"]
+    assert dev.ran[-1][1:] == ["bench/run.py", "--quick"]
+    dev.ran.clear()
+    dev.main(["test"])  # the bench's level holds dev's: nothing more to install
+    assert not [cmd for cmd in dev.ran if "-e" in cmd]
