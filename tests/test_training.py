@@ -632,6 +632,53 @@ def test_metrics_accumulated_over_batches_equal_those_over_all_samples(
         assert metric.result() == pytest.approx(reference(y, out), rel=1e-10)
 
 
+@pytest.mark.parametrize("sizes", [[7] * 40, [3000, 3000, 5], [1, 4096, 2, 9000, 30]])
+def test_the_observer_buffers_batches_and_gives_the_metrics_of_all_of_them(
+    rng: np.random.Generator, sizes: list[int]
+) -> None:
+    from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
+
+    from glassnet import metrics
+
+    n = sum(sizes)
+    y, out = rng.standard_normal((n, 2)), rng.standard_normal((n, 2))
+    labels = rng.integers(0, 3, n)
+    scores = rng.standard_normal((n, 3)).astype(np.float32)  # another dtype and width
+    regression = [metrics.get(name, gn.MeanSquaredError()) for name in ("mse", "r2")]
+    classes = [metrics.get("accuracy", gn.CrossEntropy())]
+    observe, observe_classes = metrics.Observer(regression), metrics.Observer(classes)
+    start = 0
+    for k in sizes:  # each batch's rows are overwritten after it, as the step's buffers are
+        yb, ob = y[start : start + k].copy(), out[start : start + k].copy()
+        observe(yb, ob)
+        observe_classes(labels[start : start + k], scores[start : start + k])
+        yb[:] = ob[:] = np.nan
+        start += k
+    observe.flush()
+    observe_classes.flush()
+    assert regression[0].result() == pytest.approx(mean_squared_error(y, out), rel=1e-10)
+    assert regression[1].result() == pytest.approx(r2_score(y, out), rel=1e-10)
+    assert classes[0].result() == accuracy_score(labels, scores.argmax(axis=1))
+
+
+def test_an_epochs_training_metrics_count_every_batch_once(rng: np.random.Generator) -> None:
+    X = rng.standard_normal((1000, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    net = gn.network.mlp(3, [8], 1, activation="tanh", rng=0)
+    history = net.fit(X, y, loss="mse", optimizer=gn.Adam(0.01), epochs=3, batch_size=7,
+                      metrics=["mse", "r2"], shuffle=False)  # fmt: skip
+    # the last epoch's training metrics are those of its batches' outputs, as they came
+    net2 = gn.network.mlp(3, [8], 1, activation="tanh", rng=0)
+    net2.fit(X, y, loss="mse", optimizer=gn.Adam(0.01), epochs=2, batch_size=7, shuffle=False)
+    outs, opt = [], net2.optimizer
+    for start in range(0, 1000, 7):
+        xb, yb = X[start : start + 7], y[start : start + 7]
+        outs.append(net2.outputs(xb).ravel())
+        net2.fit(xb, yb, loss="mse", optimizer=opt, epochs=1, batch_size=7, shuffle=False)
+    out = np.concatenate(outs)
+    assert history["mse"][-1] == pytest.approx(np.mean((out - y) ** 2), rel=1e-9)
+
+
 @pytest.mark.parametrize("monitor", ["val_accuracy", "accuracy"])
 def test_early_stopping_on_accuracy_treats_higher_as_better(mlp: MLP, monitor: str) -> None:
     X, labels = _classes(60)

@@ -83,6 +83,55 @@ class R2(Metric):
         return r2_from_sums(s[2], s[1] - s[0] ** 2 / n)
 
 
+class Observer:
+    """Feeds training metrics the batches' targets and outputs a few thousand rows at a time.
+
+    A batch is copied into two buffers (made once); the metrics update when they fill and at
+    `flush`. A small batch so costs two copies instead of each metric's own passes (an epoch
+    of batch 32 on 300,000 rows: 9,375 updates become 74). The sums are those of the batches
+    together, so a metric's result is the same up to the order of its additions.
+    """
+
+    rows = 4096
+
+    def __init__(self, metrics: list[Metric]) -> None:
+        self.metrics = metrics
+        self._y: Array | None = None
+        self._out: Array | None = None
+        self._n = 0
+
+    def __call__(self, y: Array, out: Array) -> None:
+        ybuf, obuf, n = self._y, self._out, self._n
+        k = out.shape[0]
+        if obuf is None or ybuf is None or n + k > obuf.shape[0] or not _fits(ybuf, y, obuf, out):
+            self.flush()
+            if 2 * k > self.rows:  # a large batch: straight to the metrics
+                for m in self.metrics:
+                    m.update(y, out)
+                return
+            if obuf is None or ybuf is None or not _fits(ybuf, y, obuf, out):
+                ybuf = self._y = np.empty((self.rows, *y.shape[1:]), dtype=y.dtype)
+                obuf = self._out = np.empty((self.rows, *out.shape[1:]), dtype=out.dtype)
+            n = 0
+        ybuf[n : n + k] = y
+        obuf[n : n + k] = out
+        self._n = n + k
+
+    def flush(self) -> None:
+        """Update the metrics with the rows held; call before reading their results."""
+        n, ybuf, obuf = self._n, self._y, self._out
+        if n and ybuf is not None and obuf is not None:
+            for m in self.metrics:
+                m.update(ybuf[:n], obuf[:n])
+        self._n = 0
+
+
+def _fits(ybuf: Array, y: Array, obuf: Array, out: Array) -> bool:
+    """Whether rows like ``y`` and ``out`` can be copied into these buffers as they are."""
+    return (ybuf.dtype == y.dtype and obuf.dtype == out.dtype
+            and ybuf.shape[1:] == y.shape[1:] and obuf.shape[1:] == out.shape[1:])  # fmt: skip
+
+
 def r2_from_sums(ss_res: Array | float, ss_tot: Array | float) -> float:
     """R² = 1 − SS_res / SS_tot per output, averaged over outputs; 0 for a constant target.
 

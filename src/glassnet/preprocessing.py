@@ -415,7 +415,16 @@ class Moments:
         return moments
 
     def update(self, X: Array) -> None:
-        """Add the rows of ``X`` (float64, finite), shape (k, n_columns)."""
+        """Add the rows of ``X`` (float64, finite), shape (k, n_columns).
+
+        A block of rows at a time (about 1 MB), merged as separate updates are: the working
+        copies stay in cache and the memory never holds a second ``X``.
+        """
+        rows = max(1, (1 << 17) // max(X.shape[1], 1))
+        for start in range(0, X.shape[0], rows):
+            self._update(X[start : start + rows])
+
+    def _update(self, X: Array) -> None:
         k = X.shape[0]
         if k == 0:
             return

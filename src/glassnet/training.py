@@ -435,7 +435,7 @@ def _epoch_loop(
     model, opt, loss_fn = guard.model, guard.optimizer, step.loss
     X, y, n = data.X, data.y, n_rows(data.X)
     batch_hooks = [cb for cb in hooks if overrides(cb, "on_batch_end")]
-    observe = partial(_observe, train_metrics) if train_metrics else None
+    observe = _metrics.Observer(train_metrics) if train_metrics else None
     # callbacks that see every batch may read the layers' caches: keep them true
     keep = bool(batch_hooks)
     full_batch = batch_size >= n
@@ -488,6 +488,8 @@ def _epoch_loop(
                     cb.on_batch_end(count, model, value)
             if mean:
                 total /= n
+        if observe is not None:
+            observe.flush()
         stop = _epoch_end(step, data, epoch, epochs, total, t0, train_metrics, hooks, guard,
                           history, verbose)  # fmt: skip
         if stop:
@@ -631,12 +633,6 @@ def _same_arrays(trained: list[Array], model: Network) -> None:
             "array in layer.params); fit trains the arrays it started with, so the model would "
             "keep weights no epoch trained. Change weights in place (set_weights) instead"
         )
-
-
-def _observe(train_metrics: list[_metrics.Metric], y_batch: Array, out: Array) -> None:
-    """Accumulate each training metric over a batch's outputs."""
-    for m in train_metrics:
-        m.update(y_batch, out)
 
 
 def _logs(
