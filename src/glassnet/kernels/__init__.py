@@ -1,0 +1,56 @@
+"""Compiled kernels (the optional `fast` extra: Numba) for the passes NumPy cannot fuse.
+
+NumPy runs each operation as a pass over its arrays; where a training step is a chain of such
+passes over the same data (an optimizer's update, a bias and an activation, a loss's
+elementwise chain) a kernel does the chain in one pass, with the same arithmetic. The NumPy
+path stays the reference and the default install: a kernel is used only when
+
+- Numba is installed (``pip install glassnet[fast]``),
+- ``GLASSNET_KERNELS`` does not say ``numpy`` (``numba`` uses a kernel whatever the size: the
+  tests' way to run both paths on small data), and
+- the work is large enough to repay a call into compiled code, and Numba's import (~0.3 s)
+  and first load of a cached kernel in a fresh process (`worth`).
+
+This package imports nothing heavy: Numba is imported by the first kernel asked for, never by
+``import glassnet``. Kernels compile at their first call and are cached on disk
+(``cache=True``), so later processes load them instead of compiling again.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from functools import cache
+
+#: the environment variable that chooses the path: "numpy" (the reference only), "numba"
+#: (kernels whatever the size), or unset / "auto" (kernels where they pay, when installed)
+ENVIRONMENT = "GLASSNET_KERNELS"
+MODES = ("auto", "numpy", "numba")
+
+
+@cache
+def available() -> bool:
+    """Whether Numba is installed (the `fast` extra); it is not imported to find out."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def mode() -> str:
+    """``GLASSNET_KERNELS`` as one of `MODES` (unset or empty: "auto")."""
+    value = os.environ.get(ENVIRONMENT, "").strip().lower() or "auto"
+    if value not in MODES:
+        from ..errors import GlassnetError
+
+        raise GlassnetError(
+            f"{ENVIRONMENT}={value!r} is not one of {', '.join(MODES)} (unset means auto)"
+        )
+    return value
+
+
+def worth(work: int, threshold: int) -> bool:
+    """Whether a kernel should run work of size ``work`` (elements touched per call, say) when
+    kernels pay from ``threshold`` on: never without Numba or under "numpy", always under
+    "numba", from the threshold under "auto"."""
+    chosen = mode()
+    if chosen == "numpy" or not available():
+        return False
+    return chosen == "numba" or work >= threshold
