@@ -575,3 +575,29 @@ def test_scan_lines_counts_line_ends_and_finds_empty_lines_as_the_csv_module_doe
     parts = re.split(rb"\r\n|\r|\n", data)
     ends = len(parts) - 1
     assert csv_engine.scan_lines(data) == (ends, any(p == b"" for p in parts[:ends]))
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")
+def test_reading_a_file_leaves_no_native_threads_behind(tmp_path: Path) -> None:
+    # pyarrow's own thread pool, once started, can abort the process at exit ("terminate
+    # called without an active exception", apache/arrow#34314): pieces are parsed on threads
+    # glassnet joins, so none of pyarrow's are left when reading ends
+    path = tmp_path / "big.csv"
+    rows = "".join(f"{i},{i / 2},{'abc'[i % 3]},2024-01-{i % 28 + 1:02d}\n" for i in range(150_000))
+    path.write_text("a,b,c,d\n" + rows)
+    script = (
+        "import os, sys\n"
+        "from glassnet.columns import read_columns\n"
+        "import pyarrow\n"
+        "def threads():\n"
+        "    names = [open(f'/proc/self/task/{t}/comm').read().strip()\n"
+        "             for t in os.listdir('/proc/self/task')]\n"
+        "    return [n for n in names if 'jemalloc' not in n]  # the allocator's, not a pool\n"
+        "before = threads()\n"
+        "read_columns(sys.argv[1])\n"
+        "print(len(before), len(threads()))\n"
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                         text=True, env=env, check=True).stdout.split()  # fmt: skip
+    assert out[0] == out[1]

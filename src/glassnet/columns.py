@@ -9,6 +9,7 @@ messages about a file's shape are `csv_engine`'s.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
@@ -33,6 +34,10 @@ from .cells import (
 from .errors import DataError, GlassnetError
 
 __all__ = ["CSVFile", "Columns", "iter_columns", "read_columns", "survey"]
+
+#: pieces parsed at once, each by pyarrow on one thread of ours (pyarrow's own thread pool is
+#: never started: at exit it can abort the process, apache/arrow#34314)
+PARSERS = 2
 
 
 # --- the columns ------------------------------------------------------------------------------
@@ -287,13 +292,13 @@ class CSVFile:
     def _tables(self, include: list[str], strings: set[str]) -> Iterator[tuple[engine.Piece, Any]]:
         """Each piece parsed by pyarrow, with the file's problems said in our words.
 
-        pyarrow parses the next piece (on every core, the GIL released) while the caller turns
-        this one into NumPy arrays. ``include`` is read anew for each piece: a caller may drop
-        the columns it has learned enough about.
+        pyarrow parses the next `PARSERS` pieces (each on a thread of ours, the GIL released)
+        while the caller turns this one into NumPy arrays. ``include`` is read anew for each
+        piece: a caller may drop the columns it has learned enough about.
         """
         width = len(self.header)
-        with ThreadPoolExecutor(1) as ahead:
-            pending: tuple[engine.Piece, Future[Any]] | None = None
+        with ThreadPoolExecutor(PARSERS) as ahead:
+            pending: deque[tuple[engine.Piece, Future[Any]]] = deque()
             for piece in self._pieces():
                 # pyarrow takes a quote left open as running to the end of the data, rows and all
                 unbalanced = piece.quoted and piece.data.count(b'"') % 2
@@ -301,12 +306,13 @@ class CSVFile:
                     found = engine.diagnose(piece, width, self.name, self.sep)
                     if found is not None:
                         raise found
-                parsed = ahead.submit(self._parsed, piece, list(include), strings)
-                if pending is not None:
-                    yield pending[0], pending[1].result()
-                pending = (piece, parsed)
-            if pending is not None:
-                yield pending[0], pending[1].result()
+                pending.append((piece, ahead.submit(self._parsed, piece, list(include), strings)))
+                if len(pending) > PARSERS:
+                    done, parsed = pending.popleft()
+                    yield done, parsed.result()
+            while pending:
+                done, parsed = pending.popleft()
+                yield done, parsed.result()
 
     def _parsed(self, piece: engine.Piece, include: list[str], strings: set[str]) -> Any:
         """One piece as a pyarrow table; columns pyarrow reads unlike glassnet are read as text."""

@@ -30,9 +30,10 @@ from .errors import DataError, GlassnetError
 
 # The first bytes of a file are checked for NUL bytes (binary data) before reading on.
 BINARY_SNIFF_BYTES = 1 << 16
-# A file is parsed in pieces of about this many bytes: memory stays near the piece, not the file.
-PIECE_BYTES = 1 << 22
-# pyarrow parses a piece in blocks of this size, on all cores.
+# A file is parsed in pieces of about this many bytes: memory stays near the pieces in hand
+# (`columns.PARSERS` of them being parsed, one being converted), not the file.
+PIECE_BYTES = 1 << 21
+# pyarrow parses a piece in blocks of this size, on the one thread it is given.
 BLOCK_BYTES = 1 << 20
 
 MISSING_PYARROW = "reading CSV files needs pyarrow: pip install 'glassnet[csv]'"
@@ -485,7 +486,8 @@ def parse(
     pa_csv = pyarrow_csv()
     import pyarrow
 
-    read = pa_csv.ReadOptions(column_names=list(names), block_size=BLOCK_BYTES)
+    # one thread: the caller runs pieces side by side on threads it joins (`columns.PARSERS`)
+    read = pa_csv.ReadOptions(column_names=list(names), block_size=BLOCK_BYTES, use_threads=False)
     options = pa_csv.ParseOptions(
         delimiter=sep, ignore_empty_lines=False, newlines_in_values=piece.quoted
     )
