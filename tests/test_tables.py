@@ -601,3 +601,17 @@ def test_reading_a_file_leaves_no_native_threads_behind(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
                          text=True, env=env, check=True).stdout.split()  # fmt: skip
     assert out[0] == out[1]
+
+
+def test_a_target_column_is_parsed_as_numbers_once_and_decided_alike() -> None:
+    from glassnet import tables
+    from glassnet.tables import Labels, encode_target, infer_task
+
+    numbers, words = Labels(["1.5", "2", "-3e1"]), Labels(["cat", "2", "dog"])
+    assert numbers.numbers is not None and numbers.numbers.tolist() == [1.5, 2.0, -30.0]
+    assert words.numbers is None and words == ["cat", "2", "dog"]
+    assert infer_task(numbers) == infer_task(list(numbers)) == "regression"
+    assert infer_task(words) == infer_task(list(words)) == "classification"
+    table = tables.Table([], np.zeros((3, 0)), "y", words, "t.csv", [2, 3, 4])
+    y, classes = encode_target(table, "classification")
+    assert classes == ["2", "cat", "dog"] and y.tolist() == [1, 0, 2]

@@ -38,7 +38,7 @@ from .kinds import (
     refuse_words,
     truth,
 )
-from .tables import NA_MARKERS, Columns, to_float
+from .tables import NA_MARKERS, Columns, Labels, to_float
 from .validation import is_finite_number, shown
 
 __all__ = ["Schema", "learn", "target_rows"]
@@ -436,11 +436,9 @@ def target_rows(columns: Columns, target: str) -> tuple[list[str], Array]:
     values = columns.values[target]
     cells = _as_text(values)
     rows = np.flatnonzero(np.fromiter(map(operator.is_not, cells, repeat(None)), bool, len(cells)))
-    labels = cells if len(rows) == len(cells) else [cells[i] for i in rows.tolist()]
-    try:  # a column of numbers: NumPy parses them all at once, as Python's float would
-        finite = bool(np.isfinite(np.array(labels, dtype=np.float64)).all())
-    except ValueError:  # labels: each distinct one looked at once
-        finite = False
+    labels = Labels(cells if len(rows) == len(cells) else [cells[i] for i in rows.tolist()])
+    # a column of numbers: NumPy parsed them all at once; labels: each distinct one looked at
+    finite = labels.numbers is not None and bool(np.isfinite(labels.numbers).all())
     for value in () if finite else set(labels):
         number = to_float(value)
         if number is not None and not math.isfinite(number):

@@ -372,10 +372,27 @@ def encode_target(table: Table, task: Task) -> tuple[Array, list[str] | None]:
 
 def _numbers_or_none(cells: Sequence[str]) -> Array | None:
     """The cells as float64 if every one spells a number (`to_float`'s grammar), else None."""
+    if isinstance(cells, Labels):
+        return cells.numbers
+    return parse_all(cells)
+
+
+def parse_all(cells: Sequence[str]) -> Array | None:
+    """The cells as float64 if every one spells a number (`to_float`'s grammar), else None."""
     try:
         return np.array(cells, dtype=np.float64)  # NumPy parses str as Python's float does
     except (ValueError, TypeError):
         return None
+
+
+class Labels(list[str]):
+    """A target column's values as text, parsed as numbers once (`numbers`: float64, or None
+    when one is not a number): deciding the task and encoding the target both ask, and a large
+    column costs ~20 ms a parse. Treat it as read-only: the parse is not redone on change."""
+
+    def __init__(self, cells: Iterable[str]) -> None:
+        super().__init__(cells)
+        self.numbers = parse_all(self)
 
 
 # --- writing ------------------------------------------------------------------------------------
