@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import partial
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 from . import kernels
 from ._typing import Array, Call
@@ -23,13 +23,16 @@ from .activations import Sigmoid
 from .layers import Dense, Layer
 from .plans import glassnets_own
 
+_L = TypeVar("_L", bound=Layer)
+
 #: hidden-array elements per batch (rows × units) from which the kernels repay Numba's import
 #: and loading them in a fresh process (~0.3 s): a step's passes over a million elements take
 #: ~4 ms in NumPy, and the kernels save about half of that
 THRESHOLD = 1 << 20
 
 
-def _own(layer: Layer, cls: type) -> bool:
+def _own(layer: Layer | None, cls: type[_L]) -> TypeGuard[_L]:
+    """Whether `layer` is glassnet's own `cls` itself: no subclass, no method replaced."""
     return type(layer) is cls and glassnets_own(layer)
 
 
@@ -62,7 +65,10 @@ class Fusion:
             return 0, x, []
         dense, act = layers[depth], layers[depth + 1]
         assert isinstance(dense, Dense) and isinstance(act, Sigmoid)
-        z, calls = dense.plan_forward(x, add_bias=False)
+        planned = dense.plan_forward(x, add_bias=False)
+        if planned is None:  # a sparse batch: not fused
+            return 0, x, []
+        z, calls = planned
         y, _ = act.plan_forward(z)  # its buffers and cache; its calls are replaced by the kernels
         from .kernels.elementwise import bias_sigmoid_calls
 
