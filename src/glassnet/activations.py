@@ -71,6 +71,10 @@ class Activation(Layer):
         """dx ← grad · f′, given the output y = f(x); return dx."""
         raise NotImplementedError
 
+    def output(self) -> Array:
+        """The output of the last training forward pass (or plan), which backward reads."""
+        return self._cached_output()
+
     def _cached_output(self) -> Array:
         if self._y is None:
             raise GlassnetError(f"{type(self).__name__}.backward called before forward")
@@ -93,6 +97,12 @@ class Sigmoid(Activation):
         "d": (np.array(-700.0), np.array(1.0)),
         "f": (np.array(-87.0, dtype=np.float32), np.array(1.0, dtype=np.float32)),
     }
+
+    @classmethod
+    def constants(cls, dtype: np.dtype) -> tuple[Any, Any]:
+        """The clip point and 1 as scalars of `dtype` (float32 or float64), for a kernel."""
+        low, one = cls._CONSTANTS[dtype.char]
+        return low[()], one[()]
 
     def _apply(self, x: Array, out: Array | None) -> Array:
         low, one = self._CONSTANTS.get(x.dtype.char, (-700.0, 1.0))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from ._typing import Array, Call, Network
+from .fused import Fusion
 from .layers import Dense, Layer
 from .plans import plans_cover
 
@@ -128,33 +129,42 @@ class Step:
         if not isinstance(xb, np.ndarray) or not all(map(plans_cover, self.layers)):
             return fallback  # a sparse batch, or a layer of one's own
         blocks = self.blocks(xb, yb)
+        layers = self.layers
+        fusion = Fusion(layers, xb.shape[0])  # layers planned together, as compiled kernels
         segments: list[tuple[list[Call], Callable[[], float], float, list[Call]]] = []
         caches: dict[int, list[tuple[Layer, str, Any]]] = {}  # the last block's, by layer
         for i, (x, y, weight) in enumerate(blocks):
             before: list[Call] = []
-            out = x
-            for layer in self.layers:
-                planned = layer.plan_forward(out)
-                if planned is None:
-                    return fallback
-                out, calls = planned
+            out, depth = x, 0
+            while depth < len(layers):
+                fused, out, calls = fusion.forward(layers, depth, out)
+                if not fused:
+                    planned = layers[depth].plan_forward(out)
+                    if planned is None:
+                        return fallback
+                    out, calls = planned
                 before += calls
-                caches[id(layer)] = [
-                    (layer, name, getattr(layer, name))
-                    for name in _CACHES
-                    if getattr(layer, name, None) is not None
-                ]
+                for layer in layers[depth : depth + max(fused, 1)]:
+                    caches[id(layer)] = [
+                        (layer, name, getattr(layer, name))
+                        for name in _CACHES
+                        if getattr(layer, name, None) is not None
+                    ]
+                depth += max(fused, 1)
             value, grad, after = self.loss_plan(out, y)
             after = list(after)
             if observe is not None:
                 after.insert(0, partial(observe, y, out))
             if weight != 1.0:
                 after.append(partial(np.multiply, grad, weight, grad))
-            for depth, layer in reversed(list(enumerate(self.layers))):
-                if depth < self.lowest_params:
-                    break  # no parameters below: nobody needs these gradients
-                grad, calls = layer.plan_backward(grad, input_grad=depth > self.lowest_params)
+            depth = len(layers) - 1
+            while depth >= self.lowest_params:  # no parameters below: nobody needs those grads
+                fused, grad, calls = fusion.backward(layers, depth, grad, self.lowest_params)
+                if not fused:
+                    input_grad = depth > self.lowest_params
+                    grad, calls = layers[depth].plan_backward(grad, input_grad=input_grad)
                 after += calls
+                depth -= max(fused, 1)
             if len(blocks) > 1:
                 after += self.block_sum(i, len(blocks))
             segments.append((before, value, weight, after))

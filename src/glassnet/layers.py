@@ -241,7 +241,9 @@ class Dense(Layer):
             out += self.params["bias"]
         return out
 
-    def plan_forward(self, x: Array) -> tuple[Array, list[Call]] | None:
+    def plan_forward(self, x: Array, *, add_bias: bool = True) -> tuple[Array, list[Call]] | None:
+        """As `Layer.plan_forward`; with `add_bias` False the calls leave the bias out (a fused
+        kernel after them adds it, see `fused.Fusion`)."""
         if not isinstance(x, np.ndarray):
             return None  # a sparse batch: the fit loop calls forward and backward
         self._x = x
@@ -250,7 +252,7 @@ class Dense(Layer):
         product = np.dot if x.dtype is w.dtype else np.matmul
         # out= given by position: NumPy parses that faster than a keyword
         calls: list[Call] = [partial(product, x, w, out)]
-        if self.bias:
+        if self.bias and add_bias:
             calls.append(partial(np.add, out, self.params["bias"], out))
         return out, calls
 

@@ -1,0 +1,106 @@
+"""Fused plans: a `Dense` layer's bias and the `Sigmoid` after it, run as compiled kernels.
+
+In NumPy a hidden layer ``σ(x·W + b)`` is, besides its products, a chain of passes over its
+(rows × units) array: the bias added and Sigmoid's five passes forward; backward, the outer
+product of a one-unit layer above and Sigmoid's derivative's three passes. With the `fast`
+extra (Numba) the compiled step runs those chains as a few kernels (`kernels.elementwise`),
+with the reference's arithmetic in its order: the same results, bit for bit.
+
+`Step.program` asks `Fusion` which layers to plan together; everything else is planned by the
+layers themselves. Only glassnet's own `Dense` and `Sigmoid` are fused (a subclass, or a method
+replaced on an instance, keeps its own plan), and only when `kernels.worth` says so.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from itertools import pairwise
+from typing import Any, TypeGuard, TypeVar
+
+from . import kernels
+from ._typing import Array, Call
+from .activations import Sigmoid
+from .layers import Dense, Layer
+from .plans import glassnets_own
+
+_L = TypeVar("_L", bound=Layer)
+
+#: hidden-array elements per batch (rows × units) from which the kernels repay Numba's import
+#: and loading them in a fresh process (~0.3 s): a step's passes over a million elements take
+#: ~4 ms in NumPy, and the kernels save about half of that
+THRESHOLD = 1 << 20
+
+
+def _own(layer: Layer | None, cls: type[_L]) -> TypeGuard[_L]:
+    """Whether `layer` is glassnet's own `cls` itself: no subclass, no method replaced."""
+    return type(layer) is cls and glassnets_own(layer)
+
+
+class Fusion:
+    """Which layers of a network the compiled step plans together, for a batch of `rows` rows.
+
+    A pair (`Dense` with a bias, `Sigmoid`) starting at depth d is planned as one: forward, the
+    product, then the bias and σ in three passes instead of six; backward, σ′ in one pass
+    instead of three — and, when the layer above is a `Dense` with one unit, its input gradient
+    (an outer product) formed in that same pass.
+    """
+
+    def __init__(self, layers: list[Layer], rows: int) -> None:
+        self.pairs: set[int] = set()  # depths of the Dense layers fused with their Sigmoid
+        self.outer: set[int] = set()  # depths of the one-unit Dense layers above such a pair
+        for d, (dense, act) in enumerate(pairwise(layers)):
+            if not (_own(dense, Dense) and _own(act, Sigmoid) and dense.bias):
+                continue
+            if not kernels.worth(rows * dense.n_out, THRESHOLD):
+                continue
+            self.pairs.add(d)
+            above = layers[d + 2] if d + 2 < len(layers) else None
+            if above is not None and _own(above, Dense) and above.n_out == 1:
+                self.outer.add(d + 2)
+
+    def forward(self, layers: list[Layer], depth: int, x: Array) -> tuple[int, Array, list[Call]]:
+        """(layers planned, output, calls) for the forward pass from `depth` on, if fused there;
+        (0, x, []) if not."""
+        if depth not in self.pairs:
+            return 0, x, []
+        dense, act = layers[depth], layers[depth + 1]
+        assert isinstance(dense, Dense) and isinstance(act, Sigmoid)
+        planned = dense.plan_forward(x, add_bias=False)
+        if planned is None:  # a sparse batch: not fused
+            return 0, x, []
+        z, calls = planned
+        y, _ = act.plan_forward(z)  # its buffers and cache; its calls are replaced by the kernels
+        from .kernels.elementwise import bias_sigmoid_calls
+
+        low, one = Sigmoid.constants(z.dtype)
+        return 2, y, calls + bias_sigmoid_calls(z, dense.params["bias"], low, one, y)
+
+    def backward(
+        self, layers: list[Layer], depth: int, grad: Array, lowest_params: int
+    ) -> tuple[int, Array, list[Call]]:
+        """(layers planned, d loss / d input, calls) for the backward pass from `depth` down, if
+        fused there; (0, grad, []) if not. Below `lowest_params` nobody needs d loss / d input."""
+        if depth not in self.outer and depth - 1 not in self.pairs:
+            return 0, grad, []
+        from .kernels.elementwise import kernel
+
+        calls: list[Call] = []
+        top = depth
+        if depth in self.outer:  # a one-unit Dense above: its outer product goes into σ′'s pass
+            above = layers[depth]
+            assert isinstance(above, Dense)
+            _, calls = above.plan_backward(grad, input_grad=False)
+            depth -= 1
+        act, dense = layers[depth], layers[depth - 1]
+        assert isinstance(act, Sigmoid) and isinstance(dense, Dense)
+        y = act.output()
+        dx, _ = act.plan_backward(y)  # its buffer for dx; its calls are replaced by a kernel
+        one = Sigmoid.constants(y.dtype)[1]
+        derive: Any
+        if top == depth:
+            derive = partial(kernel("sigmoid_backward"), y, grad, one, dx)
+        else:
+            w = layers[top].params["weight"].T  # (units, 1) as a row: a view
+            derive = partial(kernel("sigmoid_backward_outer"), y, grad, w, one, dx)
+        below, below_calls = dense.plan_backward(dx, input_grad=depth - 1 > lowest_params)
+        return top - depth + 2, below, [*calls, derive, *below_calls]
