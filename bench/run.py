@@ -46,6 +46,27 @@ JAX_MISSING = (
     "jax rows skipped: jax and optax are not installed (python3 dev.py bench installs them, or "
     "pip install -e '.[bench]')"
 )
+#: glassnet's rows on the workloads its compiled kernels (the `fast` extra, Numba) may serve.
+#: "glassnet" is glassnet as installed (GLASSNET_KERNELS=auto), its kernels loaded from Numba's
+#: on-disk cache; beside it, the same process with an empty cache (the first-ever run: Numba's
+#: compilation inside the timed `fit`) and with the NumPy reference path alone.
+GLASSNET_EMPTY_CACHE, GLASSNET_NUMPY = "glassnet (empty cache)", "glassnet (numpy)"
+KERNEL_WORKLOADS = ("W2", "W3", "W4")
+GLASSNET_ROWS = (
+    "On W2, W3 and W4 glassnet has three rows. *glassnet* is glassnet as installed: "
+    "`GLASSNET_KERNELS=auto`, its compiled kernels (the `fast` extra, Numba) where the work "
+    "repays them, loaded from Numba's on-disk cache; Numba's import, at the first kernel call, "
+    "falls inside the timed `fit`. *glassnet (empty cache)* is the same in a process with an "
+    "empty `NUMBA_CACHE_DIR`, a first-ever run: every kernel it uses compiles inside the timed "
+    "`fit`; it runs first in each round and fills the cache that round's *glassnet* run loads. "
+    "*glassnet (numpy)* is `GLASSNET_KERNELS=numpy`, the NumPy reference path alone. Where no "
+    "kernel is used, the three do the same work and differ by noise. Targets are judged on "
+    "*glassnet*."
+)
+NUMBA_MISSING = (
+    "glassnet (empty cache) and glassnet (numpy) rows skipped: Numba is not installed, glassnet "
+    "ran its NumPy path (python3 dev.py bench installs the `fast` extra)"
+)
 
 WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8")
 TITLES = {
@@ -68,23 +89,36 @@ TARGETS = {
     "W1": "no slower than the tutorial's 9 lines",
     "W2": "≥ 2× faster than scikit-learn and than PyTorch; no slower than JAX warm, ≥ 3× faster "
     "than JAX cold",
-    "W3": "≥ 1.5× faster than the faster peer, and ≥ 70% of the matmul bound; no slower than JAX "
-    "warm, ≥ 3× faster than JAX cold",
-    "W4": "≥ 2× faster than PyTorch, no slower than hand-written NumPy",
+    "W3": "≥ 1.5× faster than the faster of scikit-learn and PyTorch; ≥ 55% of the W3-shape GEMM "
+    "bound; no slower than JAX warm, ≥ 3× faster than JAX cold. Judged apart: issue [2/6]'s "
+    "≥ 70% of the square-GEMM peak",
+    "W4": "≥ 2× faster than PyTorch, ≥ 1.5× faster than JAX warm, no slower than hand-written "
+    "NumPy",
     "W5": "≥ 1.5× faster than scikit-learn's lbfgs at the same accuracy",
     "W6": "no slower than scikit-learn at the same accuracy",
     "W7": "the whole command in ≤ 3× pandas' time to read the file; peak memory ≤ 4× the file",
     "W8": "peak < 500 MB for a 2 GB file",
 }
+#: a target that is a test's, not the bench's: memory is counted there, never timed here
+ALLOCATION_TARGET = (
+    "| training | no per-batch allocation after the first epoch | a test, not a timing: "
+    "`tests/test_allocations.py` (tracemalloc, run by `python3 dev.py test`) | — |"
+)
 
 
 # ---------------------------------------------------------------- child processes
 
 
-def _child(args: list[str], timeout: float = 1800.0) -> dict[str, Any]:
-    """Run `python bench/<args>` in a fresh process (same environment) and parse its JSON line."""
+def _child(
+    args: list[str], timeout: float = 1800.0, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run `python bench/<args>` in a fresh process (this environment, updated with `env`) and
+    parse its JSON line."""
     cmd = [sys.executable, *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, check=False, env=full_env
+    )
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-5:]
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}): " + " | ".join(tail))
@@ -148,8 +182,8 @@ def machine_facts() -> dict[str, Any]:
     except (OSError, StopIteration):
         pass
     versions = {}
-    for dist in ("glassnet", "numpy", "scikit-learn", "torch", "jax", "jaxlib", "optax",
-                 "threadpoolctl"):  # fmt: skip
+    for dist in ("glassnet", "numpy", "numba", "scikit-learn", "torch", "jax", "jaxlib",
+                 "optax", "threadpoolctl"):  # fmt: skip
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -159,10 +193,11 @@ def machine_facts() -> dict[str, Any]:
         for info in threadpool_info()
         if info.get("user_api") == "blas" and "numpy" in str(info.get("filepath", ""))
     ]
-    env_names = ("OPENBLAS_", "OMP_", "MKL_", "GOTO_")
+    env_names = ("OPENBLAS_", "OMP_", "MKL_", "GOTO_", "NUMBA_", "GLASSNET_")
     env = {k: v for k, v in sorted(os.environ.items()) if k.startswith(env_names)}
     return {
         "cpu": cpu,
+        "kernels": _kernel_facts(),
         "cores": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -174,6 +209,20 @@ def machine_facts() -> dict[str, Any]:
             for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS")
         },
     }
+
+
+def _kernel_facts() -> str:
+    """Whether glassnet's compiled kernels could run here (Numba installed), and how."""
+    try:
+        import numba
+    except ImportError:
+        return "Numba not installed: glassnet ran its NumPy path (the `fast` extra installs it)"
+    return (
+        f"Numba {numba.__version__} ({'with' if numba.config.USING_SVML else 'without'} SVML, "
+        f"{numba.config.NUMBA_NUM_THREADS} threads): glassnet rows ran with "
+        "`GLASSNET_KERNELS=auto` (kernels where they pay), its (numpy) rows with `numpy`; every "
+        "glassnet child had a Numba cache of the bench's own (`NUMBA_CACHE_DIR`)"
+    )
 
 
 # ---------------------------------------------------------------- report
@@ -210,53 +259,76 @@ def summarize(results: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, 
 
 
 def _target_met(wl: str, s: dict[str, Any], gemm: dict[str, float], w3_gflops: float) -> str:
-    r, nan = s["ratios"], float("nan")
+    """The verdict on `wl`'s target: each measured part, bold where it falls short."""
+    r = s["ratios"]
     if wl == "W1":
-        ok = r.get("tutorial", 0) >= 1.0
-        text = f"tutorial / glassnet = {r.get('tutorial', float('nan')):.2f}"
-    elif wl == "W2":
-        ok = min(r.get("sklearn", 0), r.get("torch", 0)) >= 2.0
-        text = f"sklearn {r.get('sklearn', nan):.2f}×, torch {r.get('torch', nan):.2f}×"
-        return f"{'met' if ok else '**not met**'} ({text}); {_jax_target(r)}"
-    elif wl == "W3":
+        tutorial = r.get("tutorial", float("nan"))
+        return _verdict([(f"tutorial / glassnet = {tutorial:.2f}", tutorial >= 1.0)])
+    if wl == "W2":
+        checks = [_faster(r, "sklearn", 2.0), _faster(r, "torch", 2.0)]
+        return _verdict(checks + _jax_checks(r, warm=1.0, cold=3.0))
+    if wl == "W3":
         fastest = min(r.get("sklearn", float("inf")), r.get("torch", float("inf")))
-        share = w3_gflops * 1e9 / gemm.get("square_float32", float("nan"))
-        ok = fastest >= 1.5 and share >= 0.70
-        text = f"faster peer {fastest:.2f}×; {share:.0%} of square-GEMM peak"
-        return f"{'met' if ok else '**not met**'} ({text}); {_jax_target(r)}"
-    elif wl == "W5":
-        ok = r.get("sklearn", 0) >= 1.5
-        text = f"sklearn's lbfgs {r.get('sklearn', nan):.2f}×"
-    elif wl == "W6":
-        ok = r.get("sklearn", 0) >= 1.0
-        text = f"sklearn {r.get('sklearn', nan):.2f}×"
-    elif wl == "W7":
+        shape_share = w3_gflops * 1e9 / gemm.get("w3_shapes_float32", float("nan"))
+        square_share = w3_gflops * 1e9 / gemm.get("square_float32", float("nan"))
+        checks = [(f"faster peer {fastest:.2f}×", fastest >= 1.5),
+                  (f"{shape_share:.0%} of the W3-shape bound", shape_share >= 0.55)]  # fmt: skip
+        older = _verdict([(f"{square_share:.0%} of the square-GEMM peak", square_share >= 0.70)])
+        return _verdict(checks + _jax_checks(r, warm=1.0, cold=3.0)) + f". [2/6]'s ≥ 70%: {older}"
+    if wl == "W4":
+        checks = [_faster(r, "torch", 2.0), _faster(r, "numpy", 1.0)]
+        return _verdict(checks + _jax_checks(r, warm=1.5, cold=None))
+    if wl == "W5":
+        return _verdict([_faster(r, "sklearn", 1.5, "sklearn's lbfgs")])
+    if wl == "W6":
+        return _verdict([_faster(r, "sklearn", 1.0)])
+    if wl == "W7":
         # process against process: each side from start to exit, as a user runs it
         times = s["glassnet_seconds"] / s["pandas_process_seconds"]
         memory = s["peak_rss_mb"] / s["file_mb"]
-        ok = times <= 3.0 and memory <= 4.0
-        text = (
-            f"{times:.2f}× a pandas process reading the file ({1 / r.get('pandas', nan):.2f}× "
-            f"read_csv's own time); peak {memory:.2f}× the file"
-        )
-    elif wl == "W8":
-        ok = s["peak_rss_mb"] < 500 and s["file_mb"] >= 2000
-        text = f"peak {s['peak_rss_mb']:.0f} MB for a {s['file_mb'] / 1024:.2f} GB file"
-    else:
-        ok = r.get("torch", 0) >= 2.0 and r.get("numpy", 0) >= 1.0
-        text = (
-            f"torch {r.get('torch', float('nan')):.2f}×, numpy {r.get('numpy', float('nan')):.2f}×"
-        )
-    return f"{'met' if ok else '**not met**'} ({text})"
+        read = 1 / r.get("pandas", float("nan"))
+        return _verdict([
+            (f"{times:.2f}× a pandas process reading the file ({read:.2f}× read_csv's own time)",
+             times <= 3.0),
+            (f"peak {memory:.2f}× the file", memory <= 4.0),
+        ])  # fmt: skip
+    # W8
+    peak, file_mb = s["peak_rss_mb"], s["file_mb"]
+    return _verdict([(f"peak {peak:.0f} MB for a {file_mb / 1024:.2f} GB file",
+                      peak < 500 and file_mb >= 2000)])  # fmt: skip
 
 
-def _jax_target(r: dict[str, float]) -> str:
-    """The JAX half of the W2/W3 targets: no slower than its warm time, 3× faster than cold."""
+#: one part of a target: what was measured, and whether it reaches the target (None: shown
+#: beside the target, not judged)
+Check = tuple[str, bool | None]
+
+
+def _verdict(checks: list[Check]) -> str:
+    """'met' when every judged part is, else '**not met**'; then the parts, short ones bold."""
+    ok = all(good for _text, good in checks if good is not None)
+    parts = "; ".join(text if good is not False else f"**{text}**" for text, good in checks)
+    return f"{'met' if ok else '**not met**'} ({parts})"
+
+
+def _faster(r: dict[str, float], peer: str, wanted: float, name: str = "") -> Check:
+    """How many times faster glassnet is than `peer` (its median ÷ glassnet's), and whether
+    that is at least `wanted`."""
+    ratio = r.get(peer, float("nan"))
+    return f"{name or peer} {ratio:.2f}×", ratio >= wanted
+
+
+def _jax_checks(r: dict[str, float], *, warm: float, cold: float | None) -> list[Check]:
+    """The JAX half of a target: ≥ `warm`× its warm time and ≥ `cold`× its cold time (None:
+    shown, not judged). Beside cold, compile against compile: JAX cold ÷ glassnet's first run
+    with an empty Numba cache."""
     if JAX_COLD not in r or JAX_WARM not in r:
-        return "JAX: not measured (not installed)"
-    warm, cold = r[JAX_WARM], r[JAX_COLD]
-    ok = warm >= 1.0 and cold >= 3.0
-    return f"JAX {'met' if ok else '**not met**'} (warm {warm:.2f}×, cold {cold:.2f}×)"
+        return [("JAX not measured (not installed)", None)]
+    checks: list[Check] = [(f"JAX warm {r[JAX_WARM]:.2f}×", r[JAX_WARM] >= warm)]
+    checks.append((f"JAX cold {r[JAX_COLD]:.2f}×", None if cold is None else r[JAX_COLD] >= cold))
+    if GLASSNET_EMPTY_CACHE in r:
+        both_cold = r[JAX_COLD] / r[GLASSNET_EMPTY_CACHE]
+        checks.append((f"JAX cold against glassnet's empty-cache run {both_cold:.2f}×", None))
+    return checks
 
 
 def _accuracy_note(s: dict[str, Any]) -> str:
@@ -293,6 +365,9 @@ def report(
         "process's high-water mark (`VmHWM`: the interpreter, the library, the data and training)."
     )
     add("")
+    if any(GLASSNET_NUMPY in results[wl] for wl in results):
+        add(GLASSNET_ROWS)
+        add("")
     if args.quick:
         add("**This is a --quick smoke run: smaller data, fewer steps; not the real figures.**")
         add("")
@@ -306,6 +381,7 @@ def report(
             s = summary[wl]
             acc = "—" if wl in ("W1", "W7", "W8") else _accuracy_note(s)
             add(f"| {wl} | {TARGETS[wl]} | {_target_met(wl, s, gemm, w3_gflops)} | {acc} |")
+    add(ALLOCATION_TARGET)
     add("")
     for wl in WORKLOADS:
         if wl not in results:
@@ -316,8 +392,10 @@ def report(
         add("")
         if wl == "W1":
             add(_w1_notes(results[wl]))
-        if wl in ("W2", "W3"):
-            add(_jax_notes(results[wl]))
+        if wl in KERNEL_WORKLOADS:
+            add(_jax_notes(wl, results[wl]))
+            add("")
+            add(_kernel_notes(results[wl]))
             add("")
         if wl == "W3":
             add(_w3_notes(results[wl], gemm))
@@ -407,21 +485,44 @@ def _w1_notes(by_lib: dict[str, list[dict[str, Any]]]) -> str:
     )
 
 
-def _jax_notes(by_lib: dict[str, list[dict[str, Any]]]) -> str:
+def _jax_notes(wl: str, by_lib: dict[str, list[dict[str, Any]]]) -> str:
     """How JAX was measured, and whether it did glassnet's very work (the same final loss)."""
     if JAX_COLD not in by_lib:
         return JAX_MISSING + "."
     g, j = by_lib.get("glassnet", []), by_lib[JAX_COLD]
     gap = max((abs(a["loss"] - b["loss"]) for a, b in zip(g, j)), default=float("nan"))
+    if wl == "W4":
+        step = (
+            "one `jax.jit` of the whole full-batch step (forward, the mean of "
+            "`optax.sigmoid_binary_cross_entropy` on the logit, its gradient, `optax.sgd` at "
+            "glassnet's rate), float64, from the same starting weights as every library; the "
+            "data handed to JAX inside the clock, as glassnet's `fit` is handed NumPy arrays"
+        )
+    else:
+        step = (
+            "one `jax.jit` of the whole training step (forward, gradient, `optax.adam` with "
+            "glassnet's hyper-parameters), from the same starting weights, on glassnet's own "
+            "batch order (`workloads.glassnet_orders`); PyTorch and scikit-learn shuffle with "
+            "their own generators"
+        )
     return (
-        "JAX (jax + optax): one `jax.jit` of the whole training step (forward, gradient, "
-        "`optax.adam` with glassnet's hyper-parameters), from the same starting weights, on "
-        "glassnet's own batch order (`workloads.glassnet_orders`); PyTorch and scikit-learn "
-        "shuffle with their own generators. Each JAX process trains twice: *cold* is the first "
+        f"JAX (jax + optax): {step}. Each JAX process trains twice: *cold* is the first "
         "training, tracing and XLA compilation included (a fresh process); *warm* is the same "
         "training again from the same start, the compiled steady state. Largest difference of "
         f"the final loss between glassnet and JAX, run by run: {gap:.1e} (the same work, up to "
         "rounding)."
+    )
+
+
+def _kernel_notes(by_lib: dict[str, list[dict[str, Any]]]) -> str:
+    """Whether glassnet's kernels did its NumPy path's very work (the same final loss)."""
+    if GLASSNET_NUMPY not in by_lib:
+        return NUMBA_MISSING + "."
+    g, ref = by_lib.get("glassnet", []), by_lib[GLASSNET_NUMPY]
+    gap = max((abs(a["loss"] - b["loss"]) for a, b in zip(g, ref)), default=float("nan"))
+    return (
+        "glassnet as installed (kernels where they pay) against its NumPy path: the largest "
+        f"difference of the final loss, run by run, is {gap:.1e}."
     )
 
 
@@ -549,6 +650,7 @@ def _machine_table(facts: dict[str, Any], gemm: dict[str, float]) -> str:
     rows.append(f"| cores (os.cpu_count) | {facts['cores']} |")
     rows.append(f"| platform | {facts['platform']} |")
     rows.append(f"| Python | {facts['python']} |")
+    rows.append(f"| glassnet's compiled kernels | {facts['kernels']} |")
     for dist, version in facts["versions"].items():
         rows.append(f"| {dist} | {version} |")
     for info in facts["numpy_blas"]:
@@ -673,17 +775,18 @@ def main(argv: list[str]) -> int:
         have_jax = all(importlib.util.find_spec(m) is not None for m in ("jax", "optax"))
         if not have_jax and any("jax" in workloads.LIBRARIES[wl] for wl in chosen):
             _log(JAX_MISSING)
+        have_numba = importlib.util.find_spec("numba") is not None
+        if not have_numba and any(wl in KERNEL_WORKLOADS for wl in chosen):
+            _log(NUMBA_MISSING)
         for wl in chosen:
-            libs = [lib for lib in workloads.LIBRARIES[wl] if lib != "jax" or have_jax]
-            results[wl] = {lib: [] for lib in libs if lib != "jax"}
-            if "jax" in libs:
-                results[wl].update({JAX_COLD: [], JAX_WARM: []})
+            rows = _rows(wl, have_jax=have_jax, have_numba=have_numba)
+            results[wl] = {label: [] for label in _labels(rows)}
             # W8 streams a 2 GB file for ~2.5 minutes: its figure is memory, once is enough
             for run in range(1 if wl == "W8" else args.runs):
-                for lib in libs:  # A B C A B C ...: drift hits every library alike
+                for label, lib in rows:  # A B C A B C ...: drift hits every library alike
                     cmd = [str(HERE / "workloads.py"), wl, lib, "--data", str(data)]
                     cmd += ["--seed", str(run)] + (["--quick"] if args.quick else [])
-                    row = _child(cmd)
+                    row = _child(cmd, env=_child_env(label, data, wl, run))
                     if wl == "W1":
                         row["iterations"] = workloads.sizes(args.quick)["W1"]["iterations"]
                     if lib == "jax":  # one process, two trainings: cold, then warm
@@ -693,16 +796,17 @@ def main(argv: list[str]) -> int:
                         _log(f"{wl} run {run + 1} jax cold {row['seconds']:.3f} s, "
                              f"warm {warm['seconds']:.3f} s")  # fmt: skip
                         continue
-                    results[wl][lib].append(row)
-                    _log(f"{wl} run {run + 1} {lib:<9} {row['seconds']:.3f} s")
+                    results[wl][label].append(row)
+                    _log(f"{wl} run {run + 1} {label:<9} {row['seconds']:.3f} s")
             measure_gemm()
             if not args.no_profile and wl not in ("W7", "W8"):  # their glassnet: a process
                 prof = data / f"{wl}.prof"
                 cmd = [str(HERE / "workloads.py"), wl, "glassnet", "--data", str(data)]
                 quick = ["--quick"] if args.quick else []
-                _child([*cmd, "--profile", str(prof), *quick])
+                env = _child_env("glassnet", data, wl, args.runs - 1)  # the last round's cache
+                _child([*cmd, "--profile", str(prof), *quick], env=env)
                 steps = data / f"{wl}.steps.json"
-                _child([*cmd, "--steps", str(steps), *quick])
+                _child([*cmd, "--steps", str(steps), *quick], env=env)
                 profiles[wl] = profile_table(prof) + "\n\n" + step_table(steps)
     facts["load"] = (load_at_start, _load())
     text = report(results, facts, gemm, profiles, args, time.perf_counter() - started)
@@ -712,6 +816,41 @@ def main(argv: list[str]) -> int:
         out.write_text(text + "\n")
         _log(f"wrote {out}")
     return 0
+
+
+def _rows(wl: str, *, have_jax: bool, have_numba: bool) -> list[tuple[str, str]]:
+    """One round of `wl`: (row label, library of `workloads.py`) per child, in running order.
+
+    On the kernels' workloads the empty-cache child comes first: it fills the round's Numba
+    cache, which the "glassnet" child after it then loads, as every later process would.
+    """
+    rows = [(lib, lib) for lib in workloads.LIBRARIES[wl] if lib != "jax" or have_jax]
+    if have_numba and wl in KERNEL_WORKLOADS:
+        empty, numpy_path = (GLASSNET_EMPTY_CACHE, "glassnet"), (GLASSNET_NUMPY, "glassnet")
+        rows = [empty, rows[0], numpy_path, *rows[1:]]
+    return rows
+
+
+def _labels(rows: list[tuple[str, str]]) -> list[str]:
+    """The report's rows, glassnet's first (as installed, then its variants); JAX as two."""
+    labels = [label for label, _lib in rows]
+    labels.sort(key=lambda label: (not label.startswith("glassnet"), label != "glassnet"))
+    return [x for label in labels for x in ((JAX_COLD, JAX_WARM) if label == "jax" else (label,))]
+
+
+def _child_env(label: str, data: Path, wl: str, run: int) -> dict[str, str]:
+    """The environment a glassnet child adds to this one: glassnet as installed (kernels where
+    they pay) or its NumPy path alone, and a Numba cache of the bench's own.
+
+    The cache never touches the install's: on the kernels' workloads each round has a fresh one
+    (empty for the empty-cache child, which fills it for the "glassnet" child after it); the
+    other workloads share one per workload across rounds.
+    """
+    if not label.startswith("glassnet"):
+        return {}
+    kernels = "numpy" if label == GLASSNET_NUMPY else "auto"
+    cache = data / "numba" / (f"{wl}-{run}" if wl in KERNEL_WORKLOADS else wl)
+    return {"GLASSNET_KERNELS": kernels, "NUMBA_CACHE_DIR": str(cache)}
 
 
 def _load() -> tuple[float, ...]:

@@ -188,6 +188,8 @@ def _call_label(call: Any) -> str:
         name = f"np.{f.__name__}"
     elif isinstance(owner, np.ufunc):
         name = f"np.{owner.__name__}.{f.__name__}"  # e.g. np.add.reduce
+    elif type(f).__name__.endswith("Dispatcher"):  # a compiled kernel (glassnet.kernels)
+        name = f"{f.__name__} (Numba)"
     elif owner is not None and type(owner).__name__ != "module":
         name = f"{type(owner).__name__}.{f.__name__}"  # a bound method
     else:
