@@ -5,8 +5,8 @@
     python3 dev.py glassnet ARGS...  # install glassnet with the extras its command uses, run it
     python3 dev.py test      # create .venv, install glassnet[dev] (and chromium, as root on
                              # Debian, for the browser tests), run pytest, ruff and mypy
-    python3 dev.py bench     # install glassnet[dev,bench] (JAX too), run the side-by-side
-                             # benchmarks, writing bench/RESULTS.md
+    python3 dev.py bench     # install glassnet[dev,bench] (JAX, and Numba for glassnet's
+                             # kernels), run the side-by-side benchmarks: bench/RESULTS.md
     python3 dev.py lint      # ruff check, ruff format --check, mypy
 
 The environment is reused while pyproject.toml is unchanged (a stamp file records its hash).
@@ -31,7 +31,7 @@ LEVELS = {
     "core": "",
     "cli": "csv,plot,sklearn,progress,playground",  # every extra the glassnet command uses
     "dev": "dev",
-    "bench": "dev,bench",  # the bench's JAX peer: kept out of `test` (CI time)
+    "bench": "dev,bench",  # the bench's JAX peer (kept out of `test`: CI time), and `fast`
 }
 ACTIVATE = r".venv\Scripts\activate" if os.name == "nt" else ". .venv/bin/activate"
 

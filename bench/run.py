@@ -9,7 +9,8 @@ run by run (A B C A B C ...), so that a machine whose speed drifts slows every l
 The report gives, per workload and library: the median and the min–max of the runs, each peer's
 median time divided by glassnet's, the accuracy reached on held-out data, and the peak resident
 memory of the child; then the machine's facts, a cProfile of glassnet on each workload, and the
-hand-written notes of `bench/NOTES.md` (the optimization log). Nothing here asserts a timing.
+hand-written notes of `bench/NOTES.md` (the optimization log), written by `bench/report.py`.
+Nothing here asserts a timing.
 Only a full run (no --quick, no --only) writes bench/RESULTS.md unless --out says where.
 """
 
@@ -17,18 +18,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import io
 import itertools
 import json
 import os
 import platform
-import pstats
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -38,53 +35,34 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import workloads  # noqa: E402 - the sibling module, found through the path set just above
-
-#: JAX's two columns: a fresh process's first training (compile included), then the same again
-JAX_COLD, JAX_WARM = "jax (cold)", "jax (warm)"
-JAX_MISSING = (
-    "jax rows skipped: jax and optax are not installed (python3 dev.py bench installs them, or "
-    "pip install -e '.[bench]')"
+import workloads  # noqa: E402 - the sibling modules, found through the path set just above
+from report import (  # noqa: E402
+    GLASSNET_EMPTY_CACHE,
+    GLASSNET_NUMPY,
+    JAX_COLD,
+    JAX_MISSING,
+    JAX_WARM,
+    KERNEL_WORKLOADS,
+    NUMBA_MISSING,
+    WORKLOADS,
+    profile_table,
+    report,
+    step_table,
 )
-
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8")
-TITLES = {
-    "W1": "W1 — the tutorial neuron, 10,000 full-batch iterations",
-    "W2": "W2 — load_digits, 64-100-10 ReLU, Adam 1e-3, batch 64, 50 epochs, float64",
-    "W3": "W3 — MNIST-shaped synthetic data, 784-256-128-10 ReLU, Adam, batch 128, 2 epochs, "
-    "float32",
-    "W4": "W4 — full batch 100,000 × 100, 100-64-1 sigmoid (BCE on the logit), SGD, 100 "
-    "iterations, float64",
-    "W5": "W5 — load_digits, 64-100-10 ReLU, the estimators' solver='lbfgs' (alpha 1e-4), up to "
-    "200 iterations from the same weights, float64",
-    "W6": "W6 — sparse text-like CSR 20,000 × 50,000 at 0.1% density, 4 classes, the MLP "
-    "estimators (64 hidden, Adam, batch 256, 5 epochs)",
-    "W7": "W7 — the command line on a table: `glassnet train FILE --target y --epochs 1` on a "
-    "300,000 × 21 numeric CSV (~58 MB), against `pandas.read_csv` of the same file",
-    "W8": "W8 — a CSV file larger than memory: `glassnet train FILE --target y --stream --epochs "
-    "1` on a generated ~2 GB file (20 numbers, a category, missing values)",
-}
-TARGETS = {
-    "W1": "no slower than the tutorial's 9 lines",
-    "W2": "≥ 2× faster than scikit-learn and than PyTorch; no slower than JAX warm, ≥ 3× faster "
-    "than JAX cold",
-    "W3": "≥ 1.5× faster than the faster peer, and ≥ 70% of the matmul bound; no slower than JAX "
-    "warm, ≥ 3× faster than JAX cold",
-    "W4": "≥ 2× faster than PyTorch, no slower than hand-written NumPy",
-    "W5": "≥ 1.5× faster than scikit-learn's lbfgs at the same accuracy",
-    "W6": "no slower than scikit-learn at the same accuracy",
-    "W7": "the whole command in ≤ 3× pandas' time to read the file; peak memory ≤ 4× the file",
-    "W8": "peak < 500 MB for a 2 GB file",
-}
-
 
 # ---------------------------------------------------------------- child processes
 
 
-def _child(args: list[str], timeout: float = 1800.0) -> dict[str, Any]:
-    """Run `python bench/<args>` in a fresh process (same environment) and parse its JSON line."""
+def _child(
+    args: list[str], timeout: float = 1800.0, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run `python bench/<args>` in a fresh process (this environment, updated with `env`) and
+    parse its JSON line."""
     cmd = [sys.executable, *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, check=False, env=full_env
+    )
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-5:]
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}): " + " | ".join(tail))
@@ -148,8 +126,8 @@ def machine_facts() -> dict[str, Any]:
     except (OSError, StopIteration):
         pass
     versions = {}
-    for dist in ("glassnet", "numpy", "scikit-learn", "torch", "jax", "jaxlib", "optax",
-                 "threadpoolctl"):  # fmt: skip
+    for dist in ("glassnet", "numpy", "numba", "scikit-learn", "torch", "jax", "jaxlib",
+                 "optax", "threadpoolctl"):  # fmt: skip
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -159,10 +137,11 @@ def machine_facts() -> dict[str, Any]:
         for info in threadpool_info()
         if info.get("user_api") == "blas" and "numpy" in str(info.get("filepath", ""))
     ]
-    env_names = ("OPENBLAS_", "OMP_", "MKL_", "GOTO_")
+    env_names = ("OPENBLAS_", "OMP_", "MKL_", "GOTO_", "NUMBA_", "GLASSNET_")
     env = {k: v for k, v in sorted(os.environ.items()) if k.startswith(env_names)}
     return {
         "cpu": cpu,
+        "kernels": _kernel_facts(),
         "cores": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -176,449 +155,18 @@ def machine_facts() -> dict[str, Any]:
     }
 
 
-# ---------------------------------------------------------------- report
-
-
-def _fmt_s(seconds: float) -> str:
-    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def _median(rows: list[dict[str, Any]], key: str) -> float:
-    values = [r[key] for r in rows if key in r and r[key] is not None]
-    return statistics.median(values) if values else float("nan")
-
-
-def summarize(results: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
-    """Per workload: glassnet's median time, each peer's ratio, accuracies, and target checks."""
-    summary: dict[str, dict[str, Any]] = {}
-    for wl, by_lib in results.items():
-        if not by_lib.get("glassnet"):
-            continue
-        base = _median(by_lib["glassnet"], "seconds")
-        ratios = {
-            lib: _median(rows, "seconds") / base
-            for lib, rows in by_lib.items()
-            if lib != "glassnet" and rows
-        }
-        acc = {lib: _median(rows, "accuracy") for lib, rows in by_lib.items() if rows}
-        summary[wl] = {"glassnet_seconds": base, "ratios": ratios, "accuracy": acc,
-                       "peak_rss_mb": _median(by_lib["glassnet"], "peak_rss_mb"),
-                       "file_mb": _median(by_lib["glassnet"], "file_mb"),
-                       "pandas_process_seconds": _median(by_lib.get("pandas", []),
-                                                         "process_seconds")}  # fmt: skip
-    return summary
-
-
-def _target_met(wl: str, s: dict[str, Any], gemm: dict[str, float], w3_gflops: float) -> str:
-    r, nan = s["ratios"], float("nan")
-    if wl == "W1":
-        ok = r.get("tutorial", 0) >= 1.0
-        text = f"tutorial / glassnet = {r.get('tutorial', float('nan')):.2f}"
-    elif wl == "W2":
-        ok = min(r.get("sklearn", 0), r.get("torch", 0)) >= 2.0
-        text = f"sklearn {r.get('sklearn', nan):.2f}×, torch {r.get('torch', nan):.2f}×"
-        return f"{'met' if ok else '**not met**'} ({text}); {_jax_target(r)}"
-    elif wl == "W3":
-        fastest = min(r.get("sklearn", float("inf")), r.get("torch", float("inf")))
-        share = w3_gflops * 1e9 / gemm.get("square_float32", float("nan"))
-        ok = fastest >= 1.5 and share >= 0.70
-        text = f"faster peer {fastest:.2f}×; {share:.0%} of square-GEMM peak"
-        return f"{'met' if ok else '**not met**'} ({text}); {_jax_target(r)}"
-    elif wl == "W5":
-        ok = r.get("sklearn", 0) >= 1.5
-        text = f"sklearn's lbfgs {r.get('sklearn', nan):.2f}×"
-    elif wl == "W6":
-        ok = r.get("sklearn", 0) >= 1.0
-        text = f"sklearn {r.get('sklearn', nan):.2f}×"
-    elif wl == "W7":
-        # process against process: each side from start to exit, as a user runs it
-        times = s["glassnet_seconds"] / s["pandas_process_seconds"]
-        memory = s["peak_rss_mb"] / s["file_mb"]
-        ok = times <= 3.0 and memory <= 4.0
-        text = (
-            f"{times:.2f}× a pandas process reading the file ({1 / r.get('pandas', nan):.2f}× "
-            f"read_csv's own time); peak {memory:.2f}× the file"
-        )
-    elif wl == "W8":
-        ok = s["peak_rss_mb"] < 500 and s["file_mb"] >= 2000
-        text = f"peak {s['peak_rss_mb']:.0f} MB for a {s['file_mb'] / 1024:.2f} GB file"
-    else:
-        ok = r.get("torch", 0) >= 2.0 and r.get("numpy", 0) >= 1.0
-        text = (
-            f"torch {r.get('torch', float('nan')):.2f}×, numpy {r.get('numpy', float('nan')):.2f}×"
-        )
-    return f"{'met' if ok else '**not met**'} ({text})"
-
-
-def _jax_target(r: dict[str, float]) -> str:
-    """The JAX half of the W2/W3 targets: no slower than its warm time, 3× faster than cold."""
-    if JAX_COLD not in r or JAX_WARM not in r:
-        return "JAX: not measured (not installed)"
-    warm, cold = r[JAX_WARM], r[JAX_COLD]
-    ok = warm >= 1.0 and cold >= 3.0
-    return f"JAX {'met' if ok else '**not met**'} (warm {warm:.2f}×, cold {cold:.2f}×)"
-
-
-def _accuracy_note(s: dict[str, Any]) -> str:
-    acc = s["accuracy"]
-    g = acc.get("glassnet", float("nan"))
-    if np.isnan(g):
-        return "—"
-    worst = max((abs(g - v) for k, v in acc.items() if k != "glassnet"), default=0.0)
-    return f"{'within' if worst <= 0.005 else '**not within**'} 0.5 points ({worst * 100:.2f})"
-
-
-def report(
-    results: dict[str, dict[str, list[dict[str, Any]]]],
-    facts: dict[str, Any],
-    gemm: dict[str, float],
-    profiles: dict[str, str],
-    args: argparse.Namespace,
-    elapsed: float,
-) -> str:
-    summary = summarize(results)
-    command = "python3 dev.py bench" if args.full else "bench/run.py " + " ".join(args.argv)
-    lines: list[str] = []
-    add = lines.append
-    add("# glassnet benchmarks")
-    add("")
-    add(
-        f"Generated by `{command}` "
-        f"on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC in {elapsed / 60:.1f} min: "
-        f"{args.runs} runs per library (W8: one), each in its own process, libraries alternating "
-        "run by run. "
-        "Times cover training only (not imports or data loading). Ratios are each peer's median "
-        "time divided by glassnet's (above 1: glassnet is faster). Accuracy is on held-out data "
-        "(median over runs; run *i* uses seed *i* in every library). Peak memory is the child "
-        "process's high-water mark (`VmHWM`: the interpreter, the library, the data and training)."
-    )
-    add("")
-    if args.quick:
-        add("**This is a --quick smoke run: smaller data, fewer steps; not the real figures.**")
-        add("")
-    add("## Targets")
-    add("")
-    add("| workload | target | result | accuracy |")
-    add("|---|---|---|---|")
-    w3_gflops = _median(results.get("W3", {}).get("glassnet", []), "gflops")
-    for wl in WORKLOADS:
-        if wl in summary:
-            s = summary[wl]
-            acc = "—" if wl in ("W1", "W7", "W8") else _accuracy_note(s)
-            add(f"| {wl} | {TARGETS[wl]} | {_target_met(wl, s, gemm, w3_gflops)} | {acc} |")
-    add("")
-    for wl in WORKLOADS:
-        if wl not in results:
-            continue
-        add(f"## {TITLES[wl]}")
-        add("")
-        add(_workload_table(wl, results[wl], summary.get(wl)))
-        add("")
-        if wl == "W1":
-            add(_w1_notes(results[wl]))
-        if wl in ("W2", "W3"):
-            add(_jax_notes(results[wl]))
-            add("")
-        if wl == "W3":
-            add(_w3_notes(results[wl], gemm))
-        if wl == "W4":
-            add(_w4_notes(results[wl]))
-        if wl == "W7":
-            add(_w7_notes(results[wl]))
-        if wl == "W8":
-            add(_w8_notes(results[wl]))
-        add("")
-    add("## Machine")
-    add("")
-    add(_machine_table(facts, gemm))
-    add("")
-    if profiles:
-        add("## Where glassnet's time goes (cProfile, one run per workload)")
-        add("")
-        add(
-            "First the top functions by own time (`tottime`). A training step is compiled into "
-            "pre-bound NumPy calls (`compiled.Step.program`) that cProfile cannot see into, so "
-            "their time shows as the runner's (`_run_one`, `_run`) own time; the second table "
-            "(another run, with a clock around each call) breaks the step down call by call. "
-            "Profiling adds overhead per call, which inflates the Python share on W1 and W2."
-        )
-        add("")
-        for wl, text in profiles.items():
-            add(f"### {wl}")
-            add("")
-            add(text)
-            add("")
-    notes = HERE / "NOTES.md"
-    if notes.exists():
-        add(notes.read_text().strip())
-        add("")
-    return "\n".join(lines)
-
-
-def _workload_table(
-    wl: str, by_lib: dict[str, list[dict[str, Any]]], s: dict[str, Any] | None
-) -> str:
-    if wl == "W7":
-        return _w7_table(by_lib, s)
-    if wl == "W8":
-        return _w8_table(by_lib)
-    per_iter = wl == "W1"
-    head = "| library | median | min – max | peer ÷ glassnet | accuracy | final loss | peak RSS |"
-    if per_iter:
-        head = (
-            "| library | median µs/iteration | min – max | peer ÷ glassnet "
-            "| answer for [1, 0, 0] | peak RSS |"
-        )
-    rows = [head, "|" + "---|" * (head.count("|") - 1)]
-    n_iter = workloads.sizes(False)["W1"]["iterations"]
-    for lib, runs in by_lib.items():
-        if not runs:
-            continue
-        times = [r["seconds"] for r in runs]
-        ratio = "—" if lib == "glassnet" or s is None else f"{s['ratios'][lib]:.2f}×"
-        rss = f"{_median(runs, 'peak_rss_mb'):.0f} MB"
-        if per_iter:
-            n = runs[0].get("iterations", n_iter)
-            med = statistics.median(times) / n * 1e6
-            lo, hi = min(times) / n * 1e6, max(times) / n * 1e6
-            answer = f"{_median(runs, 'answer'):.8f}"
-            rows.append(f"| {lib} | {med:.2f} | {lo:.2f} – {hi:.2f} | {ratio} | {answer} | {rss} |")
-        else:
-            med = statistics.median(times)
-            acc = f"{_median(runs, 'accuracy') * 100:.2f}%"
-            loss = f"{_median(runs, 'loss'):.6g}"
-            rows.append(
-                f"| {lib} | {_fmt_s(med)} | {_fmt_s(min(times))} – {_fmt_s(max(times))} | "
-                f"{ratio} | {acc} | {loss} | {rss} |"
-            )
-    return "\n".join(rows)
-
-
-def _w1_notes(by_lib: dict[str, list[dict[str, Any]]]) -> str:
-    g, t = by_lib.get("glassnet", []), by_lib.get("tutorial", [])
-    if not g or not t:
-        return ""
-    diff = float(np.max(np.abs(np.array(g[0]["weights"]) - np.array(t[0]["weights"]))))
+def _kernel_facts() -> str:
+    """Whether glassnet's compiled kernels could run here (Numba installed), and how."""
+    try:
+        import numba
+    except ImportError:
+        return "Numba not installed: glassnet ran its NumPy path (the `fast` extra installs it)"
     return (
-        f"Both compute the same weights: the largest difference after training is {diff:.1e}. "
-        "The glassnet side is `glassnet.NeuralNetwork().train(X, y, 10000)` — the tutorial face, "
-        "which trains through `Sequential.fit` (Dense → Sigmoid → SumSquaredError → SGD(1.0)). "
-        "Both sides include building the network and asking it about [1, 0, 0]."
+        f"Numba {numba.__version__} ({'with' if numba.config.USING_SVML else 'without'} SVML, "
+        f"{numba.config.NUMBA_NUM_THREADS} threads): glassnet rows ran with "
+        "`GLASSNET_KERNELS=auto` (kernels where they pay), its (numpy) rows with `numpy`; every "
+        "glassnet child had a Numba cache of the bench's own (`NUMBA_CACHE_DIR`)"
     )
-
-
-def _jax_notes(by_lib: dict[str, list[dict[str, Any]]]) -> str:
-    """How JAX was measured, and whether it did glassnet's very work (the same final loss)."""
-    if JAX_COLD not in by_lib:
-        return JAX_MISSING + "."
-    g, j = by_lib.get("glassnet", []), by_lib[JAX_COLD]
-    gap = max((abs(a["loss"] - b["loss"]) for a, b in zip(g, j)), default=float("nan"))
-    return (
-        "JAX (jax + optax): one `jax.jit` of the whole training step (forward, gradient, "
-        "`optax.adam` with glassnet's hyper-parameters), from the same starting weights, on "
-        "glassnet's own batch order (`workloads.glassnet_orders`); PyTorch and scikit-learn "
-        "shuffle with their own generators. Each JAX process trains twice: *cold* is the first "
-        "training, tracing and XLA compilation included (a fresh process); *warm* is the same "
-        "training again from the same start, the compiled steady state. Largest difference of "
-        f"the final loss between glassnet and JAX, run by run: {gap:.1e} (the same work, up to "
-        "rounding)."
-    )
-
-
-def _w3_notes(by_lib: dict[str, list[dict[str, Any]]], gemm: dict[str, float]) -> str:
-    peak = gemm.get("square_float32", float("nan"))
-    shaped = gemm.get("w3_shapes_float32", float("nan"))
-    cfg = workloads.sizes(False)["W3"]
-    flops = workloads.dense_flops(1, [784, *cfg["hidden"], 10])
-    lines = [
-        f"Training FLOPs per sample: forward {flops['forward'] / 1e6:.3f} M, backward "
-        f"{flops['backward'] / 1e6:.3f} M (weight gradients, plus input gradients for all but the "
-        "first layer). This machine's float32 matrix multiply: "
-        f"{peak / 1e9:.1f} GFLOP/s on 2048² squares; {shaped / 1e9:.1f} GFLOP/s on exactly W3's "
-        "eight products at batch 128 (the bound for this network at this batch size); each the "
-        "best of measurements taken at the start and after every workload.",
-        "",
-        "| library | samples/s | GFLOP/s | share of square-GEMM peak "
-        "| share of W3-shape GEMM bound |",
-        "|---|---|---|---|---|",
-    ]
-    for lib, runs in by_lib.items():
-        if not runs:
-            continue
-        sps, gf = _median(runs, "samples_per_second"), _median(runs, "gflops")
-        lines.append(
-            f"| {lib} | {sps:,.0f} | {gf:.1f} | {gf * 1e9 / peak:.0%} | {gf * 1e9 / shaped:.0%} |"
-        )
-    return "\n".join(lines)
-
-
-def _w4_notes(by_lib: dict[str, list[dict[str, Any]]]) -> str:
-    losses = {lib: _median(runs, "loss") for lib, runs in by_lib.items() if runs}
-    spread = max(losses.values()) - min(losses.values()) if losses else 0.0
-    return (
-        "Every library starts from the same weights and does the same arithmetic (scikit-learn "
-        "is given them through `warm_start`, see `bench/workloads.py`): their final losses differ "
-        f"by {spread:.1e}, which shows the work really is identical."
-    )
-
-
-def _w7_table(by_lib: dict[str, list[dict[str, Any]]], s: dict[str, Any] | None) -> str:
-    rows = [
-        "| library | timed | median | min – max | peer ÷ glassnet | peak RSS | ÷ file size |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    what = {"glassnet": "`glassnet train` from start to exit", "pandas": "`pd.read_csv` alone"}
-    g = s["glassnet_seconds"] if s else float("nan")
-    for lib, runs in by_lib.items():
-        if not runs:
-            continue
-        rows.append(_w7_row(lib, what[lib], runs, "seconds", "peak_rss_mb", g))
-        if lib == "pandas":  # the same, as a process from start to exit: import pandas, read
-            rows.append(_w7_row(lib, "`python -c 'import pandas; pandas.read_csv(FILE)'` from "
-                                "start to exit", runs, "process_seconds", "process_peak_rss_mb",
-                                g))  # fmt: skip
-    return "\n".join(rows)
-
-
-def _w7_row(lib: str, what: str, runs: list[dict[str, Any]], time_key: str, rss_key: str,
-            glassnet_seconds: float) -> str:  # fmt: skip
-    times = [r[time_key] for r in runs]
-    ratio = "—" if lib == "glassnet" else f"{statistics.median(times) / glassnet_seconds:.2f}×"
-    rss, file_mb = _median(runs, rss_key), _median(runs, "file_mb")
-    memory = "—" if rss != rss else f"{rss:.0f} MB | {rss / file_mb:.2f}×"
-    return f"| {lib} | {what} | {_spread(times)} | {ratio} | {memory} |"
-
-
-def _spread(times: list[float]) -> str:
-    """Two cells of a table: the median time, and the min – max."""
-    return f"{_fmt_s(statistics.median(times))} | {_fmt_s(min(times))} – {_fmt_s(max(times))}"
-
-
-def _w7_notes(by_lib: dict[str, list[dict[str, Any]]]) -> str:
-    g = by_lib.get("glassnet", [])
-    if not g:
-        return ""
-    return (
-        f"The file: {_median(g, 'file_mb'):.1f} MB, {g[0]['rows']:,} rows. glassnet's time is the "
-        "whole command as a user runs it — Python starting, imports, reading the file (pyarrow), "
-        "standardizing, one epoch of training (64,32 ReLU, Adam, batch 32: "
-        f"{g[0]['rows'] // 32:,} steps) and saving the model; its peak memory is that process's "
-        "(`ru_maxrss` of the child). pandas' time is `read_csv` alone, its peak memory the whole "
-        "process's (the interpreter, pandas and the frame). The target compares the two "
-        "processes, each from start to exit as a user runs it. Training R² after the epoch: "
-        f"{_median(g, 'r2'):.4f}."
-    )
-
-
-def _w8_table(by_lib: dict[str, list[dict[str, Any]]]) -> str:
-    rows = [
-        "| library | timed | median | min – max | rows/s | peak RSS | file |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    runs = by_lib.get("glassnet", [])
-    if runs:
-        rows.append(
-            f"| glassnet | `glassnet train --stream` from start to exit | "
-            f"{_spread([r['seconds'] for r in runs])} | "
-            f"{_median(runs, 'rows_per_second'):,.0f} | {_median(runs, 'peak_rss_mb'):.0f} MB | "
-            f"{_median(runs, 'file_mb') / 1024:.2f} GB |"
-        )
-    return "\n".join(rows)
-
-
-def _w8_notes(by_lib: dict[str, list[dict[str, Any]]]) -> str:
-    g = by_lib.get("glassnet", [])
-    if not g:
-        return ""
-    return (
-        f"The file: {_median(g, 'file_mb'):,.0f} MB, {g[0]['rows']:,} rows, written by pyarrow "
-        "block by block (20 numbers with 4 decimals, about 1% missing in two of them; a "
-        "category with 0.5% missing; a regression target). The command reads it "
-        f"{g[0]['passes']} times — the survey of its columns' kinds, the first pass (a sample to "
-        "learn the schema from, the target's values), the exact standardization, one epoch — "
-        f"{g[0]['chunks']} chunks of 100,000 rows per pass, and trains 64,32 ReLU, Adam, batch 32 "
-        f"({g[0]['rows'] // 32:,} steps). rows/s is the file's rows over the whole command's "
-        "time; the peak memory is that process's (`ru_maxrss` of the child). Training R² after "
-        f"the epoch: {_median(g, 'r2'):.4f}."
-    )
-
-
-def _machine_table(facts: dict[str, Any], gemm: dict[str, float]) -> str:
-    rows = ["| fact | value |", "|---|---|"]
-    rows.append(f"| CPU | {facts['cpu']} |")
-    rows.append(f"| cores (os.cpu_count) | {facts['cores']} |")
-    rows.append(f"| platform | {facts['platform']} |")
-    rows.append(f"| Python | {facts['python']} |")
-    for dist, version in facts["versions"].items():
-        rows.append(f"| {dist} | {version} |")
-    for info in facts["numpy_blas"]:
-        desc = ", ".join(
-            f"{k}={info.get(k)}"
-            for k in ("internal_api", "version", "architecture", "threading_layer", "num_threads")
-        )
-        rows.append(f"| NumPy's BLAS (threadpoolctl) | {desc}; `{Path(info['filepath']).name}` |")
-    for name, value in facts["openblas_vars"].items():
-        rows.append(f"| `{name}` | {value} |")
-    others = {k: v for k, v in facts["env"].items() if k not in facts["openblas_vars"]}
-    if others:
-        rows.append(
-            "| other BLAS/OpenMP variables | "
-            + ", ".join(f"`{k}={v}`" for k, v in others.items())
-            + " |"
-        )
-    rows.append(
-        "| PyTorch threads | `torch.set_num_threads(os.cpu_count())` in every torch child |"
-    )
-    if "load" in facts:
-        start, end = facts["load"]
-        rows.append(
-            "| load average (1, 5, 15 min) at start / end | "
-            f"{', '.join(f'{x:.2f}' for x in start)} / {', '.join(f'{x:.2f}' for x in end)} |"
-        )
-    for key, value in gemm.items():
-        rows.append(f"| measured matmul, {key.replace('_', ' ')} | {value / 1e9:.1f} GFLOP/s |")
-    return "\n".join(rows)
-
-
-def step_table(path: Path, top: int = 12) -> str:
-    """The compiled step's most expensive calls (from `workloads.py --steps`), as a table."""
-    record = json.loads(path.read_text())
-    steps, calls = record["steps"], sorted(record["calls"], key=lambda c: -c[2])
-    if not steps:
-        return "(No compiled step ran: the model trained through its layers' methods.)"
-    total = sum(c[2] for c in calls)
-    rows = [
-        f"Inside the compiled step ({steps:,} steps; {total / steps * 1e6:,.1f} µs of timed calls "
-        "per step): each NumPy call the layers, the loss and the optimizer contribute, with the "
-        "shapes of its array arguments.",
-        "",
-        "| call | calls per step | µs per step | share |",
-        "|---|---|---|---|",
-    ]
-    for label, n, seconds in calls[:top]:
-        per_step = seconds / steps * 1e6
-        rows.append(f"| `{label}` | {n / steps:.2f} | {per_step:,.1f} | {seconds / total:.0%} |")
-    return "\n".join(rows)
-
-
-def profile_table(path: Path, top: int = 10) -> str:
-    """The top functions of a cProfile dump by own time, as a markdown table."""
-    stats = pstats.Stats(str(path), stream=io.StringIO())
-    total = stats.total_tt  # type: ignore[attr-defined]
-    entries = []
-    for (filename, line, func), (_cc, nc, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        where = f"{Path(filename).name}:{line}" if filename != "~" else "built-in"
-        entries.append((tt, ct, nc, f"`{func}` ({where})"))
-    entries.sort(reverse=True)
-    rows = [
-        f"Total {total:.2f} s under the profiler.",
-        "",
-        "| function | calls | own time | share | with callees |",
-        "|---|---|---|---|---|",
-    ]
-    for tt, ct, nc, name in entries[:top]:
-        rows.append(f"| {name} | {nc:,} | {tt:.3f} s | {tt / total:.0%} | {ct:.3f} s |")
-    return "\n".join(rows)
 
 
 # ---------------------------------------------------------------- main
@@ -673,17 +221,18 @@ def main(argv: list[str]) -> int:
         have_jax = all(importlib.util.find_spec(m) is not None for m in ("jax", "optax"))
         if not have_jax and any("jax" in workloads.LIBRARIES[wl] for wl in chosen):
             _log(JAX_MISSING)
+        have_numba = importlib.util.find_spec("numba") is not None
+        if not have_numba and any(wl in KERNEL_WORKLOADS for wl in chosen):
+            _log(NUMBA_MISSING)
         for wl in chosen:
-            libs = [lib for lib in workloads.LIBRARIES[wl] if lib != "jax" or have_jax]
-            results[wl] = {lib: [] for lib in libs if lib != "jax"}
-            if "jax" in libs:
-                results[wl].update({JAX_COLD: [], JAX_WARM: []})
+            rows = _rows(wl, have_jax=have_jax, have_numba=have_numba)
+            results[wl] = {label: [] for label in _labels(rows)}
             # W8 streams a 2 GB file for ~2.5 minutes: its figure is memory, once is enough
             for run in range(1 if wl == "W8" else args.runs):
-                for lib in libs:  # A B C A B C ...: drift hits every library alike
+                for label, lib in rows:  # A B C A B C ...: drift hits every library alike
                     cmd = [str(HERE / "workloads.py"), wl, lib, "--data", str(data)]
                     cmd += ["--seed", str(run)] + (["--quick"] if args.quick else [])
-                    row = _child(cmd)
+                    row = _child(cmd, env=_child_env(label, data, wl, run))
                     if wl == "W1":
                         row["iterations"] = workloads.sizes(args.quick)["W1"]["iterations"]
                     if lib == "jax":  # one process, two trainings: cold, then warm
@@ -693,16 +242,17 @@ def main(argv: list[str]) -> int:
                         _log(f"{wl} run {run + 1} jax cold {row['seconds']:.3f} s, "
                              f"warm {warm['seconds']:.3f} s")  # fmt: skip
                         continue
-                    results[wl][lib].append(row)
-                    _log(f"{wl} run {run + 1} {lib:<9} {row['seconds']:.3f} s")
+                    results[wl][label].append(row)
+                    _log(f"{wl} run {run + 1} {label:<9} {row['seconds']:.3f} s")
             measure_gemm()
             if not args.no_profile and wl not in ("W7", "W8"):  # their glassnet: a process
                 prof = data / f"{wl}.prof"
                 cmd = [str(HERE / "workloads.py"), wl, "glassnet", "--data", str(data)]
                 quick = ["--quick"] if args.quick else []
-                _child([*cmd, "--profile", str(prof), *quick])
+                env = _child_env("glassnet", data, wl, args.runs - 1)  # the last round's cache
+                _child([*cmd, "--profile", str(prof), *quick], env=env)
                 steps = data / f"{wl}.steps.json"
-                _child([*cmd, "--steps", str(steps), *quick])
+                _child([*cmd, "--steps", str(steps), *quick], env=env)
                 profiles[wl] = profile_table(prof) + "\n\n" + step_table(steps)
     facts["load"] = (load_at_start, _load())
     text = report(results, facts, gemm, profiles, args, time.perf_counter() - started)
@@ -712,6 +262,41 @@ def main(argv: list[str]) -> int:
         out.write_text(text + "\n")
         _log(f"wrote {out}")
     return 0
+
+
+def _rows(wl: str, *, have_jax: bool, have_numba: bool) -> list[tuple[str, str]]:
+    """One round of `wl`: (row label, library of `workloads.py`) per child, in running order.
+
+    On the kernels' workloads the empty-cache child comes first: it fills the round's Numba
+    cache, which the "glassnet" child after it then loads, as every later process would.
+    """
+    rows = [(lib, lib) for lib in workloads.LIBRARIES[wl] if lib != "jax" or have_jax]
+    if have_numba and wl in KERNEL_WORKLOADS:
+        empty, numpy_path = (GLASSNET_EMPTY_CACHE, "glassnet"), (GLASSNET_NUMPY, "glassnet")
+        rows = [empty, rows[0], numpy_path, *rows[1:]]
+    return rows
+
+
+def _labels(rows: list[tuple[str, str]]) -> list[str]:
+    """The report's rows, glassnet's first (as installed, then its variants); JAX as two."""
+    labels = [label for label, _lib in rows]
+    labels.sort(key=lambda label: (not label.startswith("glassnet"), label != "glassnet"))
+    return [x for label in labels for x in ((JAX_COLD, JAX_WARM) if label == "jax" else (label,))]
+
+
+def _child_env(label: str, data: Path, wl: str, run: int) -> dict[str, str]:
+    """The environment a glassnet child adds to this one: glassnet as installed (kernels where
+    they pay) or its NumPy path alone, and a Numba cache of the bench's own.
+
+    The cache never touches the install's: on the kernels' workloads each round has a fresh one
+    (empty for the empty-cache child, which fills it for the "glassnet" child after it); the
+    other workloads share one per workload across rounds.
+    """
+    if not label.startswith("glassnet"):
+        return {}
+    kernels = "numpy" if label == GLASSNET_NUMPY else "auto"
+    cache = data / "numba" / (f"{wl}-{run}" if wl in KERNEL_WORKLOADS else wl)
+    return {"GLASSNET_KERNELS": kernels, "NUMBA_CACHE_DIR": str(cache)}
 
 
 def _load() -> tuple[float, ...]:

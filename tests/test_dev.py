@@ -129,3 +129,14 @@ def test_dev_bench_installs_the_bench_extra_and_test_does_not(dev, monkeypatch):
     dev.ran.clear()
     dev.main(["test"])  # the bench's level holds dev's: nothing more to install
     assert not [cmd for cmd in dev.ran if "-e" in cmd]
+
+
+def test_the_bench_extra_holds_the_kernels_glassnet_is_measured_with():
+    """`pip install -e '.[bench]'` (what the bench says to run when JAX is missing) must measure
+    glassnet as installed with its compiled kernels, as `dev.py bench` does through dev's."""
+    tomllib = pytest.importorskip("tomllib")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert "glassnet[fast]" in extras["bench"]
+    assert "glassnet[fast]" in extras["dev"]  # so `dev.py test` runs the kernels too
