@@ -9,6 +9,7 @@ network and the optimizer share the same arrays.
 from __future__ import annotations
 
 import math
+import warnings
 import weakref
 from collections.abc import Sequence
 from functools import partial
@@ -16,8 +17,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import kernels
 from ._typing import Array, Call
 from .errors import GlassnetError
+from .plans import replaced_on_instance
 from .validation import flag, fraction, non_negative, positive_float, positive_int
 
 # ---------------------------------------------------------------- learning-rate schedules
@@ -125,7 +128,7 @@ class _Unit:
     one view per parameter (``views[name][i]``), so that a rule runs once for every parameter.
     """
 
-    __slots__ = ("decayed", "g", "out", "state", "views")
+    __slots__ = ("decayed", "fused", "g", "out", "state", "views")
 
     def __init__(
         self,
@@ -136,6 +139,57 @@ class _Unit:
         views: dict[str, list[Array]] | None = None,
     ) -> None:
         self.g, self.state, self.out, self.decayed, self.views = g, state, out, decayed, views
+        #: the rule compiled into one pass over the whole model, when it runs instead
+        self.fused: _Fused | None = None
+
+
+class _Fused:
+    """A rule's compiled whole-model update (`glassnet.kernels.optim`) and what it is given
+    besides the parameters and gradients: which parameters take weight decay, the coefficient
+    array (in the parameters' dtype), and the parameters' sizes, which the views must match."""
+
+    __slots__ = ("coef", "decayed", "dtype", "kernel", "sizes")
+
+    def __init__(self, kernel: Any, params: Sequence[Array], n_coef: int) -> None:
+        self.kernel, self.dtype = kernel, params[0].dtype
+        self.decayed = np.array([p.ndim >= 2 for p in params])
+        self.coef = np.ones(n_coef, dtype=self.dtype)
+        self.sizes = tuple(p.size for p in params)
+
+    def views(self, params: Sequence[Array], grads: Sequence[Array]) -> _Flat | None:
+        """Flat views of `params` and `grads` for the kernel, or None when they are not what it
+        was built for (C-contiguous arrays of its dtype and sizes, each gradient its parameter's
+        shape): then the NumPy rule runs, and says what is wrong if anything is."""
+        flat = flat_views(params, grads)
+        return (
+            flat
+            if flat is not None and flat.sizes == self.sizes and flat.dtype == self.dtype
+            else None
+        )
+
+
+class _Flat:
+    """1-D views of a model's parameters and of their gradients (the same arrays, reshaped)."""
+
+    __slots__ = ("dtype", "grads", "params", "sizes")
+
+    def __init__(self, params: tuple[Array, ...], grads: tuple[Array, ...]) -> None:
+        self.params, self.grads = params, grads
+        self.dtype = params[0].dtype if params else None
+        self.sizes = tuple(p.size for p in params)
+
+
+def flat_views(params: Sequence[Array], grads: Sequence[Array]) -> _Flat | None:
+    """`params` and `grads` as flat views for a fused update, or None where one would be a copy
+    (not C-contiguous), of another dtype than the first parameter's, or shaped unlike its pair."""
+    if not params or len(params) != len(grads):
+        return None
+    dtype = params[0].dtype
+    for p, g in zip(params, grads):
+        if not (p.dtype == g.dtype == dtype and p.shape == g.shape and p.flags.c_contiguous
+                and g.flags.c_contiguous):  # fmt: skip
+            return None
+    return _Flat(tuple(p.reshape(-1) for p in params), tuple(g.reshape(-1) for g in grads))
 
 
 class Optimizer:
@@ -165,6 +219,11 @@ class Optimizer:
     #: run a rule with state once over the whole model when the dtypes allow (False: once per
     #: parameter; the numbers are the same either way)
     whole_model: bool = True
+    #: the rule's compiled whole-model update in `glassnet.kernels.optim` ("" for none); it runs
+    #: instead of `direction` (the same numbers) when Numba is installed and the model is large
+    #: enough to repay loading it: `FUSED_FROM` elements (see `kernels.worth`)
+    fused_rule: ClassVar[str] = ""
+    FUSED_FROM: ClassVar[int] = 100_000
     #: the arrays the rule runs on (built at the first step; never pickled)
     _units: list[_Unit] | None = None
     #: the parameter arrays `_units` were built for (weak references; never pickled)
@@ -202,10 +261,21 @@ class Optimizer:
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
         """Update every array of `params` in place from the matching array of `grads`."""
+        self._update(params, grads, None)
+
+    def _update(self, params: Sequence[Array], grads: Sequence[Array], flat: _Flat | None) -> None:
+        """`step`, given `flat_views(params, grads)` when the compiled step has made them."""
         units = self._units
         if units is None:
             units = self._build(params)
         self.iterations += 1
+        fused = units[0].fused if units else None
+        if fused is not None:
+            if flat is None or flat.sizes != fused.sizes or flat.dtype != fused.dtype:
+                flat = fused.views(params, grads)
+            if flat is not None:
+                self._run_fused(fused, flat, grads)
+                return
         if self.clip_norm is not None:
             _clip(grads, self.clip_norm)
         decay = self.weight_decay
@@ -250,7 +320,26 @@ class Optimizer:
 
     def plan_step(self, params: Sequence[Array], grads: Sequence[Array]) -> list[Call]:
         """The update as pre-bound calls, for the fit loop's compiled step (`Step.program`)."""
-        return [partial(self.step, params, grads)]
+        if replaced_on_instance(self, ["step"]) or type(self).step is not Optimizer.step:
+            return [partial(self.step, params, grads)]  # a step of one's own
+        # the flat views a fused rule runs on, made once here rather than at every step
+        return [partial(self._update, params, grads, flat_views(params, grads))]
+
+    def fused_arguments(self, coef: Array) -> tuple[Any, ...]:
+        """For the rule's compiled update: write this step's coefficients into `coef` (slots of
+        `glassnet.kernels.optim`) and return the kernel's arguments after the two switches."""
+        raise NotImplementedError
+
+    def _run_fused(self, fused: _Fused, flat: _Flat, grads: Sequence[Array]) -> None:
+        """The step as one compiled pass over the whole model (`glassnet.kernels.optim`)."""
+        coef, decay = fused.coef, self.weight_decay
+        scale = 1.0 if self.clip_norm is None else _clip_scale(grads, self.clip_norm)
+        coef[0], coef[1] = scale, decay  # (`optim.SCALE`, `optim.DECAY`)
+        extra = self.fused_arguments(coef)
+        state = self._units[0].state  # type: ignore[index]
+        if not fused.kernel(flat.params, flat.grads, fused.decayed, *state, coef, scale < 1.0,
+                            decay != 0.0, *extra):  # fmt: skip
+            _overflowed(grads)
 
     def _build(self, params: Sequence[Array]) -> list[_Unit]:
         """The arrays the rule runs on, carrying on from `state` (e.g. from `load_state_dict`)."""
@@ -271,7 +360,9 @@ class Optimizer:
                     np.copyto(view, old)
                 state[name] = views[name]
             slots = tuple(flat[name] for name in self.slots)
-            self._units = [_Unit(flat["g"], slots, flat["out"], views=views)]
+            unit = _Unit(flat["g"], slots, flat["out"], views=views)
+            unit.fused = self._fused(params, ends[-1])
+            self._units = [unit]
         else:
             self._units = [
                 _Unit(None, tuple(state[name][i] for name in self.slots), *_two_like(p))
@@ -279,6 +370,21 @@ class Optimizer:
             ]
         self._owner = [weakref.ref(p) for p in params]
         return self._units
+
+    def _fused(self, params: Sequence[Array], size: int) -> _Fused | None:
+        """The rule's compiled whole-model update, when there is one (`fused_rule`), its rule is
+        this class's own `direction`, and `kernels.worth` it for a model of `size` elements."""
+        rule = self.fused_rule
+        if not rule or params[0].dtype not in (np.float32, np.float64):
+            return None
+        owner = next(cls for cls in type(self).__mro__ if "direction" in vars(cls))
+        if vars(owner).get("fused_rule") != rule or replaced_on_instance(self, ["direction"]):
+            return None  # a rule of one's own: NumPy runs it
+        if not kernels.worth(size, self.FUSED_FROM):
+            return None
+        from .kernels import optim  # imports Numba
+
+        return _Fused(getattr(optim, rule), params, optim.N_COEF)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-friendly (saved in model files)."""
@@ -325,12 +431,30 @@ class Optimizer:
 
 def _clip(grads: Sequence[Array], clip_norm: float) -> None:
     """Scale the gradients in place so that their global L2 norm is at most `clip_norm`."""
-    total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
-    # PyTorch's clip_grad_norm_: scale by clip / (norm + 1e-6) whenever that is below 1
-    scale = clip_norm / (total + 1e-6)
+    scale = _clip_scale(grads, clip_norm)
     if scale < 1.0:
         for g in grads:
             g *= scale
+
+
+def _clip_scale(grads: Sequence[Array], clip_norm: float) -> float:
+    """The factor that brings the gradients' global L2 norm to `clip_norm`, when below 1."""
+    total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    # PyTorch's clip_grad_norm_: scale by clip / (norm + 1e-6) whenever that is below 1
+    return clip_norm / (total + 1e-6)
+
+
+def _overflowed(grads: Sequence[Array]) -> None:
+    """A fused update made a value that is not finite: from finite gradients that is the
+    overflow NumPy would have reported, so report it as NumPy's errstate asks (`np.geterr`)."""
+    if not all(np.isfinite(g).all() for g in grads):
+        return  # inf or NaN came in: NumPy reports nothing for those either
+    message = "overflow encountered in the fused optimizer update"
+    mode = np.geterr()["over"]
+    if mode == "raise":
+        raise FloatingPointError(message)
+    if mode == "warn":
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
 
 
 def _two_like(p: Array) -> tuple[Array, Array]:
@@ -356,6 +480,7 @@ class SGD(Optimizer):
     """
 
     kind = "SGD"
+    fused_rule = "sgd"
 
     def __init__(
         self,
@@ -407,6 +532,10 @@ class SGD(Optimizer):
             return out
         return np.multiply(v, rate, out=out)
 
+    def fused_arguments(self, coef: Array) -> tuple[Any, ...]:
+        coef[2], coef[3] = self.momentum, self.learning_rate  # (`optim.MOMENTUM`, `optim.RATE`)
+        return (self.nesterov,)
+
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
@@ -419,6 +548,7 @@ class Adam(Optimizer):
     """
 
     kind = "Adam"
+    fused_rule = "adam"
     slots = ("m", "v")
 
     def __init__(
@@ -453,6 +583,16 @@ class Adam(Optimizer):
         out *= self.learning_rate / (1.0 - b1**t)
         return out
 
+    def fused_arguments(self, coef: Array) -> tuple[Any, ...]:
+        # the scalars `direction` computes, each rounded to the dtype as NumPy rounds them
+        # (slots `optim.B1` ... `optim.STEP_SIZE`)
+        b1, b2, t = self.beta_1, self.beta_2, self.iterations
+        coef[2], coef[3], coef[4], coef[5] = b1, 1.0 - b1, b2, 1.0 - b2
+        coef[6] = 1.0 / math.sqrt(1.0 - b2**t)
+        coef[7] = self.epsilon
+        coef[8] = self.learning_rate / (1.0 - b1**t)
+        return ()
+
     def get_config(self) -> dict[str, Any]:
         extra = {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
         return {**super().get_config(), **extra}
@@ -462,6 +602,7 @@ class RMSprop(Optimizer):
     """RMSprop (Hinton), in PyTorch's form: v ← ρv + (1 − ρ)g²;  p ← p − η·g / (√v + ε)."""
 
     kind = "RMSprop"
+    fused_rule = "rmsprop"
     slots = ("v",)
 
     def __init__(
@@ -488,6 +629,16 @@ class RMSprop(Optimizer):
         np.divide(g, out, out=out)
         out *= self.learning_rate
         return out
+
+    def fused_arguments(self, coef: Array) -> tuple[Any, ...]:
+        # slots `optim.RHO` ... `optim.RMS_RATE`
+        coef[2], coef[3], coef[4], coef[5] = (
+            self.rho,
+            1.0 - self.rho,
+            self.epsilon,
+            self.learning_rate,
+        )
+        return ()
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
