@@ -9,7 +9,6 @@ network and the optimizer share the same arrays.
 from __future__ import annotations
 
 import math
-import warnings
 import weakref
 from collections.abc import Sequence
 from functools import partial
@@ -17,9 +16,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import kernels
 from ._typing import Array, Call
 from .errors import GlassnetError
+from .kernels import updates
 from .plans import replaced_on_instance
 from .validation import flag, fraction, non_negative, positive_float, positive_int
 
@@ -140,56 +139,7 @@ class _Unit:
     ) -> None:
         self.g, self.state, self.out, self.decayed, self.views = g, state, out, decayed, views
         #: the rule compiled into one pass over the whole model, when it runs instead
-        self.fused: _Fused | None = None
-
-
-class _Fused:
-    """A rule's compiled whole-model update (`glassnet.kernels.optim`) and what it is given
-    besides the parameters and gradients: which parameters take weight decay, the coefficient
-    array (in the parameters' dtype), and the parameters' sizes, which the views must match."""
-
-    __slots__ = ("coef", "decayed", "dtype", "kernel", "sizes")
-
-    def __init__(self, kernel: Any, params: Sequence[Array], n_coef: int) -> None:
-        self.kernel, self.dtype = kernel, params[0].dtype
-        self.decayed = np.array([p.ndim >= 2 for p in params])
-        self.coef = np.ones(n_coef, dtype=self.dtype)
-        self.sizes = tuple(p.size for p in params)
-
-    def views(self, params: Sequence[Array], grads: Sequence[Array]) -> _Flat | None:
-        """Flat views of `params` and `grads` for the kernel, or None when they are not what it
-        was built for (C-contiguous arrays of its dtype and sizes, each gradient its parameter's
-        shape): then the NumPy rule runs, and says what is wrong if anything is."""
-        flat = flat_views(params, grads)
-        return (
-            flat
-            if flat is not None and flat.sizes == self.sizes and flat.dtype == self.dtype
-            else None
-        )
-
-
-class _Flat:
-    """1-D views of a model's parameters and of their gradients (the same arrays, reshaped)."""
-
-    __slots__ = ("dtype", "grads", "params", "sizes")
-
-    def __init__(self, params: tuple[Array, ...], grads: tuple[Array, ...]) -> None:
-        self.params, self.grads = params, grads
-        self.dtype = params[0].dtype if params else None
-        self.sizes = tuple(p.size for p in params)
-
-
-def flat_views(params: Sequence[Array], grads: Sequence[Array]) -> _Flat | None:
-    """`params` and `grads` as flat views for a fused update, or None where one would be a copy
-    (not C-contiguous), of another dtype than the first parameter's, or shaped unlike its pair."""
-    if not params or len(params) != len(grads):
-        return None
-    dtype = params[0].dtype
-    for p, g in zip(params, grads):
-        if not (p.dtype == g.dtype == dtype and p.shape == g.shape and p.flags.c_contiguous
-                and g.flags.c_contiguous):  # fmt: skip
-            return None
-    return _Flat(tuple(p.reshape(-1) for p in params), tuple(g.reshape(-1) for g in grads))
+        self.fused: updates.Compiled | None = None
 
 
 class Optimizer:
@@ -220,10 +170,13 @@ class Optimizer:
     #: parameter; the numbers are the same either way)
     whole_model: bool = True
     #: the rule's compiled whole-model update in `glassnet.kernels.optim` ("" for none); it runs
-    #: instead of `direction` (the same numbers) when Numba is installed and the model is large
-    #: enough to repay loading it: `FUSED_FROM` elements (see `kernels.worth`)
+    #: instead of `direction` (the same numbers) when Numba is installed and the model has enough
+    #: elements to repay loading it (`kernels.worth`): `FUSED_FROM` in a process yet without
+    #: Numba (importing it and loading a first kernel take ~0.6 s: ~1,200 W3 steps' saving),
+    #: `FUSED_FROM_LOADED` once it is there (another kernel has run; this one loads in ~10 ms)
     fused_rule: ClassVar[str] = ""
-    FUSED_FROM: ClassVar[int] = 100_000
+    FUSED_FROM: ClassVar[int] = 200_000
+    FUSED_FROM_LOADED: ClassVar[int] = 10_000
     #: the arrays the rule runs on (built at the first step; never pickled)
     _units: list[_Unit] | None = None
     #: the parameter arrays `_units` were built for (weak references; never pickled)
@@ -263,17 +216,19 @@ class Optimizer:
         """Update every array of `params` in place from the matching array of `grads`."""
         self._update(params, grads, None)
 
-    def _update(self, params: Sequence[Array], grads: Sequence[Array], flat: _Flat | None) -> None:
-        """`step`, given `flat_views(params, grads)` when the compiled step has made them."""
+    def _update(
+        self, params: Sequence[Array], grads: Sequence[Array], flat: updates.FlatViews | None
+    ) -> None:
+        """`step`, given ``updates.flat_views(params, grads)`` when the compiled step made them."""
         units = self._units
         if units is None:
             units = self._build(params)
         self.iterations += 1
         fused = units[0].fused if units else None
         if fused is not None:
-            if flat is None or flat.sizes != fused.sizes or flat.dtype != fused.dtype:
-                flat = fused.views(params, grads)
-            if flat is not None:
+            if flat is None or flat.layout != fused.layout:
+                flat = updates.flat_views(params, grads)
+            if flat is not None and flat.layout == fused.layout:
                 self._run_fused(fused, flat, grads)
                 return
         if self.clip_norm is not None:
@@ -323,14 +278,16 @@ class Optimizer:
         if replaced_on_instance(self, ["step"]) or type(self).step is not Optimizer.step:
             return [partial(self.step, params, grads)]  # a step of one's own
         # the flat views a fused rule runs on, made once here rather than at every step
-        return [partial(self._update, params, grads, flat_views(params, grads))]
+        return [partial(self._update, params, grads, updates.flat_views(params, grads))]
 
     def fused_arguments(self, coef: Array) -> tuple[Any, ...]:
         """For the rule's compiled update: write this step's coefficients into `coef` (slots of
         `glassnet.kernels.optim`) and return the kernel's arguments after the two switches."""
         raise NotImplementedError
 
-    def _run_fused(self, fused: _Fused, flat: _Flat, grads: Sequence[Array]) -> None:
+    def _run_fused(
+        self, fused: updates.Compiled, flat: updates.FlatViews, grads: Sequence[Array]
+    ) -> None:
         """The step as one compiled pass over the whole model (`glassnet.kernels.optim`)."""
         coef, decay = fused.coef, self.weight_decay
         scale = 1.0 if self.clip_norm is None else _clip_scale(grads, self.clip_norm)
@@ -339,7 +296,7 @@ class Optimizer:
         state = self._units[0].state  # type: ignore[index]
         if not fused.kernel(flat.params, flat.grads, fused.decayed, *state, coef, scale < 1.0,
                             decay != 0.0, *extra):  # fmt: skip
-            _overflowed(grads)
+            updates.report_overflow(grads)
 
     def _build(self, params: Sequence[Array]) -> list[_Unit]:
         """The arrays the rule runs on, carrying on from `state` (e.g. from `load_state_dict`)."""
@@ -371,20 +328,17 @@ class Optimizer:
         self._owner = [weakref.ref(p) for p in params]
         return self._units
 
-    def _fused(self, params: Sequence[Array], size: int) -> _Fused | None:
-        """The rule's compiled whole-model update, when there is one (`fused_rule`), its rule is
-        this class's own `direction`, and `kernels.worth` it for a model of `size` elements."""
+    def _fused(self, params: Sequence[Array], size: int) -> updates.Compiled | None:
+        """The rule's compiled whole-model update, when there is one (`fused_rule`), the rule is
+        this class's own `direction`, and it is worth it for a model of `size` elements."""
         rule = self.fused_rule
-        if not rule or params[0].dtype not in (np.float32, np.float64):
-            return None
         owner = next(cls for cls in type(self).__mro__ if "direction" in vars(cls))
-        if vars(owner).get("fused_rule") != rule or replaced_on_instance(self, ["direction"]):
-            return None  # a rule of one's own: NumPy runs it
-        if not kernels.worth(size, self.FUSED_FROM):
+        if not rule or vars(owner).get("fused_rule") != rule:
+            return None  # no compiled rule, or a subclass's own `direction`: NumPy runs it
+        if replaced_on_instance(self, ["direction"]):
             return None
-        from .kernels import optim  # imports Numba
-
-        return _Fused(getattr(optim, rule), params, optim.N_COEF)
+        return updates.compiled(rule, params, size, threshold=self.FUSED_FROM,
+                                threshold_loaded=self.FUSED_FROM_LOADED)  # fmt: skip
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-friendly (saved in model files)."""
@@ -442,19 +396,6 @@ def _clip_scale(grads: Sequence[Array], clip_norm: float) -> float:
     total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
     # PyTorch's clip_grad_norm_: scale by clip / (norm + 1e-6) whenever that is below 1
     return clip_norm / (total + 1e-6)
-
-
-def _overflowed(grads: Sequence[Array]) -> None:
-    """A fused update made a value that is not finite: from finite gradients that is the
-    overflow NumPy would have reported, so report it as NumPy's errstate asks (`np.geterr`)."""
-    if not all(np.isfinite(g).all() for g in grads):
-        return  # inf or NaN came in: NumPy reports nothing for those either
-    message = "overflow encountered in the fused optimizer update"
-    mode = np.geterr()["over"]
-    if mode == "raise":
-        raise FloatingPointError(message)
-    if mode == "warn":
-        warnings.warn(message, RuntimeWarning, stacklevel=4)
 
 
 def _two_like(p: Array) -> tuple[Array, Array]:

@@ -47,7 +47,7 @@ kernel: Any = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @kernel
-def adam_part(p, g, m, v, coef, clipping, decay_here):  # type: ignore[no-untyped-def]
+def adam_part(p, g, m, v, coef, clipping, decay_here):
     """Adam on one parameter's elements (`Adam.direction`'s operations, in its order)."""
     scale, decay = coef[SCALE], coef[DECAY]
     b1, c1, b2, c2 = coef[B1], coef[ONE_MINUS_B1], coef[B2], coef[ONE_MINUS_B2]
@@ -72,7 +72,7 @@ def adam_part(p, g, m, v, coef, clipping, decay_here):  # type: ignore[no-untype
 
 
 @kernel
-def rmsprop_part(p, g, v, coef, clipping, decay_here):  # type: ignore[no-untyped-def]
+def rmsprop_part(p, g, v, coef, clipping, decay_here):
     """RMSprop on one parameter's elements (`RMSprop.direction`'s operations, in its order)."""
     scale, decay = coef[SCALE], coef[DECAY]
     rho, c, eps, rate = coef[RHO], coef[ONE_MINUS_RHO], coef[RMS_EPSILON], coef[RMS_RATE]
@@ -93,7 +93,7 @@ def rmsprop_part(p, g, v, coef, clipping, decay_here):  # type: ignore[no-untype
 
 
 @kernel
-def sgd_part(p, g, velocity, coef, clipping, decay_here, nesterov):  # type: ignore[no-untyped-def]
+def sgd_part(p, g, velocity, coef, clipping, decay_here, nesterov):
     """SGD with momentum on one parameter's elements (`SGD.direction`'s operations, in order)."""
     scale, decay, mu, rate = coef[SCALE], coef[DECAY], coef[MOMENTUM], coef[RATE]
     finite = True
@@ -114,7 +114,7 @@ def sgd_part(p, g, velocity, coef, clipping, decay_here, nesterov):  # type: ign
 
 
 @kernel
-def adam(params, grads, decayed, m, v, coef, clipping, decaying):  # type: ignore[no-untyped-def]
+def adam(params, grads, decayed, m, v, coef, clipping, decaying):
     """Adam over the whole model; `m`, `v` flat, in the parameters' order."""
     finite = True
     start = 0
@@ -127,7 +127,7 @@ def adam(params, grads, decayed, m, v, coef, clipping, decaying):  # type: ignor
 
 
 @kernel
-def rmsprop(params, grads, decayed, v, coef, clipping, decaying):  # type: ignore[no-untyped-def]
+def rmsprop(params, grads, decayed, v, coef, clipping, decaying):
     """RMSprop over the whole model; `v` flat, in the parameters' order."""
     finite = True
     start = 0
@@ -140,7 +140,7 @@ def rmsprop(params, grads, decayed, v, coef, clipping, decaying):  # type: ignor
 
 
 @kernel
-def sgd(params, grads, decayed, velocity, coef, clipping, decaying, nesterov):  # type: ignore[no-untyped-def]
+def sgd(params, grads, decayed, velocity, coef, clipping, decaying, nesterov):
     """SGD with momentum over the whole model; `velocity` flat, in the parameters' order."""
     finite = True
     start = 0
