@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet import kernels, optimizers
 
 # A hidden activation of one batch is 256 × 512 × 8 bytes = 1 MiB (float64): large enough that a
 # single per-batch temporary of that size is unmistakable next to the limits below.
@@ -95,6 +96,33 @@ def test_epochs_after_the_first_allocate_no_new_arrays(case):
     growth = memory.current[-1] - memory.current[0]
     assert growth < GROWTH_LIMIT, f"epochs 2-4 kept {growth:,} more bytes"
     # every epoch after the first: no batch made a temporary anywhere near a layer's size
+    assert max(memory.peak_above_start) < PEAK_LIMIT, memory.peak_above_start
+
+
+@pytest.mark.skipif(not kernels.available(), reason="numba (the fast extra) is absent")
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_epochs_after_the_first_allocate_no_new_arrays_with_fused_updates(case, monkeypatch):
+    """The same on the compiled kernels' path (`glassnet.kernels`): the fused optimizer update
+    makes its flat views once per fit, and a kernel's call allocates no array."""
+    monkeypatch.setenv(kernels.ENVIRONMENT, "numba")
+    activation, kind, loss, given = CASES[case]
+    optimizer = optimizers.from_config(given.kind, given.get_config())  # unstepped: its own
+    dtype = np.float32 if case.endswith("float32") else np.float64
+    X, y, n_out = _data(kind, dtype)
+    model = _model(activation, n_out, dtype, dropout="dropout" in case)
+    memory = EpochMemory()
+    model.fit(X[:BATCH], y[:BATCH], loss=loss, optimizer=optimizer, batch_size=BATCH)  # compiled
+    tracemalloc.start()
+    try:
+        model.fit(
+            X, y, loss=loss, optimizer=optimizer, epochs=4, batch_size=BATCH, seed=0,
+            callbacks=[memory],
+        )  # fmt: skip
+    finally:
+        tracemalloc.stop()
+    assert optimizer._units is not None and optimizer._units[0].fused is not None
+    growth = memory.current[-1] - memory.current[0]
+    assert growth < GROWTH_LIMIT, f"epochs 2-4 kept {growth:,} more bytes"
     assert max(memory.peak_above_start) < PEAK_LIMIT, memory.peak_above_start
 
 
