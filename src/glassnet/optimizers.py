@@ -225,11 +225,11 @@ class Optimizer:
             units = self._build(params)
         self.iterations += 1
         fused = units[0].fused if units else None
-        if fused is not None:
+        if fused is not None:  # the rule compiled: one call for the whole update
             if flat is None or flat.layout != fused.layout:
                 flat = updates.flat_views(params, grads)
             if flat is not None and flat.layout == fused.layout:
-                self._run_fused(fused, flat, grads)
+                self._run_fused(units[0], flat, grads)
                 return
         if self.clip_norm is not None:
             _clip(grads, self.clip_norm)
@@ -285,17 +285,17 @@ class Optimizer:
         `glassnet.kernels.optim`) and return the kernel's arguments after the two switches."""
         raise NotImplementedError
 
-    def _run_fused(
-        self, fused: updates.Compiled, flat: updates.FlatViews, grads: Sequence[Array]
-    ) -> None:
-        """The step as one compiled pass over the whole model (`glassnet.kernels.optim`)."""
-        coef, decay = fused.coef, self.weight_decay
+    def _run_fused(self, unit: _Unit, flat: updates.FlatViews, grads: Sequence[Array]) -> None:
+        """The step as one compiled pass over the whole model (`glassnet.kernels.optim`), on
+        the unit's flat state; the gradients' global norm alone is NumPy's (`_clip_scale`)."""
+        fused, decay = unit.fused, self.weight_decay
+        assert fused is not None
+        coef = fused.coef
         scale = 1.0 if self.clip_norm is None else _clip_scale(grads, self.clip_norm)
         coef[0], coef[1] = scale, decay  # (`optim.SCALE`, `optim.DECAY`)
         extra = self.fused_arguments(coef)
-        state = self._units[0].state  # type: ignore[index]
-        if not fused.kernel(flat.params, flat.grads, fused.decayed, *state, coef, scale < 1.0,
-                            decay != 0.0, *extra):  # fmt: skip
+        if not fused.kernel(flat.params, flat.grads, fused.decayed, *unit.state, coef,
+                            scale < 1.0, decay != 0.0, *extra):  # fmt: skip
             updates.report_overflow(grads)
 
     def _build(self, params: Sequence[Array]) -> list[_Unit]:
