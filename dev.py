@@ -4,7 +4,8 @@
     python3 dev.py demo      # create .venv, install glassnet, run `glassnet demo --input 1,0,0`
     python3 dev.py glassnet ARGS...  # install glassnet with the extras its command uses, run it
     python3 dev.py test      # create .venv, install glassnet[dev] (and chromium, as root on
-                             # Debian, for the browser tests), run pytest, ruff and mypy
+                             # Debian, for the browser tests), run pytest (the training tests
+                             # twice: NumPy, then Numba's kernels forced on), ruff and mypy
     python3 dev.py bench     # install glassnet[dev,bench] (JAX, and Numba for glassnet's
                              # kernels), run the side-by-side benchmarks: bench/RESULTS.md
     python3 dev.py lint      # ruff check, ruff format --check, mypy
@@ -36,9 +37,11 @@ LEVELS = {
 ACTIVATE = r".venv\Scripts\activate" if os.name == "nt" else ". .venv/bin/activate"
 
 
-def _run(*cmd: str | os.PathLike[str], check: bool = True) -> int:
+def _run(
+    *cmd: str | os.PathLike[str], check: bool = True, env: dict[str, str] | None = None
+) -> int:
     print("+", " ".join(str(c) for c in cmd), file=sys.stderr, flush=True)
-    code = subprocess.call([str(c) for c in cmd], cwd=ROOT)
+    code = subprocess.call([str(c) for c in cmd], cwd=ROOT, env=env)
     if check and code != 0:
         sys.exit(code)
     return code
@@ -121,6 +124,8 @@ def main(argv: list[str]) -> int:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
         _run(PY, "-m", "pytest", *workers, *rest)
+        if not rest:  # the training tests again with the compiled kernels forced on
+            run_kernels_forced(workers)
         lint()
         return 0
     if task == "lint":
@@ -132,6 +137,30 @@ def main(argv: list[str]) -> int:
         return _run(PY, "bench/run.py", *rest, check=False)
     print(__doc__)
     return 0 if task in ("help", "-h", "--help") else 2
+
+
+#: the tests that train, run a second time under GLASSNET_KERNELS=numba by `dev.py test`
+KERNEL_TESTS = (
+    "test_training",
+    "test_compiled_step",
+    "test_optimizers",
+    "test_allocations",
+    "test_torch_oracle",
+    "test_network",
+    "test_estimators",
+    "test_xor",
+    "test_layers",
+)
+
+
+def run_kernels_forced(workers: list[str]) -> None:
+    """The training tests again with every compiled kernel used whatever the size (the `fast`
+    extra, Numba): the NumPy path is the reference, and the kernels must give its numbers
+    wherever the suite trains (the kernels' own tests compare the two paths directly)."""
+    print("\nthe training tests again, with the compiled kernels forced on", file=sys.stderr)
+    paths = [f"tests/{name}.py" for name in KERNEL_TESTS]
+    forced = {**os.environ, "GLASSNET_KERNELS": "numba"}
+    _run(PY, "-m", "pytest", *workers, "-q", *paths, env=forced)
 
 
 if __name__ == "__main__":

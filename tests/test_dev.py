@@ -25,9 +25,11 @@ def dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.setattr(module, "BIN", venv / "bin")
     monkeypatch.setattr(module, "PY", venv / "bin" / "python")
     module.ran = []  # type: ignore[attr-defined]
+    module.envs = []  # type: ignore[attr-defined]
 
-    def record(*cmd: Any, check: bool = True) -> int:
+    def record(*cmd: Any, check: bool = True, env: dict[str, str] | None = None) -> int:
         module.ran.append([str(c) for c in cmd])  # type: ignore[attr-defined]
+        module.envs.append(env)  # type: ignore[attr-defined]
         return 0
 
     monkeypatch.setattr(module, "_run", record)
@@ -140,3 +142,18 @@ def test_the_bench_extra_holds_the_kernels_glassnet_is_measured_with():
     ]
     assert "glassnet[fast]" in extras["bench"]
     assert "glassnet[fast]" in extras["dev"]  # so `dev.py test` runs the kernels too
+
+
+def test_dev_test_runs_the_training_tests_again_with_the_kernels_forced_on(dev, monkeypatch):
+    monkeypatch.setattr(dev, "ensure_chromium", lambda: None)
+    monkeypatch.setattr(dev, "lint", lambda: None)
+    dev.main(["test"])
+    pytests = [(cmd, env) for cmd, env in zip(dev.ran, dev.envs) if "pytest" in cmd]
+    (whole, plain), (again, forced) = pytests
+    assert plain is None and not [c for c in whole if c.startswith("tests/")]  # everything
+    assert forced["GLASSNET_KERNELS"] == "numba"
+    assert {f"tests/{name}.py" for name in dev.KERNEL_TESTS} <= set(again)
+    assert all((ROOT / f"tests/{name}.py").exists() for name in dev.KERNEL_TESTS)
+    dev.ran.clear(), dev.envs.clear()
+    dev.main(["test", "tests/test_io.py"])  # a chosen test file: run as asked, once
+    assert len([cmd for cmd in dev.ran if "pytest" in cmd]) == 1

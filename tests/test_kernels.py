@@ -218,3 +218,26 @@ def test_auto_fuses_large_models_and_never_imports_numba_for_small_ones():
         "True True",
         "False True",
     ]
+
+
+LOAD = """
+import sys, numpy as np, glassnet as gn
+from glassnet import kernels
+print("numba" in sys.modules, kernels.load(), "numba" in sys.modules)
+params = [np.zeros((2_000, 10)), np.zeros(10)]  # W2's size: fused once Numba is loaded
+opt = gn.Adam()
+opt.step(params, [np.ones_like(p) for p in params])
+print(opt._units[0].fused is not None)
+"""
+
+
+@needs_numba
+@pytest.mark.parametrize("mode", ["auto", "numpy"])
+def test_load_imports_numba_up_front_so_smaller_models_fuse_unless_numpy_is_asked(mode):
+    env = {**os.environ, kernels.ENVIRONMENT: mode}
+    out = subprocess.run([sys.executable, "-c", LOAD], capture_output=True, text=True,
+                         check=True, env=env)  # fmt: skip
+    if mode == "auto":
+        assert out.stdout.split() == ["False", "True", "True", "True"]
+    else:  # the reference only: nothing imported, nothing fused
+        assert out.stdout.split() == ["False", "False", "False", "False"]

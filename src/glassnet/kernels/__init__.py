@@ -11,9 +11,9 @@ path stays the reference and the default install: a kernel is used only when
 - the work is large enough to repay a call into compiled code, and Numba's import (~0.3 s)
   and first load of a cached kernel in a fresh process (`worth`).
 
-This package imports nothing heavy: Numba is imported by the first kernel asked for, never by
-``import glassnet``. Kernels compile at their first call and are cached on disk
-(``cache=True``), so later processes load them instead of compiling again.
+This package imports nothing heavy: Numba is imported by the first kernel asked for (or by
+`load`, up front), never by ``import glassnet``. Kernels compile at their first call and are
+cached on disk (``cache=True``), so later processes load them instead of compiling again.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from functools import cache
+from typing import Any
 
 #: the environment variable that chooses the path: "numpy" (the reference only), "numba"
 #: (kernels whatever the size), or unset / "auto" (kernels where they pay, when installed)
@@ -54,3 +55,32 @@ def worth(work: int, threshold: int) -> bool:
     if chosen == "numpy" or not available():
         return False
     return chosen == "numba" or work >= threshold
+
+
+def load() -> bool:
+    """Import Numba and set its compiler up now; True if kernels can run in this process.
+
+    The first kernel of a process otherwise pays for both inside the `fit` that needs it:
+    importing Numba (~0.3 s) and, at its first call, Numba's set-up of its type registries
+    (~0.4 s, which imports scipy.linalg when scipy is there). A program that trains several
+    times, a server, or a benchmark that times training alone (as ``import torch`` happens
+    before its clock) can pay them up front; kernels then only load from the disk cache (a few
+    ms each), and a model from `threshold_loaded` elements on runs them (`kernels.updates`).
+    Under ``GLASSNET_KERNELS=numpy``, or without Numba, it does nothing and says False.
+    """
+    if mode() == "numpy" or not available():
+        return False
+    _ready()(0)
+    return True
+
+
+@cache
+def _ready() -> Any:
+    """A trivial kernel whose first call sets Numba's registries up (loaded from the cache)."""
+    import numba
+
+    return numba.njit(cache=True)(_identity)
+
+
+def _identity(x: int) -> int:
+    return x
