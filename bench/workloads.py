@@ -76,6 +76,9 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
 #: importing Numba and setting it up as `import torch` and `import jax` happen before theirs; the
 #: kernels themselves are loaded from the disk cache (or compiled) inside the timed training
 LOAD_KERNELS = "GLASSNET_BENCH_LOAD_KERNELS"
+#: the workloads whose models are large enough for a kernel once Numba is loaded (W1's neuron,
+#: W5's L-BFGS and the command lines of W7/W8 never use one: nothing is loaded for them)
+KERNELS_MAY_RUN = ("W2", "W3", "W4", "W6")
 
 LIBRARIES = {
     "W1": ("glassnet", "tutorial"),
@@ -922,7 +925,7 @@ def main(argv: list[str]) -> int:
         import cProfile
 
         Clock.profiler = cProfile.Profile()
-    if os.environ.get(LOAD_KERNELS) == "1" and args.workload not in ("W7", "W8"):
+    if os.environ.get(LOAD_KERNELS) == "1" and args.workload in KERNELS_MAY_RUN:
         from glassnet import kernels
 
         kernels.load()  # Numba's import and set-up, before the clock (see LOAD_KERNELS)
