@@ -196,7 +196,8 @@ def _call_label(call: Any) -> str:
         name = f"np.{f.__name__}"
     elif isinstance(owner, np.ufunc):
         name = f"np.{owner.__name__}.{f.__name__}"  # e.g. np.add.reduce
-    elif type(f).__name__.endswith("Dispatcher"):  # a compiled kernel (glassnet.kernels)
+    elif hasattr(f, "py_func"):  # a Numba kernel (glassnet.kernels; NumPy 2's np.dot is an
+        # _ArrayFunctionDispatcher too, so the type's name does not tell them apart)
         name = f"{f.__name__} (Numba)"
     elif owner is not None and type(owner).__name__ != "module":
         name = f"{type(owner).__name__}.{f.__name__}"  # a bound method
