@@ -595,12 +595,12 @@ def test_reading_a_file_leaves_no_native_threads_behind(tmp_path: Path) -> None:
         "    return [n for n in names if 'jemalloc' not in n]  # the allocator's, not a pool\n"
         "before = threads()\n"
         "read_columns(sys.argv[1])\n"
-        "print(len(before), len(threads()))\n"
+        "print(len(before), len(threads()), before, threads())\n"
     )
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
-                         text=True, env=env, check=True).stdout.split()  # fmt: skip
-    assert out[0] == out[1]
+                         text=True, env=env, check=True).stdout.split(maxsplit=2)  # fmt: skip
+    assert out[0] == out[1], out[2]
 
 
 def test_a_target_column_is_parsed_as_numbers_once_and_decided_alike() -> None:
