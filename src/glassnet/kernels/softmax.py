@@ -1,0 +1,180 @@
+"""Fused kernels (Numba) for `CrossEntropy`'s step: softmax of the logits, the loss's terms and
+its gradient, in two passes over the (rows × classes) logits around NumPy's exponential.
+
+In NumPy the loss and its gradient are a dozen calls on a small array (W3: 128 × 10), each
+mostly per-call overhead. Here: one kernel shifts each row by its maximum (and picks the shifted
+logit of each row's label), NumPy's own ``exp`` runs (its SIMD exponential, not Numba's scalar
+one: the same values), and one kernel sums each row as ``ndarray.sum`` does (NumPy's pairwise
+summation, 0 + the pairwise sum of the row), divides by it and writes the gradient
+``(p − y) / n``. Every element's operations are the reference's in its order: the probabilities,
+the gradient and the row sums are NumPy's bit for bit.
+
+This module imports Numba: import it only when a kernel is used (see ``glassnet.kernels``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache, partial
+from typing import Any
+
+from .._typing import Array, Call
+
+
+@cache
+def _kernels() -> dict[str, Any]:
+    """The kernels, compiled (or loaded from Numba's on-disk cache) at the first use."""
+    import warnings
+
+    with warnings.catch_warnings():  # Numba's own warnings stay out of the user's program
+        warnings.simplefilter("ignore")
+        import numba
+
+    jit: Any = numba.njit(cache=True, error_model="numpy", nogil=True)
+
+    @jit
+    def pairwise_sum(a: Array, lo: int, n: int, zero: Any) -> Any:
+        """Σ a[lo : lo + n] in NumPy's order (``pairwise_sum`` in its loops_utils.h): n < 8
+        one by one, up to 128 in eight running sums, more in two halves."""
+        if n < 8:
+            res = zero
+            for i in range(lo, lo + n):
+                res += a[i]
+            return res
+        if n <= 128:
+            r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+            r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+            i = lo + 8
+            end = lo + n - n % 8
+            while i < end:
+                r0 += a[i]
+                r1 += a[i + 1]
+                r2 += a[i + 2]
+                r3 += a[i + 3]
+                r4 += a[i + 4]
+                r5 += a[i + 5]
+                r6 += a[i + 6]
+                r7 += a[i + 7]
+                i += 8
+            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+            while i < lo + n:
+                res += a[i]
+                i += 1
+            return res
+        n2 = n // 2
+        n2 -= n2 % 8
+        return pairwise_sum(a, lo, n2, zero) + pairwise_sum(a, lo + n2, n - n2, zero)
+
+    @jit
+    def shift(z: Array, p: Array) -> None:
+        """p ← z − max(z) row by row (e^p ≤ 1); a NaN in a row makes its maximum NaN, as
+        ``z.max(axis=1)`` does."""
+        for i in range(z.shape[0]):
+            m = z[i, 0]
+            for j in range(1, z.shape[1]):
+                v = z[i, j]
+                if v > m or v != v:
+                    m = v
+            for j in range(z.shape[1]):
+                p[i, j] = z[i, j] - m
+
+    @jit
+    def shift_pick(z: Array, labels: Array, p: Array, picked: Array) -> None:
+        """`shift`, and picked[i] ← p[i, labels[i]]: each row's shifted logit of its class."""
+        shift(z, p)
+        for i in range(z.shape[0]):
+            c = labels[i]
+            if c < 0 or c >= z.shape[1]:
+                raise IndexError("a class label is out of range")
+            picked[i] = p[i, c]
+
+    @jit
+    def normalize(p: Array, zero: Any, sums: Array) -> None:
+        """sums[i] ← Σ row i (as ``p.sum(axis=1)``: 0 + its pairwise sum); p[i] / sums[i]."""
+        for i in range(p.shape[0]):
+            row = p[i]
+            s = zero + pairwise_sum(row, 0, p.shape[1], zero)
+            sums[i] = s
+            for j in range(p.shape[1]):
+                row[j] = row[j] / s
+
+    @jit
+    def softmax_grad_labels(
+        p: Array, labels: Array, scale: Any, one: Any, zero: Any, sums: Array, g: Array
+    ) -> None:
+        """`normalize`, then g ← (p − onehot(labels)) · scale, as the reference's copy,
+        g[rows, labels] −= 1 and g *= scale."""
+        normalize(p, zero, sums)
+        for i in range(p.shape[0]):
+            for j in range(p.shape[1]):
+                g[i, j] = p[i, j] * scale
+            c = labels[i]
+            g[i, c] = (p[i, c] - one) * scale
+
+    @jit
+    def softmax_grad_rows(p: Array, y: Array, scale: Any, zero: Any, sums: Array, g: Array) -> None:
+        """`normalize`, then g ← (p − y) · scale, as np.subtract(p, y, out=g), g *= scale."""
+        normalize(p, zero, sums)
+        for i in range(p.shape[0]):
+            for j in range(p.shape[1]):
+                g[i, j] = p[i, j] - y[i, j]  # rounded to g's dtype, as NumPy's out= does
+                g[i, j] = g[i, j] * scale
+
+    return {
+        "shift": shift,
+        "shift_pick": shift_pick,
+        "softmax_grad_labels": softmax_grad_labels,
+        "softmax_grad_rows": softmax_grad_rows,
+    }
+
+
+def kernel(name: str) -> Any:
+    """The compiled kernel `name` (importing Numba on the first call)."""
+    return _kernels()[name]
+
+
+def cross_entropy_value(
+    z: Array,
+    labels: Array,
+    p: Array,
+    g: Array,
+    scratch: tuple[Array, Array],
+    pick_rows: Callable[[], float],
+) -> Callable[[], float]:
+    """`CrossEntropy`'s step on logits `z` and class `labels` (or target rows) as one call:
+    it returns the loss (as ``CrossEntropy.forward``) and leaves softmax(z) in `p` and the
+    gradient (p − y) / n in `g`. `scratch` is two arrays of one value per row; `pick_rows`
+    gives Σ y·(z − max) from `p` when the targets are rows (the reference's own sum)."""
+    import numpy as np
+
+    n = z.shape[0]
+    sums, picked = scratch
+    dtype = z.dtype.type
+    scale, one, zero = dtype(1.0 / n), dtype(1), dtype(0)  # as NumPy rounds g *= 1.0 / n
+    if labels.ndim == 1:
+        before = partial(kernel("shift_pick"), z, labels, p, picked)
+        after = partial(kernel("softmax_grad_labels"), p, labels, scale, one, zero, sums, g)
+        pick = partial(_sum, picked)  # Σ of the picked values: NumPy's sum, as the reference's
+    else:
+        before = partial(kernel("shift"), z, p)
+        after = partial(kernel("softmax_grad_rows"), p, labels, scale, zero, sums, g)
+        pick = pick_rows
+    return partial(_value, before, pick, partial(np.exp, p, p), after, sums, n)
+
+
+def _sum(a: Array) -> float:
+    return float(a.sum())
+
+
+def _value(
+    before: Call, pick: Callable[[], float], exp: Call, after: Call, sums: Array, n: int
+) -> float:
+    """Run the kernels around NumPy's exp; the loss, mean over rows of log Σ e^(z − max) minus
+    the shifted logit of the class (each / n, as the reference)."""
+    import numpy as np
+
+    before()
+    shifted_true = pick()  # before p changes
+    exp()
+    after()
+    return float(np.log(sums, sums).sum()) / n - shifted_true / n
