@@ -32,7 +32,7 @@ _L = TypeVar("_L", bound=Layer)
 THRESHOLD = 1 << 20
 #: the same for a (Dense, ReLU) pair once Numba is imported (another kernel paid for it): on a
 #: small batch the kernels save NumPy's per-call overhead (measured: bench/NOTES.md)
-RELU_FROM_LOADED = 1 << 11
+RELU_FROM_LOADED = 1 << 12
 
 
 def _own(layer: Layer | None, cls: type[_L]) -> TypeGuard[_L]:

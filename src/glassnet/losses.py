@@ -377,6 +377,7 @@ class CrossEntropy(LogitsLoss):
         threshold = self.FUSED_FROM_LOADED if "numba" in sys.modules else self.FUSED_FROM
         targets = y_true.dtype.kind in "iu" if y_true.ndim == 1 else y_true.shape == z.shape
         fused = type(self) is CrossEntropy and z.ndim == 2 and z.dtype.char in "fd" and targets
+        fused = fused and z.shape[1] <= 128  # (`kernels.softmax.WIDEST`: one block to sum)
         if not (fused and glassnets_own(self) and kernels.worth(z.size, threshold)):
             return super().plan(y_pred, y_true)
         from .kernels.softmax import cross_entropy_value

@@ -15,122 +15,124 @@ This module imports Numba: import it only when a kernel is used (see ``glassnet.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache, partial
+from functools import partial
 from typing import Any
+
+import warnings
 
 from .._typing import Array, Call
 
+with warnings.catch_warnings():  # Numba's own warnings stay out of the user's program
+    warnings.simplefilter("ignore")
+    import numba
 
-@cache
-def _kernels() -> dict[str, Any]:
-    """The kernels, compiled (or loaded from Numba's on-disk cache) at the first use."""
-    import warnings
+# at module level, not made in a function as `kernels.elementwise` does: a kernel that calls
+# another finds it as a global, and so is loaded from Numba's cache instead of compiled again
+jit: Any = numba.njit(cache=True, error_model="numpy", nogil=True)
 
-    with warnings.catch_warnings():  # Numba's own warnings stay out of the user's program
-        warnings.simplefilter("ignore")
-        import numba
 
-    jit: Any = numba.njit(cache=True, error_model="numpy", nogil=True)
+#: the widest row `normalize` sums as NumPy does: up to 128 elements NumPy's pairwise summation
+#: is one block (eight running sums); wider rows keep the NumPy path (`CrossEntropy.plan`)
+WIDEST = 128
 
-    @jit
-    def pairwise_sum(a: Array, lo: int, n: int, zero: Any) -> Any:
-        """Σ a[lo : lo + n] in NumPy's order (``pairwise_sum`` in its loops_utils.h): n < 8
-        one by one, up to 128 in eight running sums, more in two halves."""
-        if n < 8:
-            res = zero
-            for i in range(lo, lo + n):
-                res += a[i]
-            return res
-        if n <= 128:
-            r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-            r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-            i = lo + 8
-            end = lo + n - n % 8
-            while i < end:
-                r0 += a[i]
-                r1 += a[i + 1]
-                r2 += a[i + 2]
-                r3 += a[i + 3]
-                r4 += a[i + 4]
-                r5 += a[i + 5]
-                r6 += a[i + 6]
-                r7 += a[i + 7]
-                i += 8
-            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-            while i < lo + n:
-                res += a[i]
-                i += 1
-            return res
-        n2 = n // 2
-        n2 -= n2 % 8
-        return pairwise_sum(a, lo, n2, zero) + pairwise_sum(a, lo + n2, n - n2, zero)
 
-    @jit
-    def shift(z: Array, p: Array) -> None:
-        """p ← z − max(z) row by row (e^p ≤ 1); a NaN in a row makes its maximum NaN, as
-        ``z.max(axis=1)`` does."""
-        for i in range(z.shape[0]):
-            m = z[i, 0]
-            for j in range(1, z.shape[1]):
-                v = z[i, j]
-                if v > m or v != v:
-                    m = v
-            for j in range(z.shape[1]):
-                p[i, j] = z[i, j] - m
+@jit
+def row_sum(a: Array, zero: Any) -> Any:
+    """Σ a (at most `WIDEST` elements) in NumPy's order (``pairwise_sum`` in its
+    loops_utils.h): fewer than 8 one by one from 0, else in eight running sums, then the rest."""
+    n = a.shape[0]
+    if n < 8:
+        res = zero
+        for i in range(n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[i]
+        i += 1
+    return res
 
-    @jit
-    def shift_pick(z: Array, labels: Array, p: Array, picked: Array) -> None:
-        """`shift`, and picked[i] ← p[i, labels[i]]: each row's shifted logit of its class."""
-        shift(z, p)
-        for i in range(z.shape[0]):
-            c = labels[i]
-            if c < 0 or c >= z.shape[1]:
-                raise IndexError("a class label is out of range")
-            picked[i] = p[i, c]
 
-    @jit
-    def normalize(p: Array, zero: Any, sums: Array) -> None:
-        """sums[i] ← Σ row i (as ``p.sum(axis=1)``: 0 + its pairwise sum); p[i] / sums[i]."""
-        for i in range(p.shape[0]):
-            row = p[i]
-            s = zero + pairwise_sum(row, 0, p.shape[1], zero)
-            sums[i] = s
-            for j in range(p.shape[1]):
-                row[j] = row[j] / s
+@jit
+def shift(z: Array, p: Array) -> None:
+    """p ← z − max(z) row by row (e^p ≤ 1); a NaN in a row makes its maximum NaN, as
+    ``z.max(axis=1)`` does."""
+    for i in range(z.shape[0]):
+        m = z[i, 0]
+        for j in range(1, z.shape[1]):
+            v = z[i, j]
+            if v > m or v != v:
+                m = v
+        for j in range(z.shape[1]):
+            p[i, j] = z[i, j] - m
 
-    @jit
-    def softmax_grad_labels(
-        p: Array, labels: Array, scale: Any, one: Any, zero: Any, sums: Array, g: Array
-    ) -> None:
-        """`normalize`, then g ← (p − onehot(labels)) · scale, as the reference's copy,
-        g[rows, labels] −= 1 and g *= scale."""
-        normalize(p, zero, sums)
-        for i in range(p.shape[0]):
-            for j in range(p.shape[1]):
-                g[i, j] = p[i, j] * scale
-            c = labels[i]
-            g[i, c] = (p[i, c] - one) * scale
+@jit
+def shift_pick(z: Array, labels: Array, p: Array, picked: Array) -> None:
+    """`shift`, and picked[i] ← p[i, labels[i]]: each row's shifted logit of its class."""
+    shift(z, p)
+    for i in range(z.shape[0]):
+        c = labels[i]
+        if c < 0 or c >= z.shape[1]:
+            raise IndexError("a class label is out of range")
+        picked[i] = p[i, c]
 
-    @jit
-    def softmax_grad_rows(p: Array, y: Array, scale: Any, zero: Any, sums: Array, g: Array) -> None:
-        """`normalize`, then g ← (p − y) · scale, as np.subtract(p, y, out=g), g *= scale."""
-        normalize(p, zero, sums)
-        for i in range(p.shape[0]):
-            for j in range(p.shape[1]):
-                g[i, j] = p[i, j] - y[i, j]  # rounded to g's dtype, as NumPy's out= does
-                g[i, j] = g[i, j] * scale
+@jit
+def normalize(p: Array, zero: Any, sums: Array) -> None:
+    """sums[i] ← Σ row i (as ``p.sum(axis=1)``: 0 + its pairwise sum); p[i] / sums[i]."""
+    for i in range(p.shape[0]):
+        row = p[i]
+        s = zero + row_sum(row, zero)
+        sums[i] = s
+        for j in range(p.shape[1]):
+            row[j] = row[j] / s
 
-    return {
-        "shift": shift,
-        "shift_pick": shift_pick,
-        "softmax_grad_labels": softmax_grad_labels,
-        "softmax_grad_rows": softmax_grad_rows,
-    }
+@jit
+def softmax_grad_labels(
+    p: Array, labels: Array, scale: Any, one: Any, zero: Any, sums: Array, g: Array
+) -> None:
+    """`normalize`, then g ← (p − onehot(labels)) · scale, as the reference's copy,
+    g[rows, labels] −= 1 and g *= scale."""
+    normalize(p, zero, sums)
+    for i in range(p.shape[0]):
+        for j in range(p.shape[1]):
+            g[i, j] = p[i, j] * scale
+        c = labels[i]
+        g[i, c] = (p[i, c] - one) * scale
+
+@jit
+def softmax_grad_rows(p: Array, y: Array, scale: Any, zero: Any, sums: Array, g: Array) -> None:
+    """`normalize`, then g ← (p − y) · scale, as np.subtract(p, y, out=g), g *= scale."""
+    normalize(p, zero, sums)
+    for i in range(p.shape[0]):
+        for j in range(p.shape[1]):
+            g[i, j] = p[i, j] - y[i, j]  # rounded to g's dtype, as NumPy's out= does
+            g[i, j] = g[i, j] * scale
+
+
+KERNELS = {
+    "shift": shift,
+    "shift_pick": shift_pick,
+    "softmax_grad_labels": softmax_grad_labels,
+    "softmax_grad_rows": softmax_grad_rows,
+}
 
 
 def kernel(name: str) -> Any:
-    """The compiled kernel `name` (importing Numba on the first call)."""
-    return _kernels()[name]
+    """The compiled kernel `name` (compiled, or loaded from the disk cache, at its first call)."""
+    return KERNELS[name]
+
 
 
 def cross_entropy_value(
