@@ -1,5 +1,5 @@
-"""The fused (Dense, ReLU) pair and CrossEntropy's kernels (`glassnet.fused`, `glassnet.kernels.relu`,
-`glassnet.kernels.softmax`).
+"""The fused (Dense, ReLU) pair and CrossEntropy's kernels (`glassnet.fused`,
+`glassnet.kernels.relu`, `glassnet.kernels.softmax`).
 
 Each check runs the compiled step both ways — kernels forced (GLASSNET_KERNELS=numba, whatever
 the size) and the NumPy reference (GLASSNET_KERNELS=numpy) — and asks for the same numbers bit

@@ -14,11 +14,12 @@ This module imports Numba: import it only when a kernel is used (see ``glassnet.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-import warnings
+import numpy as np
 
 from .._typing import Array, Call
 
@@ -78,6 +79,7 @@ def shift(z: Array, p: Array) -> None:
         for j in range(z.shape[1]):
             p[i, j] = z[i, j] - m
 
+
 @jit
 def shift_pick(z: Array, labels: Array, p: Array, picked: Array) -> None:
     """`shift`, and picked[i] ← p[i, labels[i]]: each row's shifted logit of its class."""
@@ -88,6 +90,7 @@ def shift_pick(z: Array, labels: Array, p: Array, picked: Array) -> None:
             raise IndexError("a class label is out of range")
         picked[i] = p[i, c]
 
+
 @jit
 def normalize(p: Array, zero: Any, sums: Array) -> None:
     """sums[i] ← Σ row i (as ``p.sum(axis=1)``: 0 + its pairwise sum); p[i] / sums[i]."""
@@ -97,6 +100,7 @@ def normalize(p: Array, zero: Any, sums: Array) -> None:
         sums[i] = s
         for j in range(p.shape[1]):
             row[j] = row[j] / s
+
 
 @jit
 def softmax_grad_labels(
@@ -110,6 +114,7 @@ def softmax_grad_labels(
             g[i, j] = p[i, j] * scale
         c = labels[i]
         g[i, c] = (p[i, c] - one) * scale
+
 
 @jit
 def softmax_grad_rows(p: Array, y: Array, scale: Any, zero: Any, sums: Array, g: Array) -> None:
@@ -134,7 +139,6 @@ def kernel(name: str) -> Any:
     return KERNELS[name]
 
 
-
 def cross_entropy_value(
     z: Array,
     labels: Array,
@@ -147,12 +151,11 @@ def cross_entropy_value(
     it returns the loss (as ``CrossEntropy.forward``) and leaves softmax(z) in `p` and the
     gradient (p − y) / n in `g`. `scratch` is two arrays of one value per row; `pick_rows`
     gives Σ y·(z − max) from `p` when the targets are rows (the reference's own sum)."""
-    import numpy as np
-
     n = z.shape[0]
     sums, picked = scratch
     dtype = z.dtype.type
     scale, one, zero = dtype(1.0 / n), dtype(1), dtype(0)  # as NumPy rounds g *= 1.0 / n
+    pick: Callable[[], float] = pick_rows
     if labels.ndim == 1:
         before = partial(kernel("shift_pick"), z, labels, p, picked)
         after = partial(kernel("softmax_grad_labels"), p, labels, scale, one, zero, sums, g)
@@ -160,7 +163,6 @@ def cross_entropy_value(
     else:
         before = partial(kernel("shift"), z, p)
         after = partial(kernel("softmax_grad_rows"), p, labels, scale, zero, sums, g)
-        pick = pick_rows
     return partial(_value, before, pick, partial(np.exp, p, p), after, sums, n)
 
 
@@ -173,8 +175,6 @@ def _value(
 ) -> float:
     """Run the kernels around NumPy's exp; the loss, mean over rows of log Σ e^(z − max) minus
     the shifted logit of the class (each / n, as the reference)."""
-    import numpy as np
-
     before()
     shifted_true = pick()  # before p changes
     exp()
