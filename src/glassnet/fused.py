@@ -33,6 +33,8 @@ THRESHOLD = 1 << 20
 #: the same for a (Dense, ReLU) pair once Numba is imported (another kernel paid for it): on a
 #: small batch the kernels save NumPy's per-call overhead (measured: bench/NOTES.md)
 RELU_FROM_LOADED = 1 << 12
+#: the same for a Dense layer's bias alone (not followed by an activation planned with it)
+BIAS_FROM_LOADED = 1 << 10
 
 
 def _own(layer: Layer | None, cls: type[_L]) -> TypeGuard[_L]:
@@ -62,12 +64,15 @@ class Fusion:
             above = layers[d + 2] if d + 2 < len(layers) else None
             if above is not None and _own(above, Dense) and above.n_out == 1:
                 self.outer.add(d + 2)
+        self.bias = lone_biases(layers, rows, self.pairs | self.relu)  # Dense's bias alone
 
     def forward(self, layers: list[Layer], depth: int, x: Array) -> tuple[int, Array, list[Call]]:
         """(layers planned, output, calls) for the forward pass from `depth` on, if fused there;
         (0, x, []) if not."""
         if depth in self.relu:
             return relu_forward(layers, depth, x)
+        if depth in self.bias:
+            return bias_forward(layers, depth, x)
         if depth not in self.pairs:
             return 0, x, []
         dense, act = layers[depth], layers[depth + 1]
@@ -116,7 +121,7 @@ class Fusion:
 
 
 # (Dense with a bias, ReLU): forward the bias and max(·, 0) in one pass, backward [y > 0] · grad
-# in one (`kernels.relu`)
+# in one (`kernels.relu`); and a Dense's bias alone, a kernel instead of NumPy's broadcast add
 
 
 def relu_pairs(layers: list[Layer], rows: int) -> set[int]:
@@ -130,6 +135,32 @@ def relu_pairs(layers: list[Layer], rows: int) -> set[int]:
         if _own(dense, Dense) and _own(act, ReLU) and dense.bias
         and kernels.worth(rows * dense.n_out, threshold)
     }  # fmt: skip
+
+
+def lone_biases(layers: list[Layer], rows: int, taken: set[int]) -> set[int]:
+    """Depths of the `Dense` layers with a bias, not in `taken` (planned with an activation),
+    whose bias a kernel adds: from `THRESHOLD` output elements, or `BIAS_FROM_LOADED` when Numba
+    is already imported."""
+    threshold = BIAS_FROM_LOADED if "numba" in sys.modules else THRESHOLD
+    return {
+        d
+        for d, dense in enumerate(layers)
+        if d not in taken and _own(dense, Dense) and dense.bias
+        and kernels.worth(rows * dense.n_out, threshold)
+    }  # fmt: skip
+
+
+def bias_forward(layers: list[Layer], depth: int, x: Array) -> tuple[int, Array, list[Call]]:
+    """`Fusion.forward` for a Dense layer whose bias alone is a kernel: the product, the bias."""
+    dense = layers[depth]
+    assert isinstance(dense, Dense)
+    planned = dense.plan_forward(x, add_bias=False)
+    if planned is None:  # a sparse batch: not fused
+        return 0, x, []
+    z, calls = planned
+    from .kernels.relu import kernel
+
+    return 1, z, [*calls, partial(kernel("bias_add"), z, dense.params["bias"])]
 
 
 def relu_forward(layers: list[Layer], depth: int, x: Array) -> tuple[int, Array, list[Call]]:
