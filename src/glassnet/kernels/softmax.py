@@ -92,6 +92,19 @@ def shift_pick(z: Array, labels: Array, p: Array, picked: Array) -> None:
 
 
 @jit
+def total(a: Array, zero: Any) -> Any:
+    """Σ a (at most `WIDEST` values) as ``a.sum()`` gives it: 0 + its pairwise sum."""
+    return zero + row_sum(a, zero)
+
+
+@jit
+def shift_pick_total(z: Array, labels: Array, p: Array, picked: Array, zero: Any) -> Any:
+    """`shift_pick`, and Σ picked (at most `WIDEST` rows) as ``picked.sum()`` gives it."""
+    shift_pick(z, labels, p, picked)
+    return total(picked, zero)
+
+
+@jit
 def normalize(p: Array, zero: Any, sums: Array) -> None:
     """sums[i] ← Σ row i (as ``p.sum(axis=1)``: 0 + its pairwise sum); p[i] / sums[i]."""
     for i in range(p.shape[0]):
@@ -129,6 +142,8 @@ def softmax_grad_rows(p: Array, y: Array, scale: Any, zero: Any, sums: Array, g:
 KERNELS = {
     "shift": shift,
     "shift_pick": shift_pick,
+    "shift_pick_total": shift_pick_total,
+    "total": total,
     "softmax_grad_labels": softmax_grad_labels,
     "softmax_grad_rows": softmax_grad_rows,
 }
@@ -155,28 +170,46 @@ def cross_entropy_value(
     sums, picked = scratch
     dtype = z.dtype.type
     scale, one, zero = dtype(1.0 / n), dtype(1), dtype(0)  # as NumPy rounds g *= 1.0 / n
-    pick: Callable[[], float] = pick_rows
-    if labels.ndim == 1:
-        before = partial(kernel("shift_pick"), z, labels, p, picked)
-        after = partial(kernel("softmax_grad_labels"), p, labels, scale, one, zero, sums, g)
-        pick = partial(_sum, picked)  # Σ of the picked values: NumPy's sum, as the reference's
-    else:
-        before = partial(kernel("shift"), z, p)
+    # Σ over rows in a kernel where NumPy's order is one block (n ≤ WIDEST): a NumPy reduction
+    # right after the step's products costs ~15 µs in W3's step (its machinery out of cache)
+    small = n <= WIDEST
+    shift_pick: Callable[[], float]
+    if labels.ndim == 2:
+        shift_pick = partial(_then, partial(kernel("shift"), z, p), pick_rows)
         after = partial(kernel("softmax_grad_rows"), p, labels, scale, zero, sums, g)
-    return partial(_value, before, pick, partial(np.exp, p, p), after, sums, n)
+    else:
+        if small:
+            shift_pick = partial(kernel("shift_pick_total"), z, labels, p, picked, zero)
+        else:
+            first = partial(kernel("shift_pick"), z, labels, p, picked)
+            shift_pick = partial(_then, first, partial(_sum, picked))
+        after = partial(kernel("softmax_grad_labels"), p, labels, scale, one, zero, sums, g)
+    log_sums = partial(np.log, sums, sums)
+    log_total = partial(kernel("total"), sums, zero) if small else partial(_sum, sums)
+    return partial(_value, shift_pick, partial(np.exp, p, p), after, log_sums, log_total, n)
 
 
 def _sum(a: Array) -> float:
     return float(a.sum())
 
 
+def _then(first: Call, second: Callable[[], float]) -> float:
+    first()
+    return second()
+
+
 def _value(
-    before: Call, pick: Callable[[], float], exp: Call, after: Call, sums: Array, n: int
+    shift_pick: Callable[[], float],
+    exp: Call,
+    after: Call,
+    log_sums: Call,
+    log_total: Callable[[], float],
+    n: int,
 ) -> float:
-    """Run the kernels around NumPy's exp; the loss, mean over rows of log Σ e^(z − max) minus
-    the shifted logit of the class (each / n, as the reference)."""
-    before()
-    shifted_true = pick()  # before p changes
+    """Run the kernels around NumPy's exp and log; the loss, mean over rows of
+    log Σ e^(z − max) minus the shifted logit of the class (each / n, as the reference)."""
+    shifted_true = shift_pick()  # Σ y·(z − max), before p changes
     exp()
     after()
-    return float(np.log(sums, sums).sum()) / n - shifted_true / n
+    log_sums()  # NumPy's own log: the reference's values
+    return float(log_total()) / n - shifted_true / n
