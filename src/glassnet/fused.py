@@ -8,7 +8,8 @@ with the reference's arithmetic in its order: the same results, bit for bit.
 
 `Step.program` asks `Fusion` which layers to plan together; everything else is planned by the
 layers themselves. Only glassnet's own `Dense` and `Sigmoid` are fused (a subclass, or a method
-replaced on an instance, keeps its own plan), and only when `kernels.worth` says so.
+replaced on an instance, keeps its own plan), and only when `kernels.worth` says so. The same
+holds for a `Dense` and the `ReLU` after it, and a `Dense` layer's bias alone (at the end).
 """
 
 from __future__ import annotations
