@@ -249,3 +249,26 @@ def test_a_small_model_under_auto_never_imports_numba_and_w3_fuses_once_it_is_lo
     # no Numba for a small model; W3's 128 × 256 and 128 × 128 fuse once it is loaded; with 16
     # rows only 16 × 256 (16 × 128 is under `fused.RELU_FROM_LOADED`)
     assert out.stdout.split("\n")[:3] == ["False", "[]", "[0, 2] [0]"]
+
+
+FIRST_PLAN = """
+import sys, numpy as np, glassnet as gn
+from glassnet.compiled import Step
+w3 = gn.Sequential([gn.Dense(784, 256, dtype=np.float32), gn.ReLU(),
+                    gn.Dense(256, 128, dtype=np.float32), gn.ReLU(),
+                    gn.Dense(128, 10, dtype=np.float32)])
+X, y = np.zeros((128, 784), dtype=np.float32), np.arange(128) % 10
+step, _ = Step(w3, gn.CrossEntropy(), gn.Adam()).program(X, y)
+before, value, after = step.args
+print("numba" in sys.modules, [getattr(c.func, "__name__", "") for c in before])
+"""
+
+
+def test_a_model_whose_fused_update_imports_numba_plans_the_other_kernels_with_it():
+    """W3's 235 K parameters fuse Adam's update, which imports Numba: the step is then planned
+    with the ReLU pairs, the lone bias and the loss as kernels — in a fresh process too, so that
+    the first-ever run compiles the kernels a later run loads from the cache."""
+    env = {k: v for k, v in os.environ.items() if k != kernels.ENVIRONMENT}  # auto
+    out = subprocess.run([sys.executable, "-c", FIRST_PLAN], capture_output=True, text=True,
+                         check=True, env=env)  # fmt: skip
+    assert out.stdout.strip() == "True ['dot', 'bias_relu', 'dot', 'bias_relu', 'dot', 'bias_add']"
