@@ -130,6 +130,7 @@ class Step:
             return fallback  # a sparse batch, or a layer of one's own
         blocks = self.blocks(xb, yb)
         layers = self.layers
+        update = self.update_plan(self.params, self.grads)  # first: it may import Numba
         fusion = Fusion(layers, xb.shape[0])  # layers planned together, as compiled kernels
         segments: list[tuple[list[Call], Callable[[], float], float, list[Call]]] = []
         caches: dict[int, list[tuple[Layer, str, Any]]] = {}  # the last block's, by layer
@@ -168,7 +169,7 @@ class Step:
             if len(blocks) > 1:
                 after += self.block_sum(i, len(blocks))
             segments.append((before, value, weight, after))
-        segments[-1][3].extend(self.update_plan(self.params, self.grads))
+        segments[-1][3].extend(update)
         restore = partial(_set_caches, [entry for entries in caches.values() for entry in entries])
         if keep_caches:
             segments[0][0].insert(0, restore)

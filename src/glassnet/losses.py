@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
+from . import kernels
 from ._typing import Array
 from .activations import Sigmoid, Softmax
 from .errors import GlassnetError
+from .plans import glassnets_own
 
 
 class Loss:
@@ -360,6 +363,30 @@ class CrossEntropy(LogitsLoss):
         return y if y.ndim == 1 else y.argmax(axis=1)
 
     _rows: Array | None = None  # 0, 1, …, n − 1 for the last batch size (see `_row_numbers`)
+
+    #: logits (rows × classes) from which the compiled kernels run the step once Numba is
+    #: imported (another kernel paid for it), and without (`kernels.worth`)
+    FUSED_FROM_LOADED, FUSED_FROM = 1 << 8, 1 << 20
+
+    def plan(
+        self, y_pred: Array, y_true: Array
+    ) -> tuple[Callable[[], float], Array, list[Callable[[], object]]]:
+        """As `Loss.plan`; glassnet's own CrossEntropy on float logits runs its step as two
+        kernels around NumPy's exp (`kernels.softmax`) where `kernels.worth` says so."""
+        z = y_pred
+        threshold = self.FUSED_FROM_LOADED if "numba" in sys.modules else self.FUSED_FROM
+        targets = y_true.dtype.kind in "iu" if y_true.ndim == 1 else y_true.shape == z.shape
+        fused = type(self) is CrossEntropy and z.ndim == 2 and z.dtype.char in "fd" and targets
+        fused = fused and z.shape[1] <= 128  # (`kernels.softmax.WIDEST`: one block to sum)
+        if not (fused and glassnets_own(self) and kernels.worth(z.size, threshold)):
+            return super().plan(y_pred, y_true)
+        from .kernels.softmax import cross_entropy_value
+
+        p, g = self._buffer("p", z), self._buffer("g", z)
+        scratch = self._buffer("sums", z[:, 0]), self._buffer("picked", z[:, 0])
+        self._p, self._y = p, y_true  # what `backward` reads, as `forward` leaves them
+        value = cross_entropy_value(z, y_true, p, g, scratch, partial(_pick, p, y_true))
+        return value, g, []
 
     def _forward(self, y_pred: Array, y_true: Array) -> float:
         z = y_pred

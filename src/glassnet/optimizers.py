@@ -278,7 +278,12 @@ class Optimizer:
         if replaced_on_instance(self, ["step"]) or type(self).step is not Optimizer.step:
             return [partial(self.step, params, grads)]  # a step of one's own
         # the flat views a fused rule runs on, made once here rather than at every step
-        return [partial(self._update, params, grads, updates.flat_views(params, grads))]
+        flat = updates.flat_views(params, grads)
+        if flat is not None and self.whole_model and self.slots:
+            # whether the rule is compiled, asked now rather than at the first step: if it
+            # imports Numba, the step's other kernels are planned knowing it is there
+            self._fused(params, sum(p.size for p in params))
+        return [partial(self._update, params, grads, flat)]
 
     def fused_arguments(self, coef: Array) -> tuple[Any, ...]:
         """For the rule's compiled update: write this step's coefficients into `coef` (slots of
