@@ -39,7 +39,9 @@ class Step:
     #: bytes of the widest layer's array per block (a large block: few BLAS calls per step)
     BLOCK_BYTES = 1 << 21
     #: a block's size, in `BLOCK_BYTES`, when the step runs fused kernels (`fused.Fusion`): with
-    #: fewer passes over a block, fewer and larger products pay (bench/NOTES.md, W4)
+    #: fewer passes over a block, fewer and larger products pay (bench/NOTES.md, W4). A batch
+    #: of several blocks then sums its gradient over other blocks than the NumPy path does: the
+    #: same training up to rounding, not bit for bit
     FUSED_BLOCK_SCALE = 2
 
     def __init__(self, model: Network, loss: Loss, optimizer: Optimizer) -> None:
