@@ -165,3 +165,45 @@ def test_fused_epochs_after_the_first_allocate_no_new_arrays(monkeypatch):
         tracemalloc.stop()
     # a hidden array of one batch is 1 MiB: no batch after the first epoch made one
     assert max(peaks[1:]) < 256 * 1024, peaks
+
+
+def _wide_data(n: int, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((n, 3)).astype(dtype)
+    y = (X @ np.array([1.0, -2.0, 0.5]) > 0).astype(dtype).reshape(-1, 1)
+    return X, y
+
+
+@pytest.mark.parametrize("mode", ["numba", "numpy"])
+def test_a_fused_step_runs_in_larger_blocks(mode, monkeypatch):
+    """With the kernels, a large full batch runs in blocks `Step.FUSED_BLOCK_SCALE` times
+    larger (fewer, larger products); the NumPy path keeps its blocks."""
+    monkeypatch.setenv(kernels.ENVIRONMENT, mode)
+    monkeypatch.setattr(Step, "BLOCK_BYTES", 7 * 8 * 300)  # 300 rows of 7 float64 units
+    model = gn.Sequential(ARCHITECTURES["sigmoid-one-unit"](np.float64))
+    X, y = _wide_data(2000, np.float64)
+    model.fit(X[:50], y[:50], loss="bce", optimizer="sgd", epochs=1)  # buffers and caches
+    step, _ = Step(model, gn.BinaryCrossEntropy(), gn.SGD(0.1)).program(X, y)
+    n_blocks = len(step.args[0])  # type: ignore[attr-defined]
+    assert n_blocks == (4 if mode == "numba" else 7), n_blocks  # 2000 rows: 600 or 300 a block
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_blocks_train_as_the_numpy_blocks_within_rounding(dtype, monkeypatch):
+    """The kernel path's larger blocks sum the batch's gradient in another grouping than the
+    NumPy path's: the same training up to rounding (1e-12 in float64)."""
+    monkeypatch.setattr(Step, "BLOCK_BYTES", 7 * 8 * 300)
+    runs = []
+    for mode in ("numba", "numpy"):
+        monkeypatch.setenv(kernels.ENVIRONMENT, mode)
+        model = gn.Sequential(ARCHITECTURES["sigmoid-one-unit"](dtype), dtype=dtype)
+        X, y = _wide_data(2000, dtype)
+        history = model.fit(X, y, loss="bce", optimizer=gn.SGD(2.0), epochs=40)
+        runs.append((model.parameters(), history["loss"]))
+    (fused, fused_loss), (reference, reference_loss) = runs
+    rtol, atol = (1e-12, 1e-15) if dtype == np.float64 else (1e-4, 1e-6)
+    for p, q in zip(fused, reference):
+        assert p.dtype == dtype
+        np.testing.assert_allclose(p, q, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(fused_loss, reference_loss, rtol=rtol)
+    assert not all(np.array_equal(p, q) for p, q in zip(fused, reference))  # blocks differ

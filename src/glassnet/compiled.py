@@ -38,6 +38,11 @@ class Step:
 
     #: bytes of the widest layer's array per block (a large block: few BLAS calls per step)
     BLOCK_BYTES = 1 << 21
+    #: a block's size, in `BLOCK_BYTES`, when the step runs fused kernels (`fused.Fusion`): with
+    #: fewer passes over a block, fewer and larger products pay (bench/NOTES.md, W4). A batch
+    #: of several blocks then sums its gradient over other blocks than the NumPy path does: the
+    #: same training up to rounding, not bit for bit
+    FUSED_BLOCK_SCALE = 2
 
     def __init__(self, model: Network, loss: Loss, optimizer: Optimizer) -> None:
         layers = self.layers = model.layers
@@ -59,7 +64,9 @@ class Step:
         for layer in layers:
             width = layer.output_width(width) or width
             widths.append(width)
-        self.block_rows = max(256, self.BLOCK_BYTES // (max(widths) * model.dtype.itemsize))
+        widest = max(widths) * model.dtype.itemsize
+        self.block_rows = max(256, self.BLOCK_BYTES // widest)
+        self.fused_block_rows = max(256, self.FUSED_BLOCK_SCALE * self.BLOCK_BYTES // widest)
         self.sums: list[Array] = []  # the gradients summed over blocks
 
     def __call__(
@@ -80,12 +87,14 @@ class Step:
         self.update(self.params, self.grads)
         return total
 
-    def blocks(self, xb: Array, yb: Array) -> list[tuple[Array, Array, float]]:
-        """(rows of xb, rows of yb, the block's weight in the batch's loss) for each block."""
+    def blocks(self, xb: Array, yb: Array, block_rows: int = 0) -> list[tuple[Array, Array, float]]:
+        """(rows of xb, rows of yb, the block's weight in the batch's loss) for each block of
+        about `block_rows` rows (`self.block_rows` unless given)."""
         n = xb.shape[0]
-        if n < 2 * self.block_rows:
+        block_rows = block_rows or self.block_rows
+        if n < 2 * block_rows:
             return [(xb, yb, 1.0)]
-        n_blocks = -(-n // self.block_rows)
+        n_blocks = -(-n // block_rows)
         rows = -(-n // n_blocks)  # blocks of (nearly) equal size
         starts = range(0, n, rows)
         weights = [(min(n, i + rows) - i) / n if self.mean_loss else 1.0 for i in starts]
@@ -128,10 +137,10 @@ class Step:
         fallback = partial(self, xb, yb, observe), _nothing
         if not isinstance(xb, np.ndarray) or not all(map(plans_cover, self.layers)):
             return fallback  # a sparse batch, or a layer of one's own
-        blocks = self.blocks(xb, yb)
         layers = self.layers
         update = self.update_plan(self.params, self.grads)  # first: it may import Numba
         fusion = Fusion(layers, xb.shape[0])  # layers planned together, as compiled kernels
+        blocks = self.blocks(xb, yb, self.fused_block_rows if fusion.pairs else self.block_rows)
         segments: list[tuple[list[Call], Callable[[], float], float, list[Call]]] = []
         caches: dict[int, list[tuple[Layer, str, Any]]] = {}  # the last block's, by layer
         for i, (x, y, weight) in enumerate(blocks):
