@@ -4,7 +4,9 @@ In NumPy a hidden layer ``σ(x·W + b)`` is, besides its products, a chain of pa
 (rows × units) array: the bias added and Sigmoid's five passes forward; backward, the outer
 product of a one-unit layer above and Sigmoid's derivative's three passes. With the `fast`
 extra (Numba) the compiled step runs those chains as a few kernels (`kernels.elementwise`),
-with the reference's arithmetic in its order: the same results, bit for bit.
+with the reference's arithmetic in its order: the same results, bit for bit, block by block.
+(A batch large enough to be cut into blocks is cut into larger ones when kernels run,
+`Step.FUSED_BLOCK_SCALE`: its gradient is then summed over other blocks, the same up to rounding.)
 
 `Step.program` asks `Fusion` which layers to plan together; everything else is planned by the
 layers themselves. Only glassnet's own `Dense` and `Sigmoid` are fused (a subclass, or a method
