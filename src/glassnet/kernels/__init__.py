@@ -74,12 +74,23 @@ def load() -> bool:
     return True
 
 
+def jit() -> Any:
+    """Numba's ``njit`` with glassnet's settings — on-disk cache, NumPy's error model (x / 0 is
+    inf, no per-element check to stop SIMD), no GIL — Numba imported with its own warnings kept
+    out of the user's program. Imports Numba: call it only where a kernel will run."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import numba
+
+    return numba.njit(cache=True, error_model="numpy", nogil=True)
+
+
 @cache
 def _ready() -> Any:
     """A trivial kernel whose first call sets Numba's registries up (loaded from the cache)."""
-    import numba
-
-    return numba.njit(cache=True)(_identity)
+    return jit()(_identity)
 
 
 def _identity(x: int) -> int:

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba
 import numpy as np
+
+from . import jit as numba_jit
 
 #: slots of `coef` shared by every rule: the clipping scale, the L2 factor λ
 SCALE, DECAY = 0, 1
@@ -38,8 +39,7 @@ MOMENTUM, RATE = range(2, 4)
 #: the length of `coef` (the longest rule's)
 N_COEF = 9
 
-# error_model="numpy": x / 0 gives inf as NumPy does, with no per-element check to stop SIMD
-kernel: Any = numba.njit(cache=True, nogil=True, error_model="numpy")
+kernel: Any = numba_jit()
 
 
 # Each rule is a loop over the parameters calling a kernel for one parameter's elements: a loop

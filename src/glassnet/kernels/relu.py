@@ -23,13 +23,9 @@ from .._typing import Array
 @cache
 def _kernels() -> dict[str, Any]:
     """The kernels, compiled (or loaded from Numba's on-disk cache) at the first use."""
-    import warnings
+    from . import jit as glassnets_jit
 
-    with warnings.catch_warnings():  # Numba's own warnings stay out of the user's program
-        warnings.simplefilter("ignore")
-        import numba
-
-    jit: Any = numba.njit(cache=True, error_model="numpy", nogil=True)
+    jit: Any = glassnets_jit()
 
     @jit
     def bias_relu(z: Array, bias: Array, zero: Any, y: Array) -> None:

@@ -14,7 +14,6 @@ This module imports Numba: import it only when a kernel is used (see ``glassnet.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -22,14 +21,11 @@ from typing import Any
 import numpy as np
 
 from .._typing import Array, Call
-
-with warnings.catch_warnings():  # Numba's own warnings stay out of the user's program
-    warnings.simplefilter("ignore")
-    import numba
+from . import jit as numba_jit
 
 # at module level, not made in a function as `kernels.elementwise` does: a kernel that calls
 # another finds it as a global, and so is loaded from Numba's cache instead of compiled again
-jit: Any = numba.njit(cache=True, error_model="numpy", nogil=True)
+jit: Any = numba_jit()
 
 
 #: the widest row `normalize` sums as NumPy does: up to 128 elements NumPy's pairwise summation
