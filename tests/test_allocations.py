@@ -187,7 +187,15 @@ def test_a_large_full_batch_trained_in_blocks_allocates_nothing_per_epoch():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((9000, 20))  # 3 blocks of 3000 rows with 64 hidden units
     y = (rng.random((9000, 1)) < 0.5).astype(np.float64)
-    model = gn.Sequential([gn.Dense(20, 64, rng=0), gn.Sigmoid(), gn.Dense(64, 1, rng=1)])
+    # a block's hidden activations are 3000 × 64 × 8 bytes = 1.5 MB: none may be made anew
+    _check_sigmoid_full_batch_epochs(X, y)
+
+
+def _check_sigmoid_full_batch_epochs(X: np.ndarray, y: np.ndarray) -> None:
+    """Train features → 64 sigmoid units → 1 on the full batch for 4 epochs; after the first,
+    no epoch keeps or makes anything near a block's arrays."""
+    n_features = X.shape[1]
+    model = gn.Sequential([gn.Dense(n_features, 64, rng=0), gn.Sigmoid(), gn.Dense(64, 1, rng=1)])
     memory = EpochMemory()
     tracemalloc.start()
     try:
@@ -199,5 +207,18 @@ def test_a_large_full_batch_trained_in_blocks_allocates_nothing_per_epoch():
         tracemalloc.stop()
     growth = memory.current[-1] - memory.current[0]
     assert growth < GROWTH_LIMIT, f"epochs 2-4 kept {growth:,} more bytes"
-    # a block's hidden activations are 3000 × 64 × 8 bytes = 1.5 MB: none may be made anew
     assert max(memory.peak_above_start) < PEAK_LIMIT, memory.peak_above_start
+
+
+def test_a_full_batch_trained_in_two_lanes_allocates_nothing_per_epoch(monkeypatch):
+    """Lanes (`glassnet.lanes`): each lane's copies of the layers keep their block buffers."""
+    from glassnet import lanes
+
+    if lanes.count(4, [gn.Dense(2, 2)], gn.BinaryCrossEntropy(), False) != 2:
+        pytest.skip("lanes need two cores and threadpoolctl")
+    monkeypatch.setenv(kernels.ENVIRONMENT, "auto")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((24_000, 100))  # 10 blocks of 2,400 rows, two lanes of 5
+    y = (rng.random((24_000, 1)) < 0.5).astype(np.float64)
+    # a block's hidden activations are 2,400 × 64 × 8 bytes = 1.2 MB: none may be made anew
+    _check_sigmoid_full_batch_epochs(X, y)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet import kernels
+from glassnet import kernels, lanes
 from glassnet.compiled import Step
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason="needs the fast extra (Numba)")
@@ -176,16 +176,23 @@ def _wide_data(n: int, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("mode", ["numba", "numpy"])
 def test_a_fused_step_runs_in_larger_blocks(mode, monkeypatch):
-    """With the kernels, a large full batch runs in blocks `Step.FUSED_BLOCK_SCALE` times
-    larger (fewer, larger products); the NumPy path keeps its blocks."""
+    """With the kernels, a large full batch run in one lane runs in blocks
+    `Step.FUSED_BLOCK_SCALE` times larger (fewer, larger products); the NumPy path keeps its
+    blocks, and so do two lanes (`glassnet.lanes`: each lane's block in its own core's cache)."""
     monkeypatch.setenv(kernels.ENVIRONMENT, mode)
     monkeypatch.setattr(Step, "BLOCK_BYTES", 7 * 8 * 300)  # 300 rows of 7 float64 units
     model = gn.Sequential(ARCHITECTURES["sigmoid-one-unit"](np.float64))
     X, y = _wide_data(2000, np.float64)
     model.fit(X[:50], y[:50], loss="bce", optimizer="sgd", epochs=1)  # buffers and caches
+    monkeypatch.setattr(lanes, "cores", lambda: 1)  # one lane
     step, _ = Step(model, gn.BinaryCrossEntropy(), gn.SGD(0.1)).program(X, y)
     n_blocks = len(step.args[0])  # type: ignore[attr-defined]
     assert n_blocks == (4 if mode == "numba" else 7), n_blocks  # 2000 rows: 600 or 300 a block
+    monkeypatch.setattr(lanes, "cores", lambda: 2)
+    if mode == "numba" and lanes.count(7, model.layers, gn.BinaryCrossEntropy(), False) == 2:
+        step, _ = Step(model, gn.BinaryCrossEntropy(), gn.SGD(0.1)).program(X, y)
+        first, second, _ = step.args  # type: ignore[attr-defined]
+        assert (len(first.args[0]), len(second.args[0])) == (4, 3)  # 300 rows a block
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from . import lanes
 from ._typing import Array, Call, Network
 from .fused import Fusion
 from .layers import Dense, Layer
@@ -56,7 +57,7 @@ class Step:
         self.mean_loss = loss.reduction == "mean"
         self.update = optimizer.step
         self.update_plan = optimizer.plan_step
-        self.loss_plan = loss.plan if plans_cover(loss) else loss.plan_by_methods
+        self.loss_plan = loss_plan(loss)
         # the lowest layer with parameters: below it, backward has nothing to compute
         self.lowest_params = next((i for i, la in enumerate(layers) if la.params), len(layers))
         self.params, self.grads = model.parameters(), model.gradients()
@@ -101,17 +102,8 @@ class Step:
         return [(xb[i : i + rows], yb[i : i + rows], w) for i, w in zip(starts, weights)]
 
     def block_sum(self, i: int, n_blocks: int) -> list[Call]:
-        """Calls that add block `i`'s gradients to the sum over the batch's blocks.
-
-        The sum runs in `sums` and the last block's addition lands in the model's `grads`, where
-        the optimizer reads them."""
-        if not self.sums:
-            self.sums = [np.empty_like(g) for g in self.grads]
-        pairs = zip(self.sums, self.grads)
-        if i == 0:
-            return [partial(np.copyto, acc, g) for acc, g in pairs]
-        last = i == n_blocks - 1
-        return [partial(np.add, acc, g, g if last else acc) for acc, g in pairs]
+        """Calls that add block `i`'s gradients to the sum over the batch's blocks (`block_sum`)."""
+        return block_sum(self.grads, self.sums, i, n_blocks)
 
     def program(
         self,
@@ -140,9 +132,60 @@ class Step:
         layers = self.layers
         update = self.update_plan(self.params, self.grads)  # first: it may import Numba
         fusion = Fusion(layers, xb.shape[0])  # layers planned together, as compiled kernels
-        blocks = self.blocks(xb, yb, self.fused_block_rows if fusion.pairs else self.block_rows)
-        segments: list[tuple[list[Call], Callable[[], float], float, list[Call]]] = []
+        blocks = self.blocks(xb, yb)
+        n_lanes = lanes.count(len(blocks), layers, self.loss, observe is not None)
+        if n_lanes == 1 and fusion.pairs:  # one lane of fused kernels: larger blocks
+            blocks = self.blocks(xb, yb, self.fused_block_rows)
         caches: dict[int, list[tuple[Layer, str, Any]]] = {}  # the last block's, by layer
+        half = -(-len(blocks) // n_lanes)
+        parts = [(layers, self.loss_plan, self.grads, self.sums)]
+        if n_lanes == 2:  # the second half of the blocks on copies of the layers and the loss
+            copies = [lanes.replica(layer) for layer in layers]
+            loss = lanes.replica(self.loss)
+            grads = [g for layer in copies for g in layer.grads.values()]
+            parts.append((copies, loss_plan(loss), grads, []))
+        lane_segments: list[_Planned] = []
+        for (lane_layers, lane_loss, grads, sums), lane_blocks in zip(
+            parts, [blocks[:half], blocks[half:]]
+        ):
+            segments = self._plan_blocks(
+                lane_layers, lane_loss, fusion, lane_blocks, observe, caches, grads, sums
+            )
+            if segments is None:
+                return fallback
+            lane_segments.append(segments)
+        restore = partial(_set_caches, [entry for entries in caches.values() for entry in entries])
+        if n_lanes == 2:
+            first, second = (partial(run_blocks, tuple(s)) for s in lane_segments)
+            join = [partial(np.add, g, h, g) for g, h in zip(self.grads, parts[1][2])]
+            if keep_caches:
+                join.append(restore)
+            return partial(lanes.run, first, second, (*join, *update)), restore
+        segments = lane_segments[0]
+        segments[-1][3].extend(update)
+        if keep_caches:
+            segments[0][0].insert(0, restore)
+        if len(segments) == 1:
+            before, value, _, after = segments[0]
+            return partial(run_one, tuple(before), value, tuple(after)), restore
+        return partial(run_blocks, [(tuple(b), v, w, tuple(a)) for b, v, w, a in segments]), restore
+
+    def _plan_blocks(
+        self,
+        layers: list[Layer],
+        loss_plan: Callable[[Array, Array], tuple[Callable[[], float], Array, Sequence[Call]]],
+        fusion: Fusion,
+        blocks: list[tuple[Array, Array, float]],
+        observe: Callable[[Array, Array], None] | None,
+        caches: dict[int, list[tuple[Layer, str, Any]]],
+        grads: list[Array],
+        sums: list[Array],
+    ) -> _Planned | None:
+        """The compiled blocks of one lane (see `program`): forward and backward calls on
+        `layers`, whose gradients `grads` are summed over the blocks in `sums` (the sum landing
+        in `grads`). Records each layer's forward caches in `caches`, by the position of the
+        layer; None when a layer has no plan."""
+        segments: _Planned = []
         for i, (x, y, weight) in enumerate(blocks):
             before: list[Call] = []
             out, depth = x, 0
@@ -151,17 +194,17 @@ class Step:
                 if not fused:
                     planned = layers[depth].plan_forward(out)
                     if planned is None:
-                        return fallback
+                        return None
                     out, calls = planned
                 before += calls
-                for layer in layers[depth : depth + max(fused, 1)]:
-                    caches[id(layer)] = [
-                        (layer, name, getattr(layer, name))
+                for k in range(depth, depth + max(fused, 1)):
+                    caches[k] = [
+                        (self.layers[k], name, getattr(layers[k], name))
                         for name in _CACHES
-                        if getattr(layer, name, None) is not None
+                        if getattr(layers[k], name, None) is not None
                     ]
                 depth += max(fused, 1)
-            value, grad, after = self.loss_plan(out, y)
+            value, grad, after = loss_plan(out, y)
             after = list(after)
             if observe is not None:
                 after.insert(0, partial(observe, y, out))
@@ -176,16 +219,9 @@ class Step:
                 after += calls
                 depth -= max(fused, 1)
             if len(blocks) > 1:
-                after += self.block_sum(i, len(blocks))
+                after += block_sum(grads, sums, i, len(blocks))
             segments.append((before, value, weight, after))
-        segments[-1][3].extend(update)
-        restore = partial(_set_caches, [entry for entries in caches.values() for entry in entries])
-        if keep_caches:
-            segments[0][0].insert(0, restore)
-        if len(segments) == 1:
-            before, value, _, after = segments[0]
-            return partial(run_one, tuple(before), value, tuple(after)), restore
-        return partial(run_blocks, [(tuple(b), v, w, tuple(a)) for b, v, w, a in segments]), restore
+        return segments
 
     def weighted(
         self,
@@ -266,6 +302,24 @@ class Watcher(Protocol):
         layer skips it: nobody needs d loss / d X)."""
 
 
+def loss_plan(loss: Loss) -> Callable[[Array, Array], tuple[Callable[[], float], Array, Any]]:
+    """The loss's part of the compiled step: its plan, or its methods (`plans.plans_cover`)."""
+    return loss.plan if plans_cover(loss) else loss.plan_by_methods
+
+
+def block_sum(grads: list[Array], sums: list[Array], i: int, n_blocks: int) -> list[Call]:
+    """Calls that add block `i`'s gradients `grads` to their sum over the batch's blocks.
+
+    The sum runs in `sums` (filled with new arrays the first time) and the last block's addition
+    lands in `grads`, where the optimizer (or the other lane, `lanes`) reads them."""
+    if not sums:
+        sums += [np.empty_like(g) for g in grads]
+    if i == 0:
+        return [partial(np.copyto, acc, g) for acc, g in zip(sums, grads)]
+    last = i == n_blocks - 1
+    return [partial(np.add, acc, g, g if last else acc) for acc, g in zip(sums, grads)]
+
+
 def run_one(before: Sequence[Call], value: Callable[[], float], after: Sequence[Call]) -> float:
     """Run a compiled step of one block (see `Step.program`)."""
     for call in before:
@@ -277,6 +331,7 @@ def run_one(before: Sequence[Call], value: Callable[[], float], after: Sequence[
 
 
 #: one block of a compiled step: (forward calls, loss value, block weight, calls after the value)
+_Planned = list[tuple[list[Call], Callable[[], float], float, list[Call]]]
 _Segment = tuple[Sequence[Call], Callable[[], float], float, Sequence[Call]]
 
 
@@ -291,6 +346,9 @@ def run_blocks(segments: Sequence[_Segment]) -> float:
             call()
     return total
 
+
+#: the functions a compiled step runs through (`Step.program`): glassnet's own calls, no others
+RUNNERS = (run_one, run_blocks, lanes.run)
 
 #: the attributes in which layers cache their last forward pass (`Layer._x`, `_y`)
 _CACHES = frozenset({"_x", "_y"})  # (Dropout sets its `_mask` as each step runs)

@@ -24,7 +24,7 @@ from . import metrics as _metrics
 from . import optimizers as _optimizers
 from ._typing import Array, Call, Network
 from .callbacks import Callback, EarlyStopping, History, overrides
-from .compiled import Step, run_blocks, run_one
+from .compiled import RUNNERS, Step, run_one
 from .errors import GlassnetError, TrainingDivergedError
 from .layers import Dropout
 from .lbfgs import Evaluation, minimize
@@ -368,7 +368,7 @@ def _lean_loop(step: Step, data: _Data, epochs: int, guard: _Guard, history: His
     loss_value: Callable[[], float] | None = None
     if isinstance(run, partial) and run.func is run_one:
         before, loss_value, after = run.args
-    compiled = isinstance(run, partial) and run.func in (run_one, run_blocks)
+    compiled = isinstance(run, partial) and run.func in RUNNERS
     own_optimizer = glassnets_own(opt) and glassnets_own(opt.schedule)
     parts = [*model.layers, model.loss]
     trusted = compiled and own_optimizer and all(map(glassnets_own, parts))
