@@ -235,3 +235,23 @@ def test_a_process_forked_after_training_trains_in_lanes_too(monkeypatch):
         pytest.fail("the forked child hung in its lanes")
     assert child.exitcode == 0
     assert queue.get(timeout=5) == history["loss"][-1]
+
+
+@needs_two_cores
+@pytest.mark.skipif(not kernels.available(), reason="numba (the fast extra) is absent")
+def test_in_lanes_a_sigmoid_pair_below_one_unit_stores_its_arrays_unit_by_unit(monkeypatch):
+    """(Wᵀ·xᵀ)ᵀ: one BLAS thread streams a long block faster as the right-hand factor."""
+    monkeypatch.setenv(kernels.ENVIRONMENT, "numba")
+    X, y = _data(np.float64, "binary")
+    model = _model("sigmoid-bce", np.float64)
+    run = _program_runner(model, X, y, gn.BinaryCrossEntropy())
+    assert run.func is lanes.run
+    for lane in run.args[:2]:
+        names = {
+            getattr(getattr(call, "func", call), "__name__", "")
+            for before, _, _, after in lane.args[0]
+            for call in (*before, *after)
+        }
+        assert {"bias_clip_negate_t", "sigmoid_backward_outer_t"} <= names, names
+    hidden = model.layers[1].output()
+    assert hidden.flags.f_contiguous and not hidden.flags.c_contiguous

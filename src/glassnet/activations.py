@@ -54,13 +54,17 @@ class Activation(Layer):
         y = self._cached_output()
         return self._derive(y, grad, self._buffer("dx", y.shape, y.dtype))
 
-    def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
-        out = self._y = self._buffer("out", x.shape, x.dtype)
+    def plan_forward(self, x: Array, order: str = "C") -> tuple[Array, list[Call]]:
+        """As `Layer.plan_forward`; the output stored in `order` ("F": unit by unit)."""
+        out = self._y = self._buffer("out", x.shape, x.dtype, order)
         return out, [bind(self._apply, x, out)]
 
-    def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
+    def plan_backward(
+        self, grad: Array, input_grad: bool = True, order: str = "C"
+    ) -> tuple[Array, list[Call]]:
+        """As `Layer.plan_backward`; d loss / d input stored in `order`."""
         y = self._cached_output()
-        dx = self._buffer("dx", y.shape, y.dtype)
+        dx = self._buffer("dx", y.shape, y.dtype, order)
         return dx, [bind(self._derive, y, grad, dx)]
 
     def _apply(self, x: Array, out: Array | None) -> Array:
@@ -115,15 +119,17 @@ class Sigmoid(Activation):
             _sigmoid(x[rows], out[rows], low, one)
         return out
 
-    def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
-        out, calls = super().plan_forward(x)
+    def plan_forward(self, x: Array, order: str = "C") -> tuple[Array, list[Call]]:
+        out, calls = super().plan_forward(x, order)
         # one block, and the kernel is this class's: its passes themselves, no Python between
         if x.nbytes <= 2 * BLOCK_BYTES and own_function(self._apply, Sigmoid._apply):
             calls = _sigmoid_passes(x, out, *self._CONSTANTS[x.dtype.char])
         return out, calls
 
-    def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
-        dx, calls = super().plan_backward(grad, input_grad)
+    def plan_backward(
+        self, grad: Array, input_grad: bool = True, order: str = "C"
+    ) -> tuple[Array, list[Call]]:
+        dx, calls = super().plan_backward(grad, input_grad, order)
         y = self._cached_output()
         if y.nbytes <= 2 * BLOCK_BYTES and own_function(self._derive, Sigmoid._derive):
             calls = _sigmoid_backward_passes(y, grad, dx, self._CONSTANTS[y.dtype.char][1])
@@ -276,10 +282,12 @@ class Identity(Activation):
     def backward(self, grad: Array) -> Array:
         return grad
 
-    def plan_forward(self, x: Array) -> tuple[Array, list[Call]]:
+    def plan_forward(self, x: Array, order: str = "C") -> tuple[Array, list[Call]]:
         return x, []
 
-    def plan_backward(self, grad: Array, input_grad: bool = True) -> tuple[Array, list[Call]]:
+    def plan_backward(
+        self, grad: Array, input_grad: bool = True, order: str = "C"
+    ) -> tuple[Array, list[Call]]:
         return grad, []
 
 

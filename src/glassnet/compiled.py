@@ -136,6 +136,7 @@ class Step:
         n_lanes = lanes.count(len(blocks), layers, self.loss, observe is not None)
         if n_lanes == 1 and fusion.pairs:  # one lane of fused kernels: larger blocks
             blocks = self.blocks(xb, yb, self.fused_block_rows)
+        fusion.transposed = n_lanes == 2  # (bit for bit is not promised there)
         caches: dict[int, list[tuple[Layer, str, Any]]] = {}  # the last block's, by layer
         half = -(-len(blocks) // n_lanes)
         parts = [(layers, self.loss_plan, self.grads, self.sums)]

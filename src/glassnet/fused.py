@@ -68,6 +68,11 @@ class Fusion:
             if above is not None and _own(above, Dense) and above.n_out == 1:
                 self.outer.add(d + 2)
         self.bias = lone_biases(layers, rows, self.pairs | self.relu)  # Dense's bias alone
+        #: a pair below a one-unit layer stores its arrays unit by unit (Fortran order), its
+        #: product computed as (Wᵀ·xᵀ)ᵀ: set by `Step.program` for a batch in two lanes
+        #: (`glassnet.lanes`), where one BLAS thread streams the rows faster so (bench/NOTES.md,
+        #: W4) and bit for bit is not promised
+        self.transposed = False
 
     def forward(self, layers: list[Layer], depth: int, x: Array) -> tuple[int, Array, list[Call]]:
         """(layers planned, output, calls) for the forward pass from `depth` on, if fused there;
@@ -80,15 +85,22 @@ class Fusion:
             return 0, x, []
         dense, act = layers[depth], layers[depth + 1]
         assert isinstance(dense, Dense) and isinstance(act, Sigmoid)
-        planned = dense.plan_forward(x, add_bias=False)
+        order = "F" if self.unit_major(layers, depth, x) else "C"
+        planned = dense.plan_forward(x, add_bias=False, order=order)
         if planned is None:  # a sparse batch: not fused
             return 0, x, []
         z, calls = planned
-        y, _ = act.plan_forward(z)  # its buffers and cache; its calls are replaced by the kernels
+        y, _ = act.plan_forward(z, order=order)  # its buffers and cache; its calls are the kernels'
         from .kernels.elementwise import bias_sigmoid_calls
 
         low, one = Sigmoid.constants(z.dtype)
         return 2, y, calls + bias_sigmoid_calls(z, dense.params["bias"], low, one, y)
+
+    def unit_major(self, layers: list[Layer], depth: int, x: Array) -> bool:
+        """Whether the pair at `depth` stores its arrays unit by unit (`transposed`): only below
+        a one-unit layer, whose σ′ pass forms the whole incoming gradient itself."""
+        w = layers[depth].params["weight"]
+        return self.transposed and depth + 2 in self.outer and x.dtype is w.dtype
 
     def backward(
         self, layers: list[Layer], depth: int, grad: Array, lowest_params: int
@@ -111,14 +123,19 @@ class Fusion:
         act, dense = layers[depth], layers[depth - 1]
         assert isinstance(act, Sigmoid) and isinstance(dense, Dense)
         y = act.output()
-        dx, _ = act.plan_backward(y)  # its buffer for dx; its calls are replaced by a kernel
+        unit_major = y.flags.f_contiguous and not y.flags.c_contiguous  # (`unit_major`)
+        # its buffer for dx; its calls are replaced by a kernel
+        dx, _ = act.plan_backward(y, order="F" if unit_major else "C")
         one = Sigmoid.constants(y.dtype)[1]
         derive: Any
         if top == depth:
             derive = partial(kernel("sigmoid_backward"), y, grad, one, dx)
         else:
             w = layers[top].params["weight"].T  # (units, 1) as a row: a view
-            derive = partial(kernel("sigmoid_backward_outer"), y, grad, w, one, dx)
+            if unit_major:
+                derive = partial(kernel("sigmoid_backward_outer_t"), y.T, grad, w, one, dx.T)
+            else:
+                derive = partial(kernel("sigmoid_backward_outer"), y, grad, w, one, dx)
         below, below_calls = dense.plan_backward(dx, input_grad=depth - 1 > lowest_params)
         return top - depth + 2, below, [*calls, derive, *below_calls]
 

@@ -102,8 +102,14 @@ class Layer:
         """Number of output features given `n_in` input features (None: unknown)."""
         return n_in
 
-    def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> Array:
-        """A scratch array owned by this layer, reused while shape and dtype stay the same."""
+    def _buffer(
+        self, name: str, shape: tuple[int, ...], dtype: np.dtype, order: str = "C"
+    ) -> Array:
+        """A scratch array owned by this layer, reused while shape and dtype stay the same; in
+        Fortran `order`, the transpose of a C-ordered buffer (a (rows × units) array stored unit
+        by unit)."""
+        if order == "F":
+            return self._buffer(name + ".T", shape[::-1], dtype).T
         key = (name, shape, dtype.char)  # a str: cheaper to hash and compare than a dtype
         buf = self._buffers.get(key)
         if buf is None:
@@ -241,17 +247,22 @@ class Dense(Layer):
             out += self.params["bias"]
         return out
 
-    def plan_forward(self, x: Array, *, add_bias: bool = True) -> tuple[Array, list[Call]] | None:
+    def plan_forward(
+        self, x: Array, *, add_bias: bool = True, order: str = "C"
+    ) -> tuple[Array, list[Call]] | None:
         """As `Layer.plan_forward`; with `add_bias` False the calls leave the bias out (a fused
-        kernel after them adds it, see `fused.Fusion`)."""
+        kernel after them adds it, see `fused.Fusion`). In Fortran `order` the output is stored
+        unit by unit, computed as (Wᵀ·xᵀ)ᵀ: the same products, another rounding of their sums."""
         if not isinstance(x, np.ndarray):
             return None  # a sparse batch: the fit loop calls forward and backward
         self._x = x
         w = self.params["weight"]
-        out = self._buffer("out", (x.shape[0], self.n_out), w.dtype)
+        out = self._buffer("out", (x.shape[0], self.n_out), w.dtype, order)
         product = np.dot if x.dtype is w.dtype else np.matmul
         # out= given by position: NumPy parses that faster than a keyword
         calls: list[Call] = [partial(product, x, w, out)]
+        if order == "F":  # BLAS streams a long x faster as the right-hand factor
+            calls = [partial(product, w.T, x.T, out.T)]
         if self.bias and add_bias:
             calls.append(partial(np.add, out, self.params["bias"], out))
         return out, calls

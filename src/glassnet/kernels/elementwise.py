@@ -61,7 +61,28 @@ def _kernels() -> dict[str, Any]:
             for j in range(y.shape[1]):
                 dx[i, j] = (one - y[i, j]) * y[i, j] * (gi * w[0, j])
 
+    # the same on a unit-major (transposed) layout: zt, out, y, dx are (units × rows), C order
+
+    @jit
+    def bias_clip_negate_t(zt: Array, bias: Array, low: Any, out: Array) -> None:
+        """out ← −max(zt + bias[:, None], low): `bias_clip_negate` with units as rows."""
+        for j in range(zt.shape[0]):
+            b = bias[j]
+            for i in range(zt.shape[1]):
+                t = zt[j, i] + b
+                out[j, i] = -(low if t < low else t)
+
+    @jit
+    def sigmoid_backward_outer_t(y: Array, g: Array, w: Array, one: Any, dx: Array) -> None:
+        """`sigmoid_backward_outer` with units as rows (g is still a column of rows)."""
+        for j in range(y.shape[0]):
+            wj = w[0, j]
+            for i in range(y.shape[1]):
+                dx[j, i] = (one - y[j, i]) * y[j, i] * (g[i, 0] * wj)
+
     return {
+        "bias_clip_negate_t": bias_clip_negate_t,
+        "sigmoid_backward_outer_t": sigmoid_backward_outer_t,
         "bias_clip_negate": bias_clip_negate,
         "one_over_one_plus": one_over_one_plus,
         "sigmoid_backward": sigmoid_backward,
@@ -76,11 +97,15 @@ def kernel(name: str) -> Any:
 
 def bias_sigmoid_calls(z: Array, bias: Array, low: Any, one: Any, out: Array) -> list[Any]:
     """Calls that make out ← σ(max(z + bias, low)), bit for bit as Dense's bias add followed by
-    Sigmoid's five passes: −max(z + b, low) in one pass, NumPy's exp, 1/(1 + ·) in one pass."""
+    Sigmoid's five passes: −max(z + b, low) in one pass, NumPy's exp, 1/(1 + ·) in one pass.
+    Given the transposed views of C-ordered (units × rows) arrays, they work in that layout."""
     from functools import partial
 
+    negate = kernel("bias_clip_negate")
+    if z.flags.f_contiguous and not z.flags.c_contiguous:  # unit by unit
+        z, out, negate = z.T, out.T, kernel("bias_clip_negate_t")
     return [
-        partial(kernel("bias_clip_negate"), z, bias, low, out),
+        partial(negate, z, bias, low, out),
         partial(np.exp, out, out),
         partial(kernel("one_over_one_plus"), out, one),
     ]
