@@ -255,3 +255,29 @@ def test_in_lanes_a_sigmoid_pair_below_one_unit_stores_its_arrays_unit_by_unit(m
         assert {"bias_clip_negate_t", "sigmoid_backward_outer_t"} <= names, names
     hidden = model.layers[1].output()
     assert hidden.flags.f_contiguous and not hidden.flags.c_contiguous
+
+
+@needs_two_cores
+def test_fits_in_threads_of_ones_own_train_as_alone_and_leave_blas_as_it_was(monkeypatch):
+    """Two fits at once share the worker and the process's BLAS limit: neither may leave BLAS at
+    one thread, nor train differently from a fit alone."""
+    alone, _ = _train("sigmoid-bce", np.float64, "auto", monkeypatch, epochs=4)
+    before = _blas_threads()
+    models: dict[int, gn.Sequential] = {}
+
+    def fit(i: int) -> None:
+        X, y = _data(np.float64, "binary")
+        model = _model("sigmoid-bce", np.float64)
+        model.fit(X, y, loss=gn.BinaryCrossEntropy(), optimizer=gn.SGD(1.0), epochs=4)
+        models[i] = model
+
+    threads = [threading.Thread(target=fit, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(models) == [0, 1, 2]
+    for model in models.values():
+        for got, want in zip(model.get_weights(), alone.get_weights()):
+            np.testing.assert_array_equal(got, want)
+    assert _blas_threads() == before

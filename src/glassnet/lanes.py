@@ -24,6 +24,7 @@ import contextvars
 import copy
 import importlib.util
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -92,11 +93,28 @@ def _controller() -> Any:
     return ThreadpoolController()
 
 
+_limit_lock = threading.Lock()
+_limit: list[Any] = []  # threadpoolctl's limiter while any step runs in lanes
+_inside = 0  # how many steps do (fits in several threads of one's own)
+
+
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
-    """BLAS limited to one thread inside: each lane's products on the lane's own core."""
-    with _controller().limit(limits=1, user_api="blas"):
+    """BLAS limited to one thread inside: each lane's products on the lane's own core. The
+    limit is the process's: the first step in lanes sets it and the last to finish restores
+    what was there before, so that fits in threads of one's own cannot leave it changed."""
+    global _inside
+    with _limit_lock:
+        if _inside == 0:
+            _limit.append(_controller().limit(limits=1, user_api="blas"))
+        _inside += 1
+    try:
         yield
+    finally:
+        with _limit_lock:
+            _inside -= 1
+            if _inside == 0:
+                _limit.pop().restore_original_limits()
 
 
 def run(
