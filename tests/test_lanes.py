@@ -281,3 +281,28 @@ def test_fits_in_threads_of_ones_own_train_as_alone_and_leave_blas_as_it_was(mon
         for got, want in zip(model.get_weights(), alone.get_weights()):
             np.testing.assert_array_equal(got, want)
     assert _blas_threads() == before
+
+
+@needs_two_cores
+def test_lbfgs_on_a_large_batch_evaluates_in_lanes_as_the_reference(monkeypatch):
+    pytest.importorskip("scipy")
+    X, y = _data(np.float64, "values")
+    calls: list[int] = []
+    real_run = lanes.run
+
+    def counted(*args):
+        calls.append(1)
+        return real_run(*args)
+
+    monkeypatch.setattr(lanes, "run", counted)
+    results = []
+    for mode in ("numpy", "auto"):
+        monkeypatch.setenv(kernels.ENVIRONMENT, mode)
+        model = _model("tanh-mse", np.float64)
+        history = model.fit(X, y, loss=gn.MeanSquaredError(), optimizer=gn.LBFGS(), epochs=15)
+        results.append((model.get_weights(), history["loss"]))
+    (reference, ref_loss), (laned, loss) = results
+    assert calls, "the evaluations did not run in lanes"
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-9)
+    for got, want in zip(laned, reference):
+        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
