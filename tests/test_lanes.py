@@ -150,6 +150,9 @@ def test_a_layer_drawing_random_numbers_or_a_loss_of_ones_own_keeps_one_lane(mon
 
     model = _model("sigmoid-bce", np.float64)
     assert _program_runner(model, X, y, Weighted()).func is not lanes.run
+    # a LeakyReLU's slope is read at each call: a copy would miss a callback's change
+    leaky = gn.Sequential([gn.Dense(FEATURES, 64, rng=0), gn.LeakyReLU(0.1), gn.Dense(64, 1)])
+    assert _program_runner(leaky, X, y, gn.BinaryCrossEntropy()).func is not lanes.run
 
 
 @needs_two_cores

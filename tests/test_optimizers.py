@@ -322,3 +322,54 @@ def test_nesterov_is_a_bool_not_a_truthy_value() -> None:
     with pytest.raises(GlassnetError, match="nesterov must be True or False"):
         gn.SGD(0.1, momentum=0.9, nesterov="no")  # type: ignore[arg-type]
     assert gn.SGD(0.1, momentum=0.9, nesterov=np.bool_(True)).nesterov is True
+
+
+class _MySGD(gn.SGD):
+    """A subclass: keeps the general `_update` (the plain path is for glassnet's own SGD)."""
+
+
+def _tutorial_fit(optimizer: gn.SGD, epochs: int = 300, callbacks=()) -> gn.Sequential:
+    X, y = gn.tutorial.TRAINING_INPUTS.astype(float), gn.tutorial.TRAINING_OUTPUTS.astype(float)
+    model = gn.Sequential(
+        [gn.Dense(3, 4, rng=0), gn.Sigmoid(), gn.Dense(4, 1, rng=1), gn.Sigmoid()]
+    )
+    model.fit(X, y, loss=gn.SumSquaredError(), optimizer=optimizer, epochs=epochs,
+              callbacks=list(callbacks))  # fmt: skip
+    return model
+
+
+def test_plain_gradient_descent_takes_its_short_path_bit_for_bit() -> None:
+    """SGD(1.0) without momentum, clipping or decay steps as p ← p − g (`SGD._descend`): the
+    same weights and step count as the general update a subclass runs."""
+    plain, general = gn.SGD(1.0), _MySGD(1.0)
+    model = _tutorial_fit(plain)
+    reference = _tutorial_fit(general)
+    assert compiled_update(model, plain).func.__name__ == "_descend"
+    assert compiled_update(reference, general).func.__name__ == "_update"
+    for got, want in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    assert plain.iterations == general.iterations == 300
+
+
+def compiled_update(model: gn.Sequential, optimizer: gn.SGD):
+    """The call `Step.program` plans for the optimizer's update."""
+    return optimizer.plan_step(model.parameters(), model.gradients())[0]
+
+
+class _MomentumFrom(gn.Callback):
+    def __init__(self, epoch: int, optimizer: gn.SGD) -> None:
+        self.epoch, self.optimizer = epoch, optimizer
+
+    def on_epoch_end(self, epoch, logs, model) -> None:
+        if epoch == self.epoch:
+            self.optimizer.momentum = 0.9
+            self.optimizer.learning_rate = 0.5
+
+
+def test_the_short_path_steps_aside_when_momentum_or_rate_change_mid_fit() -> None:
+    plain, general = gn.SGD(1.0), _MySGD(1.0)
+    model = _tutorial_fit(plain, 60, [_MomentumFrom(20, plain)])
+    reference = _tutorial_fit(general, 60, [_MomentumFrom(20, general)])
+    for got, want in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    assert "velocity" in plain.state

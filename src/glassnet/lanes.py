@@ -32,14 +32,16 @@ from functools import cache
 from typing import Any, TypeVar
 
 from . import kernels
-from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .activations import Identity, ReLU, Sigmoid, Softmax, Tanh
 from .layers import Dense, Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, Poisson, SumSquaredError
 from .plans import glassnets_own
 
 #: the classes whose copies (`replica`) share only the parameters: their plans keep nothing
-#: else between calls but scratch arrays and forward caches
-REPLICABLE = (Dense, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity)
+#: else between calls but scratch arrays and forward caches (not `LeakyReLU`: its slope is read
+#: at each call, and a callback may change it on the layer, not on a copy; not `Dropout`: its
+#: generator would be shared by two threads)
+REPLICABLE = (Dense, Sigmoid, Tanh, ReLU, Softmax, Identity)
 REPLICABLE_LOSSES = (BinaryCrossEntropy, CrossEntropy, MeanSquaredError, Poisson, SumSquaredError)
 #: blocks each lane needs before two lanes are used
 MIN_BLOCKS = 2

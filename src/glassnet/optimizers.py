@@ -19,7 +19,7 @@ import numpy as np
 from ._typing import Array, Call
 from .errors import GlassnetError
 from .kernels import updates
-from .plans import replaced_on_instance
+from .plans import own_function, replaced_on_instance
 from .validation import flag, fraction, non_negative, positive_float, positive_int
 
 # ---------------------------------------------------------------- learning-rate schedules
@@ -481,6 +481,26 @@ class SGD(Optimizer):
     def fused_arguments(self, coef: Array) -> tuple[Any, ...]:
         coef[2], coef[3] = self.momentum, self.learning_rate  # (`optim.MOMENTUM`, `optim.RATE`)
         return (self.nesterov,)
+
+    def plan_step(self, params: Sequence[Array], grads: Sequence[Array]) -> list[Call]:
+        planned = super().plan_step(params, grads)
+        update = getattr(planned[0], "func", None) if len(planned) == 1 else None
+        if (type(self) is SGD and own_function(update, Optimizer._update)
+                and not replaced_on_instance(self, ["direction"])):  # fmt: skip
+            return [partial(self._descend, *planned[0].args)]  # type: ignore[attr-defined]
+        return planned
+
+    def _descend(
+        self, params: Sequence[Array], grads: Sequence[Array], flat: updates.FlatViews | None
+    ) -> None:
+        """`_update` for the tutorial's rule, plain gradient descent at rate 1 without clipping
+        or decay: p ← p − g with nothing else to decide (W1: ~0.4 of ~6 µs an iteration)."""
+        if (self.slots or self.learning_rate != 1.0 or self.clip_norm is not None
+                or self.weight_decay or self._units is None):  # fmt: skip
+            return self._update(params, grads, flat)
+        self.iterations += 1
+        for p, g in zip(params, grads):
+            p -= g
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
