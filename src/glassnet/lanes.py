@@ -84,8 +84,8 @@ def _worker() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="glassnet-lane")
 
 
-# a forked child has no worker thread: it starts its own
-os.register_at_fork(after_in_child=_worker.cache_clear)
+if hasattr(os, "register_at_fork"):  # a forked child has no worker thread: it starts its own
+    os.register_at_fork(after_in_child=_worker.cache_clear)
 
 
 @cache
