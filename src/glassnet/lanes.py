@@ -59,7 +59,10 @@ def cores() -> int:
 
 @cache
 def _threadpoolctl() -> bool:
-    return importlib.util.find_spec("threadpoolctl") is not None
+    """Whether threadpoolctl is installed and finds the BLAS NumPy's products run on."""
+    if importlib.util.find_spec("threadpoolctl") is None:
+        return False
+    return any(lib.user_api == "blas" for lib in _controller().lib_controllers)
 
 
 def count(n_blocks: int, layers: Sequence[Layer], loss: object, observed: bool) -> int:
