@@ -73,7 +73,10 @@ def count(n_blocks: int, layers: Sequence[Layer], loss: object, observed: bool) 
     if cores() < 2 or not _threadpoolctl():
         return 1
     parts = [*((layer, REPLICABLE) for layer in layers), (loss, REPLICABLE_LOSSES)]
-    return 2 if all(type(p) in kinds and glassnets_own(p) for p, kinds in parts) else 1
+    if not all(type(p) in kinds and glassnets_own(p) for p, kinds in parts):
+        return 1
+    _controller.cache_clear()  # once a fit: BLAS libraries loaded since (scipy's) are held too
+    return 2
 
 
 def replica(part: _T) -> _T:
