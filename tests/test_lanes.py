@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet import compiled, kernels, lanes
+from glassnet import blas, compiled, kernels, lanes
 
 threadpoolctl = pytest.importorskip("threadpoolctl")  # in the fast and test extras
 
@@ -110,10 +110,9 @@ def test_lanes_give_the_same_weights_run_after_run(monkeypatch):
 
 
 def _blas_threads() -> list[int]:
-    """Each loaded BLAS library's thread count (OpenMP libraries, torch's say, left out)."""
-    return [
-        lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"
-    ]
+    """The thread count of each of NumPy's own BLAS libraries, which lanes hold at one thread
+    (scipy's are the solver's, `glassnet.blas`; OpenMP libraries, torch's say, are left out)."""
+    return [lib.num_threads for lib in blas.libraries() if blas.numpys(lib)]
 
 
 @needs_two_cores
@@ -309,3 +308,20 @@ def test_lbfgs_on_a_large_batch_evaluates_in_lanes_as_the_reference(monkeypatch)
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-9)
     for got, want in zip(laned, reference):
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
+
+
+@needs_two_cores
+def test_a_weight_stored_in_fortran_order_trains_in_lanes_as_the_reference(monkeypatch):
+    """A weight assigned as another array's transpose (ported weights): the copies' gradients
+    take the layer's own layout, so the products can write into them."""
+    runs = []
+    for mode in ("numpy", "auto"):
+        monkeypatch.setenv(kernels.ENVIRONMENT, mode)
+        X, y = _data(np.float64, "binary")
+        model = _model("sigmoid-bce", np.float64)
+        layer = model.layers[0]
+        layer.params["weight"] = np.asfortranarray(layer.params["weight"])
+        model.fit(X, y, loss=gn.BinaryCrossEntropy(), optimizer=gn.SGD(1.0), epochs=3)
+        runs.append(model.get_weights())
+    for got, want in zip(*runs):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)

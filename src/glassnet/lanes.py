@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import contextvars
 import copy
-import importlib.util
 import os
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from functools import cache
 from typing import Any, TypeVar
 
-from . import kernels
+import numpy as np
+
+from . import blas, kernels
 from .activations import Identity, ReLU, Sigmoid, Softmax, Tanh
 from .layers import Dense, Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, Poisson, SumSquaredError
@@ -58,11 +57,10 @@ def cores() -> int:
 
 
 @cache
-def _threadpoolctl() -> bool:
-    """Whether threadpoolctl is installed and finds the BLAS NumPy's products run on."""
-    if importlib.util.find_spec("threadpoolctl") is None:
-        return False
-    return any(lib.user_api == "blas" for lib in _controller().lib_controllers)
+def _numpys_blas() -> tuple[Any, ...]:
+    """threadpoolctl's controllers of NumPy's own BLAS (none without threadpoolctl): where the
+    lanes' products run. Found afresh once a fit (`count`)."""
+    return tuple(lib for lib in blas.libraries() if blas.numpys(lib))
 
 
 def count(n_blocks: int, layers: Sequence[Layer], loss: object, observed: bool) -> int:
@@ -70,19 +68,24 @@ def count(n_blocks: int, layers: Sequence[Layer], loss: object, observed: bool) 
     (training metrics) sees every block's output, in order, so one lane."""
     if observed or n_blocks < 2 * MIN_BLOCKS or kernels.mode() == "numpy":
         return 1
-    if cores() < 2 or not _threadpoolctl():
+    if cores() < 2:
         return 1
     parts = [*((layer, REPLICABLE) for layer in layers), (loss, REPLICABLE_LOSSES)]
     if not all(type(p) in kinds and glassnets_own(p) for p, kinds in parts):
         return 1
-    _controller.cache_clear()  # once a fit: BLAS libraries loaded since (scipy's) are held too
-    return 2
+    _numpys_blas.cache_clear()  # once a fit
+    return 2 if _numpys_blas() else 1  # (a BLAS threadpoolctl cannot hold would fight the lanes)
 
 
 def replica(part: _T) -> _T:
     """A copy of a layer or a loss that shares its parameters (the same arrays) and has scratch
-    arrays, forward caches and gradients of its own (a pickle's copy: `Layer.__getstate__`)."""
-    return copy.copy(part)
+    arrays, forward caches and gradients of its own (a pickle's copy: `Layer.__getstate__`),
+    the gradients laid out as the part's own (the products write into them)."""
+    twin = copy.copy(part)
+    grads = getattr(part, "grads", None)
+    if grads:
+        twin.grads = {name: np.empty_like(g) for name, g in grads.items()}  # type: ignore[attr-defined]
+    return twin
 
 
 @cache
@@ -94,35 +97,10 @@ if hasattr(os, "register_at_fork"):  # a forked child has no worker thread: it s
     os.register_at_fork(after_in_child=_worker.cache_clear)
 
 
-@cache
-def _controller() -> Any:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-_limit_lock = threading.Lock()
-_limit: list[Any] = []  # threadpoolctl's limiter while any step runs in lanes
-_inside = 0  # how many steps do (fits in several threads of one's own)
-
-
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """BLAS limited to one thread inside: each lane's products on the lane's own core. The
-    limit is the process's: the first step in lanes sets it and the last to finish restores
-    what was there before, so that fits in threads of one's own cannot leave it changed."""
-    global _inside
-    with _limit_lock:
-        if _inside == 0:
-            _limit.append(_controller().limit(limits=1, user_api="blas"))
-        _inside += 1
-    try:
-        yield
-    finally:
-        with _limit_lock:
-            _inside -= 1
-            if _inside == 0:
-                _limit.pop().restore_original_limits()
+def one_blas_thread() -> Any:
+    """NumPy's BLAS at one thread inside: each lane's products on the lane's own core. The
+    setting is the process's, held by a count shared with every other holder (`blas`)."""
+    return blas.one_thread(_numpys_blas())
 
 
 def run(

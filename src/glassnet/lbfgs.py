@@ -9,16 +9,14 @@ when a solve starts (`glassnet` itself needs NumPy alone).
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from . import blas
 from ._typing import Array
 from .compiled import Step
 from .errors import GlassnetError
@@ -157,43 +155,14 @@ def minimize(
 # 3-4x faster with the solver's pool at one thread (bench W5). NumPy's pool is left alone.
 
 
-@contextlib.contextmanager
-def _solver_blas_serial() -> Iterator[None]:
-    """Limit every BLAS library but NumPy's own to one thread while the block runs (nothing
-    to do without threadpoolctl, which comes with scikit-learn)."""
-    global _solving, _before
-    others = _other_blas()
-    with _lock:  # solves in several threads: the first one in limits, the last one out restores
-        if _solving == 0:
-            _before = [lib.num_threads for lib in others]
-            for lib in others:
-                lib.set_num_threads(1)
-        _solving += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _solving -= 1
-            if _solving == 0:
-                for lib, n in zip(others, _before):
-                    lib.set_num_threads(n)
-
-
-_lock = threading.Lock()
-_solving = 0
-_before: list[int] = []
+def _solver_blas_serial() -> Any:
+    """Every BLAS library but NumPy's own at one thread while the block runs (nothing to do
+    without threadpoolctl, which comes with scikit-learn; solves in several threads, and lanes
+    holding NumPy's, share the count: `blas.one_thread`)."""
+    return blas.one_thread(_other_blas())
 
 
 @functools.cache
 def _other_blas() -> tuple[Any, ...]:
     """threadpoolctl's controllers of the BLAS libraries loaded besides NumPy's (found once)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
-        return ()
-    numpy_home = os.path.dirname(os.path.realpath(np.__file__))  # numpy/ and numpy.libs/
-    return tuple(
-        lib
-        for lib in ThreadpoolController().lib_controllers
-        if lib.user_api == "blas" and not os.path.realpath(lib.filepath).startswith(numpy_home)
-    )
+    return tuple(lib for lib in blas.libraries() if not blas.numpys(lib))
