@@ -73,6 +73,7 @@ class Fusion:
         #: (`glassnet.lanes`), where one BLAS thread streams the rows faster so (bench/NOTES.md,
         #: W4) and bit for bit is not promised
         self.transposed = False
+        self.unit_majors: set[int] = set()  # depths of the pairs planned so (`unit_major`)
 
     def forward(self, layers: list[Layer], depth: int, x: Array) -> tuple[int, Array, list[Call]]:
         """(layers planned, output, calls) for the forward pass from `depth` on, if fused there;
@@ -85,16 +86,20 @@ class Fusion:
             return 0, x, []
         dense, act = layers[depth], layers[depth + 1]
         assert isinstance(dense, Dense) and isinstance(act, Sigmoid)
-        order = "F" if self.unit_major(layers, depth, x) else "C"
+        unit_major = self.unit_major(layers, depth, x)
+        order = "F" if unit_major else "C"
         planned = dense.plan_forward(x, add_bias=False, order=order)
         if planned is None:  # a sparse batch: not fused
             return 0, x, []
+        if unit_major:
+            self.unit_majors.add(depth)
         z, calls = planned
         y, _ = act.plan_forward(z, order=order)  # its buffers and cache; its calls are the kernels'
         from .kernels.elementwise import bias_sigmoid_calls
 
         low, one = Sigmoid.constants(z.dtype)
-        return 2, y, calls + bias_sigmoid_calls(z, dense.params["bias"], low, one, y)
+        bias = dense.params["bias"]
+        return 2, y, calls + bias_sigmoid_calls(z, bias, low, one, y, unit_major=unit_major)
 
     def unit_major(self, layers: list[Layer], depth: int, x: Array) -> bool:
         """Whether the pair at `depth` stores its arrays unit by unit (`transposed`): only below
@@ -123,7 +128,7 @@ class Fusion:
         act, dense = layers[depth], layers[depth - 1]
         assert isinstance(act, Sigmoid) and isinstance(dense, Dense)
         y = act.output()
-        unit_major = y.flags.f_contiguous and not y.flags.c_contiguous  # (`unit_major`)
+        unit_major = depth - 1 in self.unit_majors
         # its buffer for dx; its calls are replaced by a kernel
         dx, _ = act.plan_backward(y, order="F" if unit_major else "C")
         one = Sigmoid.constants(y.dtype)[1]

@@ -259,10 +259,11 @@ class Dense(Layer):
         w = self.params["weight"]
         out = self._buffer("out", (x.shape[0], self.n_out), w.dtype, order)
         product = np.dot if x.dtype is w.dtype else np.matmul
-        # out= given by position: NumPy parses that faster than a keyword
-        calls: list[Call] = [partial(product, x, w, out)]
-        if order == "F":  # BLAS streams a long x faster as the right-hand factor
-            calls = [partial(product, w.T, x.T, out.T)]
+        # out= given by position: NumPy parses that faster than a keyword; in Fortran order BLAS
+        # streams a long x faster as the right-hand factor
+        calls: list[Call] = [
+            partial(product, w.T, x.T, out.T) if order == "F" else partial(product, x, w, out)
+        ]
         if self.bias and add_bias:
             calls.append(partial(np.add, out, self.params["bias"], out))
         return out, calls

@@ -95,14 +95,16 @@ def kernel(name: str) -> Any:
     return _kernels()[name]
 
 
-def bias_sigmoid_calls(z: Array, bias: Array, low: Any, one: Any, out: Array) -> list[Any]:
+def bias_sigmoid_calls(
+    z: Array, bias: Array, low: Any, one: Any, out: Array, *, unit_major: bool = False
+) -> list[Any]:
     """Calls that make out ← σ(max(z + bias, low)), bit for bit as Dense's bias add followed by
     Sigmoid's five passes: −max(z + b, low) in one pass, NumPy's exp, 1/(1 + ·) in one pass.
-    Given the transposed views of C-ordered (units × rows) arrays, they work in that layout."""
+    `unit_major`: z and out are the transposes of C-ordered (units × rows) arrays."""
     from functools import partial
 
     negate = kernel("bias_clip_negate")
-    if z.flags.f_contiguous and not z.flags.c_contiguous:  # unit by unit
+    if unit_major:
         z, out, negate = z.T, out.T, kernel("bias_clip_negate_t")
     return [
         partial(negate, z, bias, low, out),
