@@ -47,6 +47,33 @@ def test_dense_keeps_its_dtype_through_forward_and_backward(dtype: type) -> None
     assert out.dtype == dx.dtype == layer.grads["weight"].dtype == dtype
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_trains_to_the_same_bits_through_np_dot_and_np_matmul(
+    dtype: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large product goes through np.matmul, a small one through np.dot (`MATMUL_FROM`): the
+    same BLAS routine, so the choice never moves a number — through the methods and the plan."""
+    from glassnet import layers
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((96, 200)).astype(dtype)
+    y = rng.integers(0, 3, 96)
+
+    def trained(matmul_from: int) -> list[np.ndarray]:
+        monkeypatch.setattr(layers, "MATMUL_FROM", matmul_from)
+        model = gn.Sequential([gn.Dense(200, 64, rng=1, dtype=dtype), gn.ReLU(),
+                               gn.Dense(64, 3, rng=2, dtype=dtype)])  # fmt: skip
+        model.fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.Adam(1e-2), epochs=3,
+                  batch_size=32, shuffle=True, seed=0)  # fmt: skip
+        layer = model.layers[0]
+        layer.forward(X[:40], training=True)  # the methods path too
+        layer.backward(np.ones((40, 64), dtype=dtype))
+        return [*model.get_weights(), *layer.grads.values()]
+
+    for dotted, multiplied in zip(trained(1 << 62), trained(0)):
+        np.testing.assert_array_equal(dotted, multiplied)
+
+
 def test_dense_weights_repeat_with_the_same_seed_and_differ_with_another() -> None:
     a, b, c = gn.Dense(5, 4, rng=3), gn.Dense(5, 4, rng=3), gn.Dense(5, 4, rng=4)
     np.testing.assert_array_equal(a.params["weight"], b.params["weight"])
