@@ -241,3 +241,69 @@ def test_load_imports_numba_up_front_so_smaller_models_fuse_unless_numpy_is_aske
         assert out.stdout.split() == ["False", "True", "True", "True"]
     else:  # the reference only: nothing imported, nothing fused
         assert out.stdout.split() == ["False", "False", "False", "False"]
+
+
+# ------------------------------------------------------------------ the batch gather
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, rows", [((1000, 37), 50), ((300, 784), 128), ((10, 3), 2),
+                                         ((40, 16), 0), ((5, 1), 5)])  # fmt: skip
+def test_take_rows_gathers_exactly_what_numpys_take_does(dtype, shape, rows):
+    """Rows of any width (not a whole number of cache lines too), fewer rows than it asks for
+    ahead, none, repeated ones."""
+    from glassnet.kernels.rows import take_rows
+
+    rng = np.random.default_rng(rows)
+    X = rng.standard_normal(shape).astype(dtype)
+    X[0, 0] = np.nan  # copied, not computed with
+    idx = rng.integers(0, shape[0], rows)
+    out = np.full((rows, shape[1]), -1.0, dtype=dtype)
+    take_rows(X, idx, out)
+    np.testing.assert_array_equal(out, X.take(idx, 0))
+
+
+@pytest.mark.parametrize("mode", ["numpy", "numba"])
+def test_the_fit_loop_gathers_with_the_kernel_only_where_it_can(monkeypatch, mode):
+    """The kernel for a C-ordered float X whose batches are large enough, under "numba" (and under
+    "auto" once Numba is imported); NumPy's take otherwise — and the same training either way."""
+    from glassnet import training
+
+    _use(monkeypatch, mode)
+    X = np.random.default_rng(0).standard_normal((200, 8))
+    kernel = mode == "numba" and kernels.available()
+    assert (training._gatherer(X, 32) is not training._take) == kernel
+    assert training._gatherer(np.asfortranarray(X), 32) is training._take
+    assert training._gatherer(X[:, ::2], 32) is training._take
+    assert training._gatherer(X.astype(np.int64), 32) is training._take
+
+    def trained() -> list[np.ndarray]:
+        model = gn.Sequential([gn.Dense(8, 5, rng=0), gn.Tanh(), gn.Dense(5, 1, rng=1)])
+        model.fit(X, X[:, :1] ** 2, loss="mse", optimizer=gn.Adam(1e-2), epochs=3,
+                  batch_size=32, shuffle=True, seed=0)  # fmt: skip
+        return model.get_weights()
+
+    reference = trained()
+    monkeypatch.setattr(training, "_gatherer", lambda X, rows: training._take)
+    for a, b in zip(reference, trained()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_auto_gathers_large_batches_with_the_kernel_once_numba_is_imported():
+    """In a fresh process: W3's batches (128 × 784) are NumPy's take before Numba is imported
+    and the kernel after; small batches (W2's 64 × 64) stay NumPy's take."""
+    code = (
+        "import sys, numpy as np\n"
+        "from glassnet import kernels, training\n"
+        "X = np.zeros((1000, 784), np.float32)\n"
+        "before = training._gatherer(X, 128) is training._take\n"
+        "kernels.load()\n"
+        "print(before, training._gatherer(X, 128) is training._take,"
+        " training._gatherer(np.zeros((1000, 64)), 64) is training._take)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != kernels.ENVIRONMENT}  # auto
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)  # fmt: skip
+    expected = "True False True" if kernels.available() else "True True True"
+    assert out.stdout.strip() == expected

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from . import kernels
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
@@ -456,6 +457,7 @@ def _epoch_loop(
             ylast = np.empty((n_last, *y.shape[1:]), dtype=y.dtype)
             run_last, restore = step.program(xlast, ylast, observe, keep_caches=keep)
         order = np.arange(n)
+        gather = _gatherer(X, batch_size)  # after the step's plan: it may have imported Numba
     mean = loss_fn.reduction == "mean"
     count = 0  # optimizer steps so far
     for epoch in range(epochs):
@@ -479,7 +481,7 @@ def _epoch_loop(
                 idx = order[start : start + batch_size]
                 whole = len(idx) == batch_size
                 xb, yb = (xbuf, ybuf) if whole else (xlast, ylast)
-                X.take(idx, 0, xb)  # np.take, minus its Python wrapper
+                gather(X, idx, xb)
                 y.take(idx, 0, yb)
                 value = run_full() if whole else run_last()
                 total += value * len(idx) if mean else value
@@ -496,6 +498,28 @@ def _epoch_loop(
             history.stopped_early = epoch + 1 < epochs
             break
     restore()  # the caches hold the last training batch's forward pass, as forward leaves them
+
+
+#: batches of at least this many elements (rows × features) are gathered from a C-ordered float
+#: `X` by the compiled `kernels.rows.take_rows` once Numba is imported (its load, a few ms, is then
+#: repaid within an epoch); never worth importing Numba for alone
+GATHER_FROM = 1 << 14
+
+
+def _gatherer(X: Any, rows: int) -> Callable[[Array, Array, Array], object]:
+    """How each batch of `rows` rows is gathered from X into its buffer, called as
+    ``gather(X, idx, out)``: NumPy's take, or the kernel that asks for the next rows early."""
+    if (type(X) is np.ndarray and X.ndim == 2 and X.flags.c_contiguous and X.dtype.char in "fd"
+            and ("numba" in sys.modules or kernels.mode() == "numba")
+            and kernels.worth(rows * X.shape[1], GATHER_FROM)):  # fmt: skip
+        from .kernels.rows import take_rows
+
+        return take_rows
+    return _take
+
+
+def _take(X: Array, idx: Array, out: Array) -> None:
+    X.take(idx, 0, out)  # np.take, minus its Python wrapper
 
 
 def _epoch_end(
