@@ -74,8 +74,9 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
 
 
 #: set to "1" in a glassnet child's environment: `glassnet.kernels.load()` runs before the clock,
-#: importing Numba and setting it up as `import torch` and `import jax` happen before theirs; the
-#: kernels themselves are loaded from the disk cache (or compiled) inside the timed training
+#: importing Numba, setting it up and importing glassnet's kernel modules, as `import torch` and
+#: `import jax` happen before theirs; the kernels themselves are loaded from the disk cache (or
+#: compiled) inside the timed training
 LOAD_KERNELS = "GLASSNET_BENCH_LOAD_KERNELS"
 #: the workloads whose models are large enough for a kernel once Numba is loaded (W1's neuron,
 #: W5's L-BFGS and the command lines of W7/W8 never use one: nothing is loaded for them)
