@@ -309,3 +309,23 @@ def test_auto_gathers_large_batches_with_the_kernel_once_numba_is_imported():
                          check=True, env=env)  # fmt: skip
     expected = "True False True" if kernels.available() else "True True True"
     assert out.stdout.strip() == expected
+
+
+@needs_numba
+def test_the_gather_kernel_runs_as_python_under_numbas_debugging_switch():
+    """NUMBA_DISABLE_JIT=1 runs every kernel as Python; the gather's prefetch (an intrinsic, which
+    only compiled code has) becomes a no-op there, and the fit trains as the NumPy path does."""
+    code = (
+        "import numpy as np, glassnet as gn\n"
+        "X = np.random.default_rng(0).standard_normal((300, 60)); y = np.arange(300) % 3\n"
+        "m = gn.Sequential([gn.Dense(60, 8, rng=1), gn.ReLU(), gn.Dense(8, 3, rng=2)])\n"
+        "m.fit(X, y, loss=gn.CrossEntropy(), optimizer='sgd', epochs=2, batch_size=64, seed=0)\n"
+        "print(repr(float(m.get_weights()[0].sum())))\n"
+    )
+    sums = []
+    for mode, disabled in (("numba", "1"), ("numpy", "0")):
+        env = {**os.environ, kernels.ENVIRONMENT: mode, "NUMBA_DISABLE_JIT": disabled}
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, env=env)  # fmt: skip
+        sums.append(float(out.stdout))
+    assert abs(sums[0] - sums[1]) <= 1e-12 * max(1.0, abs(sums[1]))

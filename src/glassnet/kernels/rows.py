@@ -49,9 +49,20 @@ def _prefetch() -> Any:
     return intrinsic(prefetch)
 
 
+def _no_prefetch(array: Array, index: int) -> None:
+    """`prefetch` where Numba runs the kernels as Python (``NUMBA_DISABLE_JIT=1``, its debugging
+    switch): an intrinsic exists only in compiled code, and asking early is only for speed."""
+
+
+def _jit_disabled() -> bool:
+    from numba import config
+
+    return bool(config.DISABLE_JIT)
+
+
 # module-level kernels (not closures): Numba's disk cache keys a closure by its cells' values,
 # and an intrinsic's differ from process to process
-prefetch = _prefetch()
+prefetch = _no_prefetch if _jit_disabled() else _prefetch()
 kernel: Any = numba_jit()
 
 
