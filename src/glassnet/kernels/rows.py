@@ -57,7 +57,7 @@ def _no_prefetch(array: Array, index: int) -> None:
 def _jit_disabled() -> bool:
     from numba import config
 
-    return bool(config.DISABLE_JIT)
+    return bool(getattr(config, "DISABLE_JIT", False))  # (set from the environment at import)
 
 
 # module-level kernels (not closures): Numba's disk cache keys a closure by its cells' values,
