@@ -26,13 +26,13 @@ LINE = 64
 def _prefetch() -> Any:
     """`prefetch(array, i)`: LLVM's prefetch of the cache line holding ``array[i]`` (for reading,
     into every cache level); it neither waits nor faults."""
-    from llvmlite import binding, ir
+    from llvmlite import ir
     from numba import types
     from numba.core import cgutils
     from numba.extending import intrinsic
 
-    # opaque pointers (LLVM 15 on) name the intrinsic by address space alone
-    name = "llvm.prefetch.p0" if binding.llvm_version_info >= (15,) else "llvm.prefetch.p0i8"
+    # named by address space alone: LLVM 15 on (numba 0.61 on, the `fast` extra's floor)
+    name = "llvm.prefetch.p0"
 
     def prefetch(typingctx: Any, array: Any, index: Any) -> Any:
         def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
