@@ -230,8 +230,7 @@ class Dense(Layer):
             product = _product(x.shape[0], self.n_in, self.n_out, x, w)
             out = product(x, w, out=self._buffer("out", (x.shape[0], self.n_out), w.dtype))
         else:
-            buf = self._buffer("out", (x.shape[0], self.n_out), w.dtype) if training else None
-            out = np.matmul(x, w, out=buf)
+            out = np.matmul(x, w)
         if self.bias:
             out += self.params["bias"]
         return out
