@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet import kernels, lanes
+from glassnet import blas, kernels, lanes
 from glassnet.compiled import Step
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason="needs the fast extra (Numba)")
@@ -60,8 +60,11 @@ def test_fused_kernels_train_bit_for_bit_as_the_numpy_path(arch, dtype, batching
     fit_kwargs: dict[str, Any] = {"batch_size": 64} if batching == "minibatch" else {}
     if batching == "full-blocks":  # 600 rows in blocks of 256 rows or so, gradients summed
         monkeypatch.setattr(Step, "BLOCK_BYTES", 1024)
-    fused = _fit(arch, dtype, "numba", monkeypatch, **fit_kwargs)
-    reference = _fit(arch, dtype, "numpy", monkeypatch, **fit_kwargs)
+    # on one core: the second core's worker cuts a product into smaller ones, which OpenBLAS
+    # may round otherwise (to float rounding: tests/test_duo.py); one BLAS thread, no worker
+    with blas.one_thread([lib for lib in blas.libraries() if blas.numpys(lib)]):
+        fused = _fit(arch, dtype, "numba", monkeypatch, **fit_kwargs)
+        reference = _fit(arch, dtype, "numpy", monkeypatch, **fit_kwargs)
     for p, q in zip(fused[0].parameters(), reference[0].parameters()):
         assert p.dtype == dtype
         np.testing.assert_array_equal(p, q)

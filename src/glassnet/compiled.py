@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from . import lanes
+from . import duo, lanes
 from ._typing import Array, Call, Network
 from .fused import Fusion
 from .layers import Dense, Layer
@@ -69,6 +69,11 @@ class Step:
         self.block_rows = max(256, self.BLOCK_BYTES // widest)
         self.fused_block_rows = max(256, self.FUSED_BLOCK_SCALE * self.BLOCK_BYTES // widest)
         self.sums: list[Array] = []  # the gradients summed over blocks
+        self.dtype = model.dtype
+        #: whether the fit loop lets a step use the second core's worker (`glassnet.duo`), and
+        #: the worker, once a step in one block and one lane has claimed it
+        self.two_cores = False
+        self.duo: duo.Duo | None = None
 
     def __call__(
         self, xb: Array, yb: Array, observe: Callable[[Array, Array], None] | None = None
@@ -168,8 +173,20 @@ class Step:
             segments[0][0].insert(0, restore)
         if len(segments) == 1:
             before, value, _, after = segments[0]
+            two_cores = self._duo(xb.shape[0])
+            if two_cores is not None:  # its large parts cut in two, half on the second core
+                before, after = two_cores.rewrite(before), two_cores.rewrite(after)
             return partial(run_one, tuple(before), value, tuple(after)), restore
         return partial(run_blocks, [(tuple(b), v, w, tuple(a)) for b, v, w, a in segments]), restore
+
+    def _duo(self, rows: int) -> duo.Duo | None:
+        """The second core's worker for a step of `rows` rows, claimed at the first plan that
+        may use it (`two_cores`) when the Dense layers' three products a step are worth it."""
+        if self.duo is None and self.two_cores:
+            dense = [layer for layer in self.layers if type(layer) is Dense]
+            work = 3 * rows * sum(layer.n_in * layer.n_out for layer in dense)
+            self.duo = duo.claim(self.dtype, work)
+        return self.duo
 
     def _plan_blocks(
         self,

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import duo
 from ._typing import Array, Call
 from .errors import GlassnetError
 from .kernels import updates
@@ -299,8 +300,12 @@ class Optimizer:
         scale = 1.0 if self.clip_norm is None else _clip_scale(grads, self.clip_norm)
         coef[0], coef[1] = scale, decay  # (`optim.SCALE`, `optim.DECAY`)
         extra = self.fused_arguments(coef)
-        if not fused.kernel(flat.params, flat.grads, fused.decayed, *unit.state, coef,
-                            scale < 1.0, decay != 0.0, *extra):  # fmt: skip
+        kernel = fused.kernel
+        two_cores = duo.RUNNING.get()  # a fit on two cores: the update in two halves
+        if two_cores is not None:
+            kernel = two_cores.rule(kernel) or kernel
+        if not kernel(flat.params, flat.grads, fused.decayed, *unit.state, coef, scale < 1.0,
+                      decay != 0.0, *extra):  # fmt: skip
             updates.report_overflow(grads)
 
     def _build(self, params: Sequence[Array]) -> list[_Unit]:

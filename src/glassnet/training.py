@@ -26,6 +26,7 @@ from . import optimizers as _optimizers
 from ._typing import Array, Call, Network
 from .callbacks import Callback, EarlyStopping, History, overrides
 from .compiled import RUNNERS, Step, run_one
+from .duo import Duo
 from .errors import GlassnetError, TrainingDivergedError
 from .layers import Dropout
 from .lbfgs import Evaluation, minimize
@@ -441,12 +442,14 @@ def _epoch_loop(
     keep = bool(batch_hooks)
     full_batch = batch_size >= n
     general = data.general
+    two_cores: Duo | None = None
     if general:  # sparse or weighted batches: gathered afresh, trained through the methods
         restore: Call = _nothing
         order = np.arange(n)
     elif full_batch:
         run_full, restore = step.program(X, y, observe, keep_caches=keep)
     else:  # the batches are gathered into these, made once
+        step.two_cores = True  # the step may claim the second core's worker (`glassnet.duo`)
         xbuf = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
         ybuf = np.empty((batch_size, *y.shape[1:]), dtype=y.dtype)
         run_full, restore = step.program(xbuf, ybuf, observe, keep_caches=keep)
@@ -458,45 +461,50 @@ def _epoch_loop(
             run_last, restore = step.program(xlast, ylast, observe, keep_caches=keep)
         order = np.arange(n)
         gather = _gatherer(X, batch_size)  # after the step's plan: it may have imported Numba
+        two_cores = step.duo
+        if two_cores is not None:
+            gather = two_cores.gatherer(X, batch_size) or gather
     mean = loss_fn.reduction == "mean"
     count = 0  # optimizer steps so far
-    for epoch in range(epochs):
-        t0 = time.perf_counter()
-        opt.set_epoch(opt.epoch)
-        for m in train_metrics:
-            m.reset()
-        if general:
-            total, count = _general_epoch(step, data, batch_size, shuffle, order, observe,
-                                          batch_hooks, count, model)  # fmt: skip
-        elif full_batch:
-            total = run_full()
-            count += 1
-            for cb in batch_hooks:
-                cb.on_batch_end(count, model, total)
-        else:
-            if shuffle:
-                data.rng.shuffle(order)
-            total = 0.0
-            for start in range(0, n, batch_size):
-                idx = order[start : start + batch_size]
-                whole = len(idx) == batch_size
-                xb, yb = (xbuf, ybuf) if whole else (xlast, ylast)
-                gather(X, idx, xb)
-                y.take(idx, 0, yb)
-                value = run_full() if whole else run_last()
-                total += value * len(idx) if mean else value
+    running = two_cores.running() if two_cores is not None else nullcontext()
+    with running:  # the second core's worker, when there is one
+        for epoch in range(epochs):
+            t0 = time.perf_counter()
+            opt.set_epoch(opt.epoch)
+            for m in train_metrics:
+                m.reset()
+            if general:
+                total, count = _general_epoch(step, data, batch_size, shuffle, order, observe,
+                                              batch_hooks, count, model)  # fmt: skip
+            elif full_batch:
+                total = run_full()
                 count += 1
                 for cb in batch_hooks:
-                    cb.on_batch_end(count, model, value)
-            if mean:
-                total /= n
-        if observe is not None:
-            observe.flush()
-        stop = _epoch_end(step, data, epoch, epochs, total, t0, train_metrics, hooks, guard,
-                          history, verbose)  # fmt: skip
-        if stop:
-            history.stopped_early = epoch + 1 < epochs
-            break
+                    cb.on_batch_end(count, model, total)
+            else:
+                if shuffle:
+                    data.rng.shuffle(order)
+                total = 0.0
+                for start in range(0, n, batch_size):
+                    idx = order[start : start + batch_size]
+                    whole = len(idx) == batch_size
+                    xb, yb = (xbuf, ybuf) if whole else (xlast, ylast)
+                    gather(X, idx, xb)
+                    y.take(idx, 0, yb)
+                    value = run_full() if whole else run_last()
+                    total += value * len(idx) if mean else value
+                    count += 1
+                    for cb in batch_hooks:
+                        cb.on_batch_end(count, model, value)
+                if mean:
+                    total /= n
+            if observe is not None:
+                observe.flush()
+            stop = _epoch_end(step, data, epoch, epochs, total, t0, train_metrics, hooks, guard,
+                              history, verbose)  # fmt: skip
+            if stop:
+                history.stopped_early = epoch + 1 < epochs
+                break
     restore()  # the caches hold the last training batch's forward pass, as forward leaves them
 
 

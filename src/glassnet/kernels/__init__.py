@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from functools import cache
 from typing import Any
 
@@ -57,6 +58,13 @@ def worth(work: int, threshold: int) -> bool:
     return chosen == "numba" or work >= threshold
 
 
+def jit_disabled() -> bool:
+    """Whether Numba runs kernels as Python (``NUMBA_DISABLE_JIT``, its debugging switch)."""
+    if "numba" in sys.modules:
+        return bool(getattr(sys.modules["numba"].config, "DISABLE_JIT", False))
+    return os.environ.get("NUMBA_DISABLE_JIT", "0").strip() not in ("", "0")
+
+
 def load() -> bool:
     """Import Numba and set its compiler up now; True if kernels can run in this process.
 
@@ -73,7 +81,7 @@ def load() -> bool:
     if mode() == "numpy" or not available():
         return False
     _ready()(0)
-    from . import elementwise, optim, relu, rows, softmax  # noqa: F401  (their dispatchers)
+    from . import duo, elementwise, optim, relu, rows, softmax  # noqa: F401  (their dispatchers)
 
     elementwise._kernels()
     relu._kernels()

@@ -16,6 +16,7 @@ from typing import Any
 
 from .._typing import Array
 from . import jit as numba_jit
+from . import jit_disabled
 
 #: how many rows ahead of the one being copied are asked for
 AHEAD = 4
@@ -54,15 +55,9 @@ def _no_prefetch(array: Array, index: int) -> None:
     switch): an intrinsic exists only in compiled code, and asking early is only for speed."""
 
 
-def _jit_disabled() -> bool:
-    from numba import config
-
-    return bool(getattr(config, "DISABLE_JIT", False))  # (set from the environment at import)
-
-
 # module-level kernels (not closures): Numba's disk cache keys a closure by its cells' values,
 # and an intrinsic's differ from process to process
-prefetch = _no_prefetch if _jit_disabled() else _prefetch()
+prefetch = _no_prefetch if jit_disabled() else _prefetch()
 kernel: Any = numba_jit()
 
 

@@ -1,0 +1,191 @@
+"""The second core's worker (`glassnet.duo`): a fit on two cores trains as on one.
+
+Each job is cut in two halves of whole rows, columns or elements, computed by the same BLAS
+routine or kernel as the whole. An update's and a gather's halves are the whole's bit for bit;
+a product's halves are smaller products, for which OpenBLAS may pick another kernel (its
+small-matrix ones) and round the sums otherwise: the training agrees with the one-core step's to
+1e-12 in float64 and float32's rounding in float32, as the kernels agree with the NumPy path
+(the reference holds NumPy's BLAS at one thread: OpenBLAS's own two threads round some products
+otherwise too). The thresholds are lowered so that small models use it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import blas, duo, kernels
+
+pytestmark = pytest.mark.skipif(
+    not kernels.available() or duo._gemm() is None or duo._cores() < 2,
+    reason="needs numba, threadpoolctl, NumPy's wheel OpenBLAS and two cores",
+)
+
+TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}  # relative, as in test_kernels
+
+RULES: dict[str, Callable[[], gn.Optimizer]] = {
+    "adam": lambda: gn.Adam(1e-2),
+    "adam-decay-clip": lambda: gn.Adam(1e-2, weight_decay=1e-2, clip_norm=0.5),
+    "rmsprop-decay": lambda: gn.RMSprop(1e-3, weight_decay=1e-3),
+    "sgd-nesterov-decay-clip": lambda: gn.SGD(
+        0.05, momentum=0.9, nesterov=True, weight_decay=1e-2, clip_norm=0.5
+    ),
+}
+
+
+@pytest.fixture
+def two_threads() -> Iterator[None]:
+    """NumPy's BLAS allowed two threads (the suite runs with one, and the worker is used only
+    where BLAS may use two)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        yield
+
+
+@pytest.fixture
+def small(monkeypatch: pytest.MonkeyPatch, two_threads: None) -> None:
+    """Kernels, and the worker's cuts, whatever the size."""
+    monkeypatch.setenv(kernels.ENVIRONMENT, "numba")
+
+
+def _fit(make: Callable[[], gn.Optimizer], dtype: type, widths: tuple[int, ...],
+         batch: int = 100) -> tuple[list[np.ndarray], list[float]]:  # fmt: skip
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((530, widths[0])).astype(dtype)
+    y = rng.integers(0, widths[-1], 530)
+    layers: list[gn.Layer] = []
+    for i, (a, b) in enumerate(itertools.pairwise(widths)):
+        layers += [gn.Dense(a, b, rng=i, dtype=dtype), gn.ReLU()]
+    model = gn.Sequential(layers[:-1])
+    history = model.fit(X, y, loss=gn.CrossEntropy(), optimizer=make(), epochs=3,
+                        batch_size=batch, seed=0)  # fmt: skip
+    return model.get_weights(), history["loss"]
+
+
+def _one_core(*args: object) -> tuple[list[np.ndarray], list[float]]:
+    """The same fit on one core: NumPy's BLAS held at one thread, so no worker either."""
+    with blas.one_thread([lib for lib in blas.libraries() if blas.numpys(lib)]):
+        return _fit(*args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_fit_on_two_cores_agrees_with_the_one_core_fit(small, monkeypatch, rule, dtype):
+    used = []
+    real = duo.Duo.running
+
+    def running(self):  # type: ignore[no-untyped-def]
+        used.append(self.n_jobs)
+        return real(self)
+
+    monkeypatch.setattr(duo.Duo, "running", running)
+    # odd widths: cuts that fall off the 16-element grid, a product cut by rows and by columns
+    args = (RULES[rule], dtype, (37, 70, 45, 5))
+    weights, losses = _fit(*args)
+    assert used and used[0] >= 6  # products, the update's halves, the gather
+    ref_weights, ref_losses = _one_core(*args)
+    rtol = TOLERANCE[dtype]
+    np.testing.assert_allclose(losses, ref_losses, rtol=rtol)
+    for w, r in zip(weights, ref_weights):
+        np.testing.assert_allclose(w, r, rtol=rtol, atol=rtol * np.abs(r).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_each_product_layout_cut_in_two_is_the_whole_product(small, dtype):
+    rng = np.random.default_rng(1)
+    two = duo.Duo(np.dtype(dtype))
+    cases = []
+    for m, k, n in [(128, 50, 40), (40, 50, 128), (33, 17, 65), (64, 64, 64)]:
+        for a in (rng.standard_normal((m, k)), rng.standard_normal((k, m)).T):
+            for b in (rng.standard_normal((k, n)), rng.standard_normal((n, k)).T):
+                a_, b_ = a.astype(dtype), b.astype(dtype)
+                out = np.full((m, n), np.nan, dtype)
+                call = two.product(a_, b_, out)
+                assert call is not None
+                cases.append((call, a_, b_, out))
+    numpys = [lib for lib in blas.libraries() if blas.numpys(lib)]
+    with two.running():
+        for call, a, b, out in cases:
+            call()
+            with blas.one_thread(numpys):
+                whole = a @ b
+            rtol = TOLERANCE[dtype]
+            np.testing.assert_allclose(out, whole, rtol=rtol, atol=rtol * np.abs(whole).max())
+
+
+def test_products_it_cannot_give_by_pointer_are_left_to_numpy(small):
+    two = duo.Duo(np.dtype(np.float64))
+    a = np.ones((64, 64))
+    assert two.product(a[:, ::2], a[::2], np.empty((64, 32))) is None  # strided both ways
+    assert two.product(a.astype(np.float32), a, np.empty((64, 64))) is None  # another dtype
+    assert two.product(a, a, np.empty((64, 64), order="F")) is None  # out by columns
+    call = np.matmul  # a call it does not know stays as it is
+    assert two.rewrite([call]) == [call]
+
+
+def test_the_worker_stops_and_blas_threads_come_back_even_when_the_fit_fails(small):
+    numpys = [lib for lib in blas.libraries() if blas.numpys(lib)]
+    before = [lib.num_threads for lib in numpys]
+
+    class Boom(gn.Callback):
+        def on_batch_end(self, batch, model, loss):  # type: ignore[no-untyped-def]
+            raise RuntimeError("boom")
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((300, 40)), rng.integers(0, 3, 300)
+    model = gn.Sequential([gn.Dense(40, 64), gn.ReLU(), gn.Dense(64, 3)])
+    with pytest.raises(RuntimeError, match="boom"):
+        model.fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.Adam(), batch_size=100,
+                  callbacks=[Boom()])  # fmt: skip
+    assert not [t for t in threading.enumerate() if t.name == "glassnet-duo"]
+    assert [lib.num_threads for lib in numpys] == before
+    assert duo.RUNNING.get() is None
+
+
+def test_it_is_not_claimed_on_the_numpy_path_for_small_steps_or_twice_at_once(
+    monkeypatch, two_threads
+):
+    big = 1 << 30
+    monkeypatch.setenv(kernels.ENVIRONMENT, "numpy")
+    assert duo.claim(np.dtype(np.float32), big) is None
+    monkeypatch.setenv(kernels.ENVIRONMENT, "numba")
+    assert duo.claim(np.dtype(np.float16), big) is None
+    monkeypatch.setenv(kernels.ENVIRONMENT, "auto")
+    assert duo.claim(np.dtype(np.float32), 1 << 10) is None
+    first = duo.claim(np.dtype(np.float32), big)
+    assert first is not None
+    assert duo.claim(np.dtype(np.float64), big) is None  # one worker spinning at a time
+    first.release()
+    second = duo.claim(np.dtype(np.float64), big)
+    assert second is not None
+    second.release()
+    with blas.one_thread([lib for lib in blas.libraries() if blas.numpys(lib)]):
+        assert duo.claim(np.dtype(np.float32), big) is None  # one BLAS thread: one core asked
+
+
+def test_two_fits_in_two_threads_both_train_and_one_of_them_uses_the_worker(small):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((400, 40)), rng.integers(0, 3, 400)
+    models = [gn.Sequential([gn.Dense(40, 64, rng=0), gn.ReLU(), gn.Dense(64, 3, rng=1)])
+              for _ in range(2)]  # fmt: skip
+    losses: list[float] = []
+
+    def fit(model: gn.Sequential) -> None:
+        history = model.fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.Adam(), epochs=20,
+                            batch_size=100, seed=0)  # fmt: skip
+        losses.append(history["loss"][-1])
+
+    threads = [threading.Thread(target=fit, args=(m,)) for m in models]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(losses) == 2
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-12)  # the same training
+    assert duo.claim(np.dtype(np.float64), 1 << 30) is not None  # released by both
