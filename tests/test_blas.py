@@ -7,6 +7,7 @@ leave a library at one thread once all have left, whatever the order they come a
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -99,3 +100,14 @@ def test_a_solve_outlasting_a_fit_in_lanes_on_another_thread_leaves_blas_as_it_w
                   epochs=400)  # fmt: skip
         thread.join(timeout=120)
         assert _threads() == start
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_child_forked_while_blas_is_held_gets_its_threads_back() -> None:
+    numpys = _numpys()
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"), blas.one_thread(numpys):
+        pid = os.fork()
+        if pid == 0:  # nobody in the child will leave the hold: it is undone at the fork
+            os._exit(0 if [lib.num_threads for lib in numpys] == [2] * len(numpys) else 1)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

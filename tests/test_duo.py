@@ -12,7 +12,11 @@ otherwise too). The thresholds are lowered so that small models use it.
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import threading
+import time
+import types
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -78,13 +82,13 @@ def _one_core(*args: object) -> tuple[list[np.ndarray], list[float]]:
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_a_fit_on_two_cores_agrees_with_the_one_core_fit(small, monkeypatch, rule, dtype):
     used = []
-    real = duo.Duo.running
+    real = duo.Duo.serving
 
-    def running(self):  # type: ignore[no-untyped-def]
+    def serving(self):  # type: ignore[no-untyped-def]
         used.append(self.n_jobs)
         return real(self)
 
-    monkeypatch.setattr(duo.Duo, "running", running)
+    monkeypatch.setattr(duo.Duo, "serving", serving)
     # odd widths: cuts that fall off the 16-element grid, a product cut by rows and by columns
     args = (RULES[rule], dtype, (37, 70, 45, 5))
     weights, losses = _fit(*args)
@@ -110,7 +114,7 @@ def test_each_product_layout_cut_in_two_is_the_whole_product(small, dtype):
                 assert call is not None
                 cases.append((call, a_, b_, out))
     numpys = [lib for lib in blas.libraries() if blas.numpys(lib)]
-    with two.running():
+    with two.serving():
         for call, a, b, out in cases:
             call()
             with blas.one_thread(numpys):
@@ -189,3 +193,127 @@ def test_two_fits_in_two_threads_both_train_and_one_of_them_uses_the_worker(smal
     assert len(losses) == 2
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-12)  # the same training
     assert duo.claim(np.dtype(np.float64), 1 << 30) is not None  # released by both
+
+
+# ------------------------------------------------------------------ what an adversarial pass found
+
+
+def _capture(monkeypatch: pytest.MonkeyPatch) -> list[duo.Duo]:
+    """The duos whose worker serves, as they serve."""
+    seen: list[duo.Duo] = []
+    real = duo.Duo.serving
+
+    def serving(self):  # type: ignore[no-untyped-def]
+        seen.append(self)
+        return real(self)
+
+    monkeypatch.setattr(duo.Duo, "serving", serving)
+    return seen
+
+
+def _mlp(n_in: int = 40, hidden: int = 64) -> gn.Sequential:
+    return gn.Sequential([gn.Dense(n_in, hidden, rng=0), gn.ReLU(), gn.Dense(hidden, 3, rng=1)])
+
+
+def _data(n: int = 300, width: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((n, width)), rng.integers(0, 3, n)
+
+
+def test_a_child_forked_during_a_fit_trains_on_its_own(small):
+    X, y = _data()
+
+    class Fork(gn.Callback):
+        def on_batch_end(self, batch, model, loss):  # type: ignore[no-untyped-def]
+            if batch != 2:
+                return
+            pid = os.fork()
+            if pid == 0:  # the child: no worker here; its fits must not wait for one
+                code = 1
+                try:
+                    _mlp().fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.Adam(), batch_size=100)
+                    code = 0
+                finally:
+                    os._exit(code)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    assert os.waitstatus_to_exitcode(status) == 0
+                    return
+                time.sleep(0.05)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("the forked child's fit hung")
+
+    _mlp().fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.Adam(), batch_size=100, epochs=1,
+               callbacks=[Fork()])  # fmt: skip
+
+
+def test_an_interrupt_while_the_worker_starts_leaves_no_worker_behind(small, monkeypatch):
+    real_serve = duo._serve
+
+    def late(*args):  # type: ignore[no-untyped-def]
+        threading.Event().wait(0.3)  # the fit's thread is interrupted before the worker serves
+        real_serve(*args)
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(duo, "_serve", late)
+    monkeypatch.setattr(duo, "time", types.SimpleNamespace(sleep=interrupt))
+    X, y = _data()
+    with pytest.raises(KeyboardInterrupt):
+        _mlp().fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.Adam(), batch_size=100)
+    assert not [t for t in threading.enumerate() if t.name == "glassnet-duo"]
+    assert duo.claim(np.dtype(np.float64), 1 << 30) is not None  # released
+
+
+def test_between_epochs_the_worker_is_gone_and_blas_has_its_threads_back(small, monkeypatch):
+    seen = _capture(monkeypatch)
+    numpys = [lib for lib in blas.libraries() if blas.numpys(lib)]
+    between: list[tuple[int, list[int]]] = []
+
+    class Look(gn.Callback):
+        def on_epoch_end(self, epoch, logs, model):  # type: ignore[no-untyped-def]
+            workers = [t for t in threading.enumerate() if t.name == "glassnet-duo"]
+            between.append((len(workers), [lib.num_threads for lib in numpys]))
+
+    X, y = _data()
+    _mlp().fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.Adam(), batch_size=100, epochs=3,
+               validation_data=(X, y), callbacks=[Look()])  # fmt: skip
+    assert len(seen) == 3  # serving each epoch's batches
+    assert between == [(0, [2] * len(numpys))] * 3
+
+
+def test_a_last_smaller_batch_does_not_claim_it_when_the_full_ones_are_in_blocks(
+    small, monkeypatch
+):
+    from glassnet.compiled import Step
+
+    monkeypatch.setattr(Step, "BLOCK_BYTES", 1024)  # full batches of 200 rows: in blocks
+    monkeypatch.setattr(Step, "FUSED_BLOCK_SCALE", 1)
+    seen = _capture(monkeypatch)
+    X, y = _data(1050)
+    _mlp().fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.Adam(), batch_size=500, epochs=2)
+    assert not seen or not any(d.used for d in seen)
+
+
+def test_after_the_fit_it_holds_no_array_and_state_loaded_midway_reuses_its_rows(
+    small, monkeypatch
+):
+    seen = _capture(monkeypatch)
+    optimizer = gn.Adam()
+    rows_after: list[int] = []
+
+    class Reload(gn.Callback):
+        def on_batch_end(self, batch, model, loss):  # type: ignore[no-untyped-def]
+            optimizer.load_state_dict(optimizer.state_dict())  # fresh state arrays
+            rows_after.append(seen[-1].n_jobs)
+
+    X, y = _data(1000)
+    _mlp().fit(X, y, loss=gn.CrossEntropy(), optimizer=optimizer, batch_size=100, epochs=2,
+               callbacks=[Reload()])  # fmt: skip
+    assert len(set(rows_after[1:])) == 1  # the update's rows written over, not appended
+    two = seen[-1]
+    assert not two._kept and not two._rules and not two._kinds  # let go at the end

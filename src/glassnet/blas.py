@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import numpy as np
@@ -41,9 +41,13 @@ _held: dict[str, list[Any]] = {}
 
 
 def _forked() -> None:
-    """In a child forked while a holder ran: none of the holders is there to leave."""
+    """In a child forked while a holder ran: none of the holders is there to leave, so each
+    library held gets back the thread count its first holder found."""
     global _lock
     _lock = threading.Lock()
+    for _, threads, lib in _held.values():
+        with suppress(Exception):  # (if it cannot, the child goes on at one thread)
+            lib.set_num_threads(threads)
     _held.clear()
 
 

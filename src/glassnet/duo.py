@@ -119,6 +119,7 @@ def _forked() -> None:
     """A forked child has no worker: a fit there may make its own."""
     global _one
     _one = threading.Lock()
+    RUNNING.set(None)
 
 
 if hasattr(os, "register_at_fork"):
@@ -153,20 +154,26 @@ class Duo:
         self.flags = np.zeros(k.N_FLAGS, dtype=np.int64)
         self.jobs = np.zeros((CAPACITY, k.WIDTH), dtype=np.int64)
         self.n_jobs = 0
-        self._kept: list[Any] = []  # the arrays whose addresses the table holds
-        self._rules: dict[tuple[Any, ...], tuple[int, int, int]] = {}
+        self._kept: dict[int, Any] = {}  # by first row: the arrays the rows point into
+        #: by kind of update: the arrays its rows were made for (ids), and the rows
+        self._rules: dict[int, tuple[tuple[int, ...], tuple[int, int, int]]] = {}
         self._kinds: dict[Any, Callable[..., bool] | None] = {}
+        self.pid = os.getpid()
         self.used = False
 
-    def _add(self, *rows: list[int], keep: tuple[Any, ...] = ()) -> int | None:
-        """Append job rows to the table; the first's number, or None when it is full."""
-        if self.n_jobs + len(rows) > CAPACITY:
+    def _add(
+        self, *rows: list[int], keep: tuple[Any, ...] = (), at: int | None = None
+    ) -> int | None:
+        """Write job rows into the table — appended, or over as many rows from `at` — keeping
+        `keep` (the arrays they point into) alive as long as they are there; the first's
+        number, or None when the table is full."""
+        first = self.n_jobs if at is None else at
+        if first + len(rows) > CAPACITY:
             return None
-        first = self.n_jobs
         for i, row in enumerate(rows):
             self.jobs[first + i, : len(row)] = row
-        self.n_jobs += len(rows)
-        self._kept.append(keep)
+        self.n_jobs = max(self.n_jobs, first + len(rows))
+        self._kept[first] = keep
         self.used = True
         return first
 
@@ -245,6 +252,8 @@ class Duo:
     def rule(self, kernel: Any) -> Callable[..., bool] | None:
         """The optimizer kernel `kernel` (`optim.adam`, `rmsprop` or `sgd`) as a call with its
         arguments that runs it in two halves of the model's elements; None for another."""
+        if self.pid != os.getpid():  # (a child forked during a fit: no worker there)
+            return None
         if kernel not in self._kinds:
             kinds = {"adam": self._k.ADAM, "rmsprop": self._k.RMSPROP, "sgd": self._k.SGD}
             kind = kinds.get(getattr(kernel, "__name__", ""))
@@ -258,23 +267,28 @@ class Duo:
         """The update `kernel(params, grads, decayed, *rest)`, cut in two (see `rule`)."""
         states = rest[: 2 if kind == self._k.ADAM else 1]
         coef, clipping, decaying, *extra = rest[len(states) :]
-        key = (kind, *map(id, params), *map(id, grads), *map(id, states), id(coef))
-        rows = self._rules.get(key)
-        if rows is None:
-            rows = self._rule_rows(kind, params, grads, decayed, states, coef)
-            if rows is None:
+        key = (*map(id, params), *map(id, grads), *map(id, states), id(coef))
+        known = self._rules.get(kind)
+        if known is not None and known[0] == key:
+            rows = known[1]
+        else:  # new arrays (a first step, or state loaded): rows for them, over the old ones
+            made = self._rule_rows(kind, params, grads, decayed, states, coef,
+                                   None if known is None else known[1])  # fmt: skip
+            if made is None:
                 return bool(kernel(params, grads, decayed, *rest))
-            self._rules[key] = rows
+            rows = made
+            self._rules[kind] = key, rows
         nesterov = int(bool(extra[0])) if extra else 0
         return bool(self._k.work(self.flags, self.jobs, self.zero, *rows, int(clipping),
                                  int(decaying), nesterov))  # fmt: skip
 
     def _rule_rows(
         self, kind: int, params: tuple[Array, ...], grads: tuple[Array, ...], decayed: Array,
-        states: tuple[Array, ...], coef: Array,
+        states: tuple[Array, ...], coef: Array, old: tuple[int, int, int] | None,
     ) -> tuple[int, int, int] | None:  # fmt: skip
         """Job rows for an update: the elements of the first half, then of the second (each
-        parameter's share a row); (first row, first of the second half, end)."""
+        parameter's share a row), written over the `old` rows of this kind if as many;
+        (first row, first of the second half, end)."""
         sizes = [p.size for p in params]
         total = sum(sizes)
         if not kernels.worth(total, UPDATE_FROM) or coef.dtype != self.dtype:
@@ -299,40 +313,60 @@ class Duo:
                     int(decayed[k]),
                 ])  # fmt: skip
             start += n
-        first = self._add(*halves[0], *halves[1], keep=(params, grads, states, coef))
+        n_rows = len(halves[0]) + len(halves[1])
+        over = old[0] if old is not None and old[2] - old[0] == n_rows else None
+        first = self._add(*halves[0], *halves[1], keep=(params, grads, states, coef), at=over)
         if first is None:
             return None
         return first, first + len(halves[0]), first + len(halves[0]) + len(halves[1])
 
     @contextmanager
-    def running(self) -> Iterator[None]:
-        """The worker running (NumPy's BLAS at one thread) inside, if the table holds a job;
-        the process's duo released at the end."""
+    def serving(self) -> Iterator[None]:
+        """The worker serving inside (an epoch's batches: not its validation or callbacks at
+        its end), NumPy's BLAS held at one thread and the optimizer told (`RUNNING`); nothing
+        if the table holds no job."""
         if not self.used:
-            self.release()
             yield
             return
         assert self._blas is not None
+        k = self._k
+        self.flags[:] = 0
         failed: list[BaseException] = []
-        worker = threading.Thread(target=_serve, args=(self._k.work, self.flags, self.jobs,
-                                  self.zero, failed), name="glassnet-duo", daemon=True)  # fmt: skip
+        worker = threading.Thread(target=_serve, args=(k.work, self.flags, self.jobs, self.zero,
+                                  failed), name="glassnet-duo", daemon=True)  # fmt: skip
         token = RUNNING.set(self)
         try:
             with blas.one_thread([self._blas]):
-                worker.start()
-                # serving before the first step hands it work (its kernel loaded or compiled)
-                while not self.flags[self._k.SERVING] and worker.is_alive():
-                    time.sleep(1e-4)
-                if failed:
-                    raise GlassnetError(f"glassnet's second-core worker failed: {failed[0]!r}")
                 try:
+                    worker.start()
+                    # serving before the first step hands it work (its kernel loaded or compiled)
+                    while not self.flags[k.SERVING] and worker.is_alive():
+                        time.sleep(1e-4)
+                    if failed:
+                        raise GlassnetError(f"glassnet's second-core worker failed: {failed[0]!r}")
                     yield
-                finally:
-                    self.flags[self._k.GO] = -1  # (an aligned int64 store: seen whole)
-                    worker.join()
+                finally:  # (also after an interrupt anywhere above: a started worker stops)
+                    self.flags[k.GO] = -1  # (an aligned int64 store: seen whole)
+                    if worker.ident is not None:
+                        worker.join()
         finally:
             RUNNING.reset(token)
-            self.release()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """This duo for the fit inside (`serving` each epoch), `close`d at its end."""
+        try:
+            yield
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Let another fit claim a duo, and let go of the arrays the table points into."""
+        self.release()
+        self._kept.clear()
+        self._rules.clear()
+        self._kinds.clear()
+        self.used = False
 
 
 def _serve(work: Any, flags: Array, jobs: Array, zero: Any, failed: list[BaseException]) -> None:

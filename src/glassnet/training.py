@@ -453,6 +453,7 @@ def _epoch_loop(
         xbuf = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
         ybuf = np.empty((batch_size, *y.shape[1:]), dtype=y.dtype)
         run_full, restore = step.program(xbuf, ybuf, observe, keep_caches=keep)
+        step.two_cores = step.duo is not None  # (not claimed by a last, smaller batch alone)
         n_last = n % batch_size
         xlast, ylast, run_last = xbuf, ybuf, run_full
         if n_last:
@@ -466,8 +467,9 @@ def _epoch_loop(
             gather = two_cores.gatherer(X, batch_size) or gather
     mean = loss_fn.reduction == "mean"
     count = 0  # optimizer steps so far
-    running = two_cores.running() if two_cores is not None else nullcontext()
-    with running:  # the second core's worker, when there is one
+    held = two_cores.held() if two_cores is not None else nullcontext()
+    serving = two_cores.serving if two_cores is not None else nullcontext
+    with held:  # the second core's worker, when there is one: serving each epoch's batches
         for epoch in range(epochs):
             t0 = time.perf_counter()
             opt.set_epoch(opt.epoch)
@@ -485,17 +487,18 @@ def _epoch_loop(
                 if shuffle:
                     data.rng.shuffle(order)
                 total = 0.0
-                for start in range(0, n, batch_size):
-                    idx = order[start : start + batch_size]
-                    whole = len(idx) == batch_size
-                    xb, yb = (xbuf, ybuf) if whole else (xlast, ylast)
-                    gather(X, idx, xb)
-                    y.take(idx, 0, yb)
-                    value = run_full() if whole else run_last()
-                    total += value * len(idx) if mean else value
-                    count += 1
-                    for cb in batch_hooks:
-                        cb.on_batch_end(count, model, value)
+                with serving():
+                    for start in range(0, n, batch_size):
+                        idx = order[start : start + batch_size]
+                        whole = len(idx) == batch_size
+                        xb, yb = (xbuf, ybuf) if whole else (xlast, ylast)
+                        gather(X, idx, xb)
+                        y.take(idx, 0, yb)
+                        value = run_full() if whole else run_last()
+                        total += value * len(idx) if mean else value
+                        count += 1
+                        for cb in batch_hooks:
+                            cb.on_batch_end(count, model, value)
                 if mean:
                     total /= n
             if observe is not None:
