@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 import time
+import tracemalloc
 import types
 from collections.abc import Callable, Iterator
 
@@ -317,3 +318,40 @@ def test_after_the_fit_it_holds_no_array_and_state_loaded_midway_reuses_its_rows
     assert len(set(rows_after[1:])) == 1  # the update's rows written over, not appended
     two = seen[-1]
     assert not two._kept and not two._rules and not two._kinds  # let go at the end
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: gn.Adam(1e-3, clip_norm=1.0), lambda: gn.SGD(0.01, momentum=0.9)]
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_epochs_after_the_first_allocate_no_new_arrays_on_two_cores(
+    small, monkeypatch, make, dtype
+):
+    """As `tests/test_allocations.py`, with the worker serving: its hand-offs allocate no array
+    (the gather's addresses go into the table in place; an update's rows are made once)."""
+    seen = _capture(monkeypatch)
+    peaks: list[int] = []
+    currents: list[int] = []
+
+    class Memory(gn.Callback):
+        def on_epoch_end(self, epoch, logs, model):  # type: ignore[no-untyped-def]
+            current, peak = tracemalloc.get_traced_memory()
+            if currents:
+                peaks.append(peak - currents[-1])
+            currents.append(current)
+            tracemalloc.reset_peak()
+
+    rng = np.random.default_rng(0)
+    n = 5 * 256 + 37
+    X, y = rng.standard_normal((n, 20)).astype(dtype), rng.integers(0, 4, n)
+    model = gn.Sequential([gn.Dense(20, 512, rng=0, dtype=dtype), gn.ReLU(),
+                           gn.Dense(512, 4, rng=2, dtype=dtype)])  # fmt: skip
+    tracemalloc.start()
+    try:
+        model.fit(X, y, loss=gn.CrossEntropy(), optimizer=make(), epochs=4, batch_size=256,
+                  seed=0, callbacks=[Memory()])  # fmt: skip
+    finally:
+        tracemalloc.stop()
+    assert seen and seen[0].n_jobs > 0  # (the worker had work)
+    assert currents[-1] - currents[0] < 1_000_000
+    assert max(peaks) < 256 * 1024, peaks  # a hidden activation of one batch is 0.5-1 MiB
