@@ -355,3 +355,20 @@ def test_epochs_after_the_first_allocate_no_new_arrays_on_two_cores(
     assert seen and seen[0].n_jobs > 0  # (the worker had work)
     assert currents[-1] - currents[0] < 1_000_000
     assert max(peaks) < 256 * 1024, peaks  # a hidden activation of one batch is 0.5-1 MiB
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rows_the_worker_has_not_taken_are_run_by_the_caller(small, dtype):
+    """A second core busy with another thread (or no worker at all, here) costs the split, not
+    a wait: the caller takes the worker's half when its own is done."""
+    rng = np.random.default_rng(2)
+    two = duo.Duo(np.dtype(dtype))
+    a, b = rng.standard_normal((96, 70)).astype(dtype), rng.standard_normal((70, 130)).astype(dtype)
+    out = np.full((96, 130), np.nan, dtype)
+    call = two.product(a, b, out)
+    assert call is not None
+    for _ in range(3):  # no worker serving: each call returns, the whole product computed
+        out[:] = np.nan
+        call()
+        np.testing.assert_allclose(out, a @ b, rtol=TOLERANCE[dtype], atol=1e-12)
+    two.close()

@@ -33,10 +33,13 @@ NOTHING, PRODUCT, TAKE, ADAM, RMSPROP, SGD = range(6)
 WIDTH = 16
 #: slots of the flags array, each on its own cache line (8 int64): the sequence number posted,
 #: the first and last job rows posted, the sequence number done, the worker's result, the three
-#: switches of an update (`run`), the caller's last sequence number, and whether the worker
-#: is serving
-GO, FIRST, LAST, DONE, OK, SWITCH_1, SWITCH_2, SWITCH_3, SENT, SERVING = (8 * i for i in range(10))
-N_FLAGS = 8 * 10
+#: switches of an update (`run`), the caller's last sequence number, whether the worker is
+#: serving, and the last sequence number whose rows someone took (the worker, or the caller when
+#: the worker had not started them by the time the caller's own rows were done)
+GO, FIRST, LAST, DONE, OK, SWITCH_1, SWITCH_2, SWITCH_3, SENT, SERVING, TAKEN = (
+    8 * i for i in range(11)
+)
+N_FLAGS = 8 * 11
 #: polls of a flag before each further one gives the core away (``sched_yield``) first: tens
 #: of µs of spinning (longer than the gaps inside a step), then the core is offered to any other
 #: thread that wants it (on an idle core the call returns at once), so that a busy machine is
@@ -48,10 +51,12 @@ ROW_MAJOR = 101
 
 def _intrinsics() -> tuple[Any, ...]:
     """`load(flags, i)` (an atomic read with acquire order), `store(flags, i, value)` (an atomic
-    write with release order), `pointer(address, zero)` (the address as a pointer to zero's
-    type), `gemm32` / `gemm64` (cblas's ?gemm called at an address, with 32- or 64-bit
-    integers: LP64 or ILP64 BLAS, in the type of its scalar arguments) and `give_way()` (the
-    system's ``sched_yield``: another thread waiting for this core runs)."""
+    write with release order), `take(flags, i, expected, new)` (an atomic compare-and-swap:
+    whether flags[i] held `expected` and now holds `new`), `pointer(address, zero)` (the
+    address as a pointer to zero's type), `gemm32` / `gemm64` (cblas's ?gemm called at an
+    address, with 32- or 64-bit integers: LP64 or ILP64 BLAS, in the type of its scalar
+    arguments) and `give_way()` (the system's ``sched_yield``: another thread waiting for this
+    core runs)."""
     from llvmlite import ir
     from numba import types
     from numba.core import cgutils
@@ -80,6 +85,16 @@ def _intrinsics() -> tuple[Any, ...]:
             return context.get_dummy_value()
 
         return types.void(array, index, value), codegen
+
+    def take(typingctx: Any, array: Any, index: Any, expected: Any, new: Any) -> Any:
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            data = context.make_array(signature.args[0])(context, builder, args[0]).data
+            old, new = (context.cast(builder, v, t, types.int64)
+                        for v, t in zip(args[2:], signature.args[2:]))  # fmt: skip
+            pair = builder.cmpxchg(builder.gep(data, [args[1]]), old, new, "acq_rel", "acquire")
+            return builder.extract_value(pair, 1)
+
+        return types.boolean(array, index, expected, new), codegen
 
     def pointer(typingctx: Any, address: Any, zero: Any) -> Any:
         def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
@@ -119,11 +134,11 @@ def _intrinsics() -> tuple[Any, ...]:
 
         return intrinsic(call)
 
-    return (intrinsic(load), intrinsic(store), intrinsic(pointer), gemm(32), gemm(64),
-            intrinsic(give_way))  # fmt: skip
+    return (intrinsic(load), intrinsic(store), intrinsic(take), intrinsic(pointer), gemm(32),
+            gemm(64), intrinsic(give_way))  # fmt: skip
 
 
-load, store, pointer, gemm32, gemm64, give_way = _intrinsics()
+load, store, take, pointer, gemm32, gemm64, give_way = _intrinsics()
 kernel: Any = numba_jit()
 
 
@@ -168,9 +183,11 @@ def run(jobs, zero, first, last, switch_1, switch_2, switch_3):
 def work(flags, jobs, zero, first, middle, end, switch_1, switch_2, switch_3):
     """Rows middle … end − 1 on the worker and first … middle − 1 here, at once; whether every
     new value of an update among them is finite. With `first` negative, be the worker: wait
-    (spinning) for a sequence number at `GO`, run the rows it points at, post the result and
-    the number at `DONE`; return at a negative number. (One kernel, one signature: a fit loads
-    one from the disk cache, a few ms each.)"""
+    (spinning) for a sequence number at `GO`, take its rows (`TAKEN`), run them, post the result
+    and the number at `DONE`; return at a negative number. Rows the worker has not taken by the
+    time the caller's own are done — its core busy with another thread — the caller takes and
+    runs itself: a busy second core costs the split, never a wait for it. (One kernel, one
+    signature: a fit loads one from the disk cache, a few ms each.)"""
     if first < 0:
         store(flags, SERVING, 1)
         last = 0
@@ -185,16 +202,19 @@ def work(flags, jobs, zero, first, middle, end, switch_1, switch_2, switch_3):
             idle = 0
             if posted < 0:
                 return True
-            flags[OK] = run(jobs, zero, flags[FIRST], flags[LAST], flags[SWITCH_1],
-                            flags[SWITCH_2], flags[SWITCH_3])  # fmt: skip
-            store(flags, DONE, posted)
             last = posted
+            if take(flags, TAKEN, posted - 1, posted):  # (else the caller ran them itself)
+                flags[OK] = run(jobs, zero, flags[FIRST], flags[LAST], flags[SWITCH_1],
+                                flags[SWITCH_2], flags[SWITCH_3])  # fmt: skip
+                store(flags, DONE, posted)
     sent = flags[SENT] + 1
     flags[SENT] = sent
     flags[FIRST], flags[LAST] = middle, end
     flags[SWITCH_1], flags[SWITCH_2], flags[SWITCH_3] = switch_1, switch_2, switch_3
     store(flags, GO, sent)
     finite = run(jobs, zero, first, middle, switch_1, switch_2, switch_3)
+    if take(flags, TAKEN, sent - 1, sent):  # the worker has not started them: run them here
+        return run(jobs, zero, middle, end, switch_1, switch_2, switch_3) and finite
     idle = 0
     while load(flags, DONE) != sent:
         idle += 1
