@@ -372,3 +372,19 @@ def test_rows_the_worker_has_not_taken_are_run_by_the_caller(small, dtype):
         call()
         np.testing.assert_allclose(out, a @ b, rtol=TOLERANCE[dtype], atol=1e-12)
     two.close()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_fit_on_two_cores_agrees_with_the_numpy_reference_path(small, monkeypatch, dtype):
+    """The worker against ``GLASSNET_KERNELS=numpy`` (the reference, no kernel, no worker)."""
+    seen = _capture(monkeypatch)
+    args = (RULES["adam-decay-clip"], dtype, (64, 96, 48, 4))
+    weights, losses = _fit(*args)
+    assert seen and seen[0].n_jobs > 0
+    monkeypatch.setenv(kernels.ENVIRONMENT, "numpy")
+    ref_weights, ref_losses = _fit(*args)
+    assert len(seen) == 3  # (the reference's fit claimed none: three epochs, one fit)
+    rtol = TOLERANCE[dtype]
+    np.testing.assert_allclose(losses, ref_losses, rtol=rtol)
+    for w, r in zip(weights, ref_weights):
+        np.testing.assert_allclose(w, r, rtol=rtol, atol=rtol * np.abs(r).max())
