@@ -434,7 +434,7 @@ def _epoch_loop(
     verbose: int,
 ) -> None:
     """Epochs of batches; after each: the logs (loss, metrics, validation), callbacks, stopping."""
-    model, opt, loss_fn = guard.model, guard.optimizer, step.loss
+    model, opt = guard.model, guard.optimizer
     X, y, n = data.X, data.y, n_rows(data.X)
     batch_hooks = [cb for cb in hooks if overrides(cb, "on_batch_end")]
     observe = _metrics.Observer(train_metrics) if train_metrics else None
@@ -448,28 +448,12 @@ def _epoch_loop(
         order = np.arange(n)
     elif full_batch:
         run_full, restore = step.program(X, y, observe, keep_caches=keep)
-    else:  # the batches are gathered into these, made once
-        step.two_cores = True  # the step may claim the second core's worker (`glassnet.duo`)
-        xbuf = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
-        ybuf = np.empty((batch_size, *y.shape[1:]), dtype=y.dtype)
-        run_full, restore = step.program(xbuf, ybuf, observe, keep_caches=keep)
-        step.two_cores = step.duo is not None  # (not claimed by a last, smaller batch alone)
-        n_last = n % batch_size
-        xlast, ylast, run_last = xbuf, ybuf, run_full
-        if n_last:
-            xlast = np.empty((n_last, X.shape[1]), dtype=X.dtype)
-            ylast = np.empty((n_last, *y.shape[1:]), dtype=y.dtype)
-            run_last, restore = step.program(xlast, ylast, observe, keep_caches=keep)
-        order = np.arange(n)
-        gather = _gatherer(X, batch_size)  # after the step's plan: it may have imported Numba
-        two_cores = step.duo
-        if two_cores is not None:
-            gather = two_cores.gatherer(X, batch_size) or gather
-    mean = loss_fn.reduction == "mean"
+    else:  # mini-batches gathered into buffers made once, each trained by a compiled step
+        batches = _Batches(step, data, batch_size, observe, keep)
+        restore, two_cores = batches.restore, step.duo
     count = 0  # optimizer steps so far
     held = two_cores.held() if two_cores is not None else nullcontext()
-    serving = two_cores.serving if two_cores is not None else nullcontext
-    with held:  # the second core's worker, when there is one: serving each epoch's batches
+    with held:  # the second core's worker, if the step claimed it: released at the end
         for epoch in range(epochs):
             t0 = time.perf_counter()
             opt.set_epoch(opt.epoch)
@@ -484,23 +468,7 @@ def _epoch_loop(
                 for cb in batch_hooks:
                     cb.on_batch_end(count, model, total)
             else:
-                if shuffle:
-                    data.rng.shuffle(order)
-                total = 0.0
-                with serving():
-                    for start in range(0, n, batch_size):
-                        idx = order[start : start + batch_size]
-                        whole = len(idx) == batch_size
-                        xb, yb = (xbuf, ybuf) if whole else (xlast, ylast)
-                        gather(X, idx, xb)
-                        y.take(idx, 0, yb)
-                        value = run_full() if whole else run_last()
-                        total += value * len(idx) if mean else value
-                        count += 1
-                        for cb in batch_hooks:
-                            cb.on_batch_end(count, model, value)
-                if mean:
-                    total /= n
+                total, count = batches.epoch(shuffle, batch_hooks, count, model)
             if observe is not None:
                 observe.flush()
             stop = _epoch_end(step, data, epoch, epochs, total, t0, train_metrics, hooks, guard,
@@ -509,6 +477,61 @@ def _epoch_loop(
                 history.stopped_early = epoch + 1 < epochs
                 break
     restore()  # the caches hold the last training batch's forward pass, as forward leaves them
+
+
+class _Batches:
+    """An epoch of mini-batches on the compiled path: each batch's rows gathered into buffers
+    made once (the last, smaller batch into its own), each trained by the step compiled for
+    them (`Step.program`); the step may claim the second core's worker (`glassnet.duo`), which
+    then serves each epoch's batches and gathers half of each batch's rows."""
+
+    def __init__(self, step: Step, data: _Data, rows: int, observe: Any, keep: bool) -> None:
+        X, y = data.X, data.y
+        self.step, self.data, self.rows = step, data, rows
+        self.mean = step.loss.reduction == "mean"
+        self.x = np.empty((rows, X.shape[1]), dtype=X.dtype)
+        self.y = np.empty((rows, *y.shape[1:]), dtype=y.dtype)
+        step.two_cores = True  # the step may claim the second core's worker
+        self.run, self.restore = step.program(self.x, self.y, observe, keep_caches=keep)
+        step.two_cores = step.duo is not None  # (not claimed by a last, smaller batch alone)
+        self.x_last, self.y_last, self.run_last = self.x, self.y, self.run
+        n_last = len(y) % rows
+        if n_last:
+            self.x_last = np.empty((n_last, X.shape[1]), dtype=X.dtype)
+            self.y_last = np.empty((n_last, *y.shape[1:]), dtype=y.dtype)
+            self.run_last, self.restore = step.program(self.x_last, self.y_last, observe,
+                                                       keep_caches=keep)  # fmt: skip
+        self.order = np.arange(len(y))
+        self.gather = _gatherer(X, rows)  # after the step's plan: it may have imported Numba
+        two_cores = step.duo
+        self.serving = two_cores.serving if two_cores is not None else nullcontext
+        if two_cores is not None:
+            self.gather = two_cores.gatherer(X, rows) or self.gather
+
+    def epoch(
+        self, shuffle: bool, batch_hooks: list[Callback], count: int, model: Network
+    ) -> tuple[float, int]:
+        """One epoch: (its loss, optimizer steps so far)."""
+        X, y, rows, order, gather = self.data.X, self.data.y, self.rows, self.order, self.gather
+        n = len(order)
+        xbuf, ybuf, run_full = self.x, self.y, self.run
+        xlast, ylast, run_last, mean = self.x_last, self.y_last, self.run_last, self.mean
+        if shuffle:
+            self.data.rng.shuffle(order)
+        total = 0.0
+        with self.serving():
+            for start in range(0, n, rows):
+                idx = order[start : start + rows]
+                whole = len(idx) == rows
+                xb, yb = (xbuf, ybuf) if whole else (xlast, ylast)
+                gather(X, idx, xb)
+                y.take(idx, 0, yb)
+                value = run_full() if whole else run_last()
+                total += value * len(idx) if mean else value
+                count += 1
+                for cb in batch_hooks:
+                    cb.on_batch_end(count, model, value)
+        return (total / n if mean else total), count
 
 
 #: batches of at least this many elements (rows × features) are gathered from a C-ordered float
