@@ -166,10 +166,10 @@ def test_it_is_not_claimed_on_the_numpy_path_for_small_steps_or_twice_at_once(
     first = duo.claim(np.dtype(np.float32), big)
     assert first is not None
     assert duo.claim(np.dtype(np.float64), big) is None  # one worker spinning at a time
-    first.release()
+    first.close()
     second = duo.claim(np.dtype(np.float64), big)
     assert second is not None
-    second.release()
+    second.close()
     with blas.one_thread([lib for lib in blas.libraries() if blas.numpys(lib)]):
         assert duo.claim(np.dtype(np.float32), big) is None  # one BLAS thread: one core asked
 
@@ -388,3 +388,27 @@ def test_a_fit_on_two_cores_agrees_with_the_numpy_reference_path(small, monkeypa
     np.testing.assert_allclose(losses, ref_losses, rtol=rtol)
     for w, r in zip(weights, ref_weights):
         np.testing.assert_allclose(w, r, rtol=rtol, atol=rtol * np.abs(r).max())
+
+
+def test_an_interrupt_in_the_workers_own_stop_is_caught_by_the_fits_end(small, monkeypatch):
+    """An interrupt can land inside a `finally`: the worker left serving is stopped when the
+    fit closes its duo, and a duo dropped without closing frees the claim as it goes."""
+    real_stop = duo._stop
+    calls = []
+
+    def interrupted_once(*args):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # before the worker was told anything
+        real_stop(*args)
+
+    monkeypatch.setattr(duo, "_stop", interrupted_once)
+    X, y = _data()
+    with pytest.raises(KeyboardInterrupt):
+        _mlp().fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.Adam(), batch_size=100)
+    assert len(calls) >= 2
+    assert not [t for t in threading.enumerate() if t.name == "glassnet-duo"]
+    dropped = duo.claim(np.dtype(np.float64), 1 << 30)
+    assert dropped is not None
+    del dropped  # never closed (an interrupt before the fit's end, say): gone, not held
+    assert duo.claim(np.dtype(np.float64), 1 << 30) is not None

@@ -27,7 +27,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache, partial
 from typing import Any
@@ -93,32 +93,30 @@ def claim(dtype: np.dtype, multiply_adds: int) -> Duo | None:
     if not sys.platform.startswith("linux") or kernels.jit_disabled() or _cores() < 2:
         return None
     found = _gemm()
-    if found is None or found[2].num_threads < 2 or _one.locked():
+    if found is None or found[2].num_threads < 2:
         return None  # (BLAS given one thread, by OPENBLAS_NUM_THREADS say: one core wanted)
-    try:
-        return Duo(dtype)
-    except Busy:  # (another thread's fit claimed it in between)
-        return None
+    global _owner
+    with _claiming:
+        owner = _owner()
+        if owner is not None and not owner.closed and owner.pid == os.getpid():
+            return None
+        two = Duo(dtype)
+        _owner = weakref.ref(two)
+    return two
 
 
-class Busy(GlassnetError):
-    """Another fit of this process holds the second core's worker."""
+#: the process's one duo, if any: claimed until it is closed or gone (an interrupted fit's duo
+#: is garbage, not a lock left held); a child forked from its process does not count it
+def _nobody() -> Duo | None:
+    return None
 
 
-#: held by the one `Duo` of the process, from `claim` to its `release`
-_one = threading.Lock()
-
-
-def _release() -> None:
-    """Let another fit claim a duo (no error if a fork replaced the lock in between)."""
-    with suppress(RuntimeError):
-        _one.release()
+_owner: Callable[[], Duo | None] = _nobody
+_claiming = threading.Lock()
 
 
 def _forked() -> None:
     """A forked child has no worker: a fit there may make its own."""
-    global _one
-    _one = threading.Lock()
     RUNNING.set(None)
 
 
@@ -140,10 +138,11 @@ class Duo:
     worker (NumPy's BLAS held at one thread) and stops it when the fit is done."""
 
     def __init__(self, dtype: np.dtype) -> None:
-        """The process's one duo until `release` (`Busy` if another fit holds it)."""
-        if not _one.acquire(blocking=False):
-            raise Busy("another fit of this process is using the second core's worker")
-        self.release = weakref.finalize(self, _release)  # (also if it never runs)
+        """(`claim` makes the process's one duo; made directly, it is nobody's.)"""
+        self.closed = False
+        #: the worker thread while it serves; stopped by `serving`, else by `close`, else when
+        #: this duo is collected (an interrupt can land anywhere, even in a `finally`)
+        self._worker: list[threading.Thread | None] = [None]
         from .kernels import duo as k  # imports Numba
 
         found = _gemm()
@@ -157,8 +156,9 @@ class Duo:
         self._kept: dict[int, Any] = {}  # by first row: the arrays the rows point into
         #: by kind of update: the arrays its rows were made for (ids), and the rows
         self._rules: dict[int, tuple[tuple[int, ...], tuple[int, int, int]]] = {}
-        self._kinds: dict[Any, Callable[..., bool] | None] = {}
+        self._kinds: dict[Any, int | None] = {}  # an optimizer kernel's kind of job rows
         self.pid = os.getpid()
+        weakref.finalize(self, _stop, self.flags, self._worker, k.GO)
         self.used = False
 
     def _add(
@@ -256,9 +256,9 @@ class Duo:
             return None
         if kernel not in self._kinds:
             kinds = {"adam": self._k.ADAM, "rmsprop": self._k.RMSPROP, "sgd": self._k.SGD}
-            kind = kinds.get(getattr(kernel, "__name__", ""))
-            self._kinds[kernel] = None if kind is None else partial(self._update, kind, kernel)
-        return self._kinds[kernel]
+            self._kinds[kernel] = kinds.get(getattr(kernel, "__name__", ""))
+        kind = self._kinds[kernel]
+        return None if kind is None else partial(self._update, kind, kernel)
 
     def _update(
         self, kind: int, kernel: Any, params: tuple[Array, ...], grads: tuple[Array, ...],
@@ -334,6 +334,7 @@ class Duo:
         failed: list[BaseException] = []
         worker = threading.Thread(target=_serve, args=(k.work, self.flags, self.jobs, self.zero,
                                   failed), name="glassnet-duo", daemon=True)  # fmt: skip
+        self._worker[0] = worker
         token = RUNNING.set(self)
         try:
             with blas.one_thread([self._blas]):
@@ -346,9 +347,7 @@ class Duo:
                         raise GlassnetError(f"glassnet's second-core worker failed: {failed[0]!r}")
                     yield
                 finally:  # (also after an interrupt anywhere above: a started worker stops)
-                    self.flags[k.GO] = -1  # (an aligned int64 store: seen whole)
-                    if worker.ident is not None:
-                        worker.join()
+                    _stop(self.flags, self._worker, k.GO)
         finally:
             RUNNING.reset(token)
 
@@ -361,12 +360,23 @@ class Duo:
             self.close()
 
     def close(self) -> None:
-        """Let another fit claim a duo, and let go of the arrays the table points into."""
-        self.release()
+        """Stop the worker if it still serves, let another fit claim a duo, and let go of the
+        arrays the table points into."""
+        _stop(self.flags, self._worker, self._k.GO)
+        self.closed = True
         self._kept.clear()
         self._rules.clear()
         self._kinds.clear()
         self.used = False
+
+
+def _stop(flags: Array, worker: list[threading.Thread | None], go: int) -> None:
+    """Tell the worker in `worker` (if any) to return (slot `go` of its flags), and wait."""
+    flags[go] = -1  # (an aligned int64 store: seen whole)
+    thread = worker[0]
+    if thread is not None and thread.ident is not None:
+        thread.join()
+    worker[0] = None
 
 
 def _serve(work: Any, flags: Array, jobs: Array, zero: Any, failed: list[BaseException]) -> None:
