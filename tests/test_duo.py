@@ -24,10 +24,10 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet import blas, duo, kernels
+from glassnet import blas, duo, kernels, lanes
 
 pytestmark = pytest.mark.skipif(
-    not kernels.available() or duo._gemm() is None or duo._cores() < 2,
+    not kernels.available() or duo._gemm() is None or lanes.cores() < 2,
     reason="needs numba, threadpoolctl, NumPy's wheel OpenBLAS and two cores",
 )
 

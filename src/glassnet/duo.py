@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from . import blas, kernels
+from . import blas, kernels, lanes
 from ._typing import Array, Call
 from .errors import GlassnetError
 
@@ -53,7 +53,7 @@ CAPACITY = 256
 #: cblas's flags for a factor as it is and transposed
 AS_IS, TRANSPOSED = 111, 112
 
-#: the duo running in this context (set by `Duo.running`): the optimizer's compiled update
+#: the duo serving in this context (set by `Duo.serving`): the optimizer's compiled update
 #: asks it for its rule cut in two (`updates`)
 RUNNING: ContextVar[Duo | None] = ContextVar("glassnet_duo", default=None)
 
@@ -90,7 +90,7 @@ def claim(dtype: np.dtype, multiply_adds: int) -> Duo | None:
         return None
     if "numba" not in sys.modules and kernels.mode() != "numba":
         return None
-    if not sys.platform.startswith("linux") or kernels.jit_disabled() or _cores() < 2:
+    if not sys.platform.startswith("linux") or kernels.jit_disabled() or lanes.cores() < 2:
         return None
     found = _gemm()
     if found is None or found[2].num_threads < 2:
@@ -105,12 +105,12 @@ def claim(dtype: np.dtype, multiply_adds: int) -> Duo | None:
     return two
 
 
-#: the process's one duo, if any: claimed until it is closed or gone (an interrupted fit's duo
-#: is garbage, not a lock left held); a child forked from its process does not count it
 def _nobody() -> Duo | None:
     return None
 
 
+#: the process's one duo, if any: claimed until it is closed or gone (an interrupted fit's duo
+#: is garbage, not a lock left held); a child forked from its process does not count it
 _owner: Callable[[], Duo | None] = _nobody
 _claiming = threading.Lock()
 
@@ -122,13 +122,6 @@ def _forked() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forked)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # (not on Linux)
-        return os.cpu_count() or 1
 
 
 class Duo:
@@ -198,21 +191,20 @@ class Duo:
         layouts = [_layout(x, size) for x in (a, b)]
         if None in layouts:
             return None
-        (ta, lda, a_row, a_col), (tb, ldb, b_row, b_col) = layouts  # type: ignore[misc]
+        (ta, lda, a_row, _), (tb, ldb, _, b_col) = layouts  # type: ignore[misc]
         ldc = out.strides[0] // size
         pa, pb, pc = (_address(x) for x in arrays)
-        k_ = self._k
         if m >= n:  # rows of out: rows of op(a)
             cut = _cut(m)
-            halves = [(pa, pb, pc, cut), (pa + cut * a_row, pb, pc + cut * ldc * size, m - cut)]
-            rows = [[k_.PRODUCT, self._fn[self.dtype.char], self._ilp64, ta, tb, h, n, k,
-                     x, lda, y, ldb, z, ldc] for x, y, z, h in halves]  # fmt: skip
+            shapes = [(cut, n), (m - cut, n)]
+            second = (pa + cut * a_row, pb, pc + cut * ldc * size)
         else:  # columns of out: columns of op(b)
             cut = _cut(n)
-            halves = [(pa, pb, pc, cut), (pa, pb + cut * b_col, pc + cut * size, n - cut)]
-            rows = [[k_.PRODUCT, self._fn[self.dtype.char], self._ilp64, ta, tb, m, h, k,
-                     x, lda, y, ldb, z, ldc] for x, y, z, h in halves]  # fmt: skip
-        del a_col, b_row
+            shapes = [(m, cut), (m, n - cut)]
+            second = (pa, pb + cut * b_col, pc + cut * size)
+        job = [self._k.PRODUCT, self._fn[self.dtype.char], self._ilp64, ta, tb]
+        rows = [[*job, h, w, k, x, lda, y, ldb, z, ldc]
+                for (h, w), (x, y, z) in zip(shapes, [(pa, pb, pc), second])]  # fmt: skip
         first = self._add(*rows, keep=arrays)
         if first is None:
             return None
